@@ -1,0 +1,520 @@
+"""Knowledge retention: how fast reps forget each message, what is left on a date, and who to reinforce.
+
+The model is half-life regression (Settles & Meeder, 2016) with a guessing floor and an initial recall:
+the expected score `t` days after the last practice is
+
+    p = floor + (1 - floor) * recall * 2 ** (-t / half_life)
+
+where log2(half_life) and logit(recall) are linear in features built only from strictly earlier attempts
+of the same rep and message (prior successes and failures, last score, spacing of the last two practices,
+the rep's own prior mean score) plus a per-message effect (some messages are harder). It is fitted by
+least squares on the scores of repeat attempts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from analytics.db import sql
+
+PASS_MARK = 0.8
+TARGET = 0.8
+FOLK_SHARE_FORGOTTEN_30D = 0.9
+MIN_REPEAT_ATTEMPTS = 20
+
+# How many attempts at the org mean a rep's own history starts from (keeps one lucky attempt from counting fully).
+SKILL_PRIOR_ATTEMPTS = 5.0
+# Ridge penalty on every non-intercept weight, in units of squared score (keeps rare messages near the average).
+RIDGE = 0.5
+# log2(half-life in days) is kept within [2^-6, 2^16] days so the exponentials stay finite.
+LOG2_HALF_LIFE_RANGE = (-6.0, 16.0)
+LN2 = math.log(2.0)
+
+ATTEMPT_COLUMNS = ["attempt_id", "rep_id", "message_id", "attempted_at", "score", "passed"]
+HALF_LIFE_FEATURES = ("n_prior_successes", "n_prior_failures", "last_score", "rep_skill", "log2_spacing")
+RECALL_FEATURES = ("n_prior_successes", "last_score", "rep_skill")
+FORECAST_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
+                    "last_practiced", "n_attempts", "reinforce_by", "rep_id", "message_id", "manager"]
+STATE_COLUMNS = ["rep_id", "message_id", "n_prior_attempts", "n_prior_successes", "n_prior_failures", "last_score",
+                 "last_practiced_at", "days_between_prior_practices", "rep_n_prior_attempts", "rep_score_sum_prior"]
+GAP_EDGES = (0, 1, 3, 7, 14, 30, 60, 120, 240, math.inf)
+
+
+class NotEnoughHistory(ValueError):
+    """Too few repeat attempts to learn how fast anything is forgotten."""
+
+
+# --------------------------------------------------------------------------------------------- inputs
+
+def load_attempts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Graded quiz attempts of known reps and messages, oldest first."""
+    return con.execute(sql("marts/fct_retention_attempts.sql")).df()
+
+
+def practice_history(attempts: pd.DataFrame | duckdb.DuckDBPyConnection,
+                     pass_mark: float = PASS_MARK) -> pd.DataFrame:
+    """Each graded attempt with its features from strictly earlier attempts (sql/marts/fct_practice_history.sql)."""
+    query = sql("marts/fct_practice_history.sql")
+    if isinstance(attempts, duckdb.DuckDBPyConnection):
+        return attempts.execute(query, {"pass_mark": pass_mark}).df()
+    local = duckdb.connect()
+    try:
+        local.register("quiz_attempts", _attempt_frame(attempts))
+        return local.execute(query, {"pass_mark": pass_mark}).df()
+    finally:
+        local.close()
+
+
+def pair_state(history: pd.DataFrame, before) -> pd.DataFrame:
+    """Each practiced pair's state from attempts strictly before `before`, as the features of its next attempt."""
+    past = history[history["attempted_at"] < pd.Timestamp(before)]
+    last = past.drop_duplicates(["rep_id", "message_id"], keep="last")
+    rep = past.groupby("rep_id")["score"].agg(["count", "sum"])
+    success = last["is_success"].astype(bool)
+    return pd.DataFrame({
+        "rep_id": last["rep_id"].to_numpy(),
+        "message_id": last["message_id"].to_numpy(),
+        "n_prior_attempts": (last["n_prior_attempts"] + 1).to_numpy(),
+        "n_prior_successes": (last["n_prior_successes"] + success).to_numpy(),
+        "n_prior_failures": (last["n_prior_failures"] + ~success).to_numpy(),
+        "last_score": last["score"].to_numpy(),
+        "last_practiced_at": last["attempted_at"].to_numpy(),
+        "days_between_prior_practices": last["days_since_last_practice"].to_numpy(),
+        "rep_n_prior_attempts": last["rep_id"].map(rep["count"]).to_numpy(),
+        "rep_score_sum_prior": last["rep_id"].map(rep["sum"]).to_numpy(),
+    }, columns=STATE_COLUMNS)
+
+
+def _attempt_frame(attempts: pd.DataFrame) -> pd.DataFrame:
+    """The attempt columns the SQL needs, adding attempt ids (row order) when the frame has none."""
+    frame = pd.DataFrame({
+        "attempt_id": (attempts["attempt_id"].astype(str) if "attempt_id" in attempts
+                       else pd.Series([f"{i:012d}" for i in range(len(attempts))], index=attempts.index)),
+        "rep_id": attempts["rep_id"].astype("string"),
+        "message_id": attempts["message_id"].astype("string"),
+        "attempted_at": pd.to_datetime(attempts["attempted_at"]),
+        "score": pd.to_numeric(attempts["score"]).astype(float),
+        "passed": attempts["passed"].astype("boolean") if "passed" in attempts else pd.NA,
+    })
+    return frame.reset_index(drop=True)
+
+
+def _attempts(source) -> pd.DataFrame:
+    return load_attempts(source) if isinstance(source, duckdb.DuckDBPyConnection) else source
+
+
+# --------------------------------------------------------------------------------------------- model
+
+@dataclass(frozen=True)
+class RetentionModel:
+    """Fitted half-life regression: named parameters plus what is needed to rebuild features."""
+
+    params: pd.Series
+    pass_mark: float
+    mean_score: float
+    messages: tuple[str, ...]
+    n_attempts: int
+    n_repeat_attempts: int
+    rmse_in_sample: float
+
+    @property
+    def floor(self) -> float:
+        """Expected score once everything is forgotten (guessing level)."""
+        return float(self.params["floor"])
+
+    def summary(self) -> dict:
+        """The fitted law in words and days: base half-life, multiplier per success and failure, floor."""
+        p = self.params
+        return {
+            "floor": self.floor,
+            "base_half_life_days": float(2.0 ** p["log2_half_life[intercept]"]),
+            "half_life_multiplier_per_success": float(2.0 ** p["log2_half_life[n_prior_successes]"]),
+            "half_life_multiplier_per_failure": float(2.0 ** p["log2_half_life[n_prior_failures]"]),
+            "initial_recall": float(_sigmoid(p["logit_recall[intercept]"])),
+            "n_repeat_attempts": self.n_repeat_attempts,
+            "rmse_in_sample": self.rmse_in_sample,
+        }
+
+    def message_half_life_multiplier(self) -> pd.Series:
+        """How much longer (>1) or shorter (<1) each message is remembered than the average one."""
+        return pd.Series({m: 2.0 ** self.params[f"log2_half_life[message={m}]"] for m in self.messages},
+                         name="half_life_multiplier")
+
+    def half_life_days(self, features: pd.DataFrame) -> np.ndarray:
+        """Half-life in days for rows holding the features of a next attempt (history rows or pair_state)."""
+        design = _design(features, self)
+        _, _, s, _ = _forward(self._theta(), design)
+        return 2.0 ** s
+
+    def expected_score(self, features: pd.DataFrame, gap_days=None) -> np.ndarray:
+        """Expected score for rows with features, `gap_days` after their last practice (default: their own gap)."""
+        design = _design(features, self, gap_days)
+        p, _, _, _ = _forward(self._theta(), design)
+        return p
+
+    def days_until_below(self, features: pd.DataFrame, target: float = TARGET) -> np.ndarray:
+        """Days after the last practice until the expected score falls below target (inf: never, 0: already)."""
+        design = _design(features, self)
+        _, f, s, c = _forward(self._theta(), design)
+        start = f + (1.0 - f) * c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            days = (2.0 ** s) * np.log2((start - f) / (target - f))
+        days = np.where(start < target, 0.0, days)
+        return np.where(target <= f, np.inf, days)
+
+    def predict(self, pairs_state: pd.DataFrame, on_dates, target: float = TARGET) -> pd.DataFrame:
+        """Expected score, half-life and reinforce-by date of each pair in `pairs_state` on each date."""
+        frames = []
+        last_day = pd.to_datetime(pairs_state["last_practiced_at"]).dt.normalize()
+        half_life = self.half_life_days(pairs_state)
+        until = self.days_until_below(pairs_state, target)
+        # The first whole day on which the expected score is below target.
+        finite = np.isfinite(until)
+        offset = np.where(finite, np.floor(np.where(finite, until, 0.0)) + (until > 0), 0.0)
+        reinforce_by = last_day + pd.to_timedelta(offset, unit="D")
+        reinforce_by = reinforce_by.where(finite, pd.NaT)
+        for on_date in on_dates:
+            day = pd.Timestamp(on_date).normalize()
+            gap = (day - last_day).dt.days.clip(lower=0).to_numpy(dtype=float)
+            frames.append(pd.DataFrame({
+                "rep_id": pairs_state["rep_id"].to_numpy(),
+                "message_id": pairs_state["message_id"].to_numpy(),
+                "on_date": day,
+                "expected_score": self.expected_score(pairs_state, gap),
+                "half_life_days": half_life,
+                "last_practiced": last_day.to_numpy(),
+                "n_attempts": pairs_state["n_prior_attempts"].to_numpy(),
+                "reinforce_by": reinforce_by.to_numpy(),
+            }))
+        if not frames:
+            return pd.DataFrame(columns=["rep_id", "message_id", "on_date", "expected_score", "half_life_days",
+                                         "last_practiced", "n_attempts", "reinforce_by"])
+        return pd.concat(frames, ignore_index=True)
+
+    def _theta(self) -> np.ndarray:
+        values = self.params.to_numpy(dtype=float).copy()
+        values[0] = _logit(values[0])
+        return values
+
+
+def fit(attempts: pd.DataFrame, pass_mark: float = PASS_MARK) -> RetentionModel:
+    """Fit the forgetting law on graded attempts (rep_id, message_id, attempted_at, score)."""
+    return _fit_history(practice_history(attempts, pass_mark), pass_mark)
+
+
+def _fit_history(history: pd.DataFrame, pass_mark: float) -> RetentionModel:
+    repeat = history[history["n_prior_attempts"] >= 1]
+    if len(repeat) < MIN_REPEAT_ATTEMPTS:
+        raise NotEnoughHistory(
+            f"{len(repeat)} repeat attempts; at least {MIN_REPEAT_ATTEMPTS} are needed to learn forgetting")
+    messages = tuple(sorted(repeat["message_id"].astype(str).unique()))
+    mean_score = float(history["score"].mean())
+    names = _param_names(messages)
+    shell = RetentionModel(pd.Series(np.zeros(len(names)), index=names), pass_mark, mean_score, messages,
+                           len(history), len(repeat), math.nan)
+    design = _design(repeat, shell)
+    y = repeat["score"].to_numpy(dtype=float)
+    penalized = _penalized_mask(messages)
+
+    def objective(theta):
+        return _loss_and_gradient(theta, design, y, penalized)
+
+    best = None
+    median_gap = float(np.median(design["gap"]))
+    for start_half_life in (max(median_gap, 1.0) / 2.0, max(median_gap, 1.0) * 4.0):
+        theta0 = np.zeros(len(names))
+        theta0[0] = _logit(0.2)
+        theta0[1] = math.log2(start_half_life)
+        theta0[1 + len(HALF_LIFE_FEATURES) + 1] = _logit(0.9)
+        result = minimize(objective, theta0, jac=True, method="L-BFGS-B",
+                          options={"maxiter": 2000, "maxfun": 4000, "gtol": 1e-9, "ftol": 1e-13})
+        if best is None or result.fun < best.fun:
+            best = result
+    theta = best.x
+    p, _, _, _ = _forward(theta, design)
+    values = theta.copy()
+    values[0] = _sigmoid(theta[0])
+    return RetentionModel(pd.Series(values, index=names), pass_mark, mean_score, messages, len(history),
+                          len(repeat), float(np.sqrt(np.mean((p - y) ** 2))))
+
+
+def _param_names(messages) -> list[str]:
+    return (["floor", "log2_half_life[intercept]"]
+            + [f"log2_half_life[{f}]" for f in HALF_LIFE_FEATURES]
+            + ["logit_recall[intercept]"] + [f"logit_recall[{f}]" for f in RECALL_FEATURES]
+            + [f"log2_half_life[message={m}]" for m in messages]
+            + [f"logit_recall[message={m}]" for m in messages])
+
+
+def _penalized_mask(messages) -> np.ndarray:
+    mask = np.ones(len(_param_names(messages)), dtype=bool)
+    mask[0] = mask[1] = mask[2 + len(HALF_LIFE_FEATURES)] = False
+    return mask
+
+
+def _design(features: pd.DataFrame, model: RetentionModel, gap_days=None) -> dict:
+    """Feature matrices for the half-life and recall parts; unknown messages get the average message."""
+    n = len(features)
+    rep_n = features["rep_n_prior_attempts"].to_numpy(dtype=float)
+    rep_sum = features["rep_score_sum_prior"].to_numpy(dtype=float)
+    skill = (rep_sum + SKILL_PRIOR_ATTEMPTS * model.mean_score) / (rep_n + SKILL_PRIOR_ATTEMPTS) - model.mean_score
+    spacing = np.nan_to_num(features["days_between_prior_practices"].to_numpy(dtype=float), nan=0.0)
+    columns = {
+        "n_prior_successes": features["n_prior_successes"].to_numpy(dtype=float),
+        "n_prior_failures": features["n_prior_failures"].to_numpy(dtype=float),
+        "last_score": features["last_score"].to_numpy(dtype=float) - model.pass_mark,
+        "rep_skill": skill,
+        "log2_spacing": np.log2(1.0 + np.maximum(spacing, 0.0)),
+    }
+    half_life = np.column_stack([np.ones(n)] + [columns[f] for f in HALF_LIFE_FEATURES])
+    recall = np.column_stack([np.ones(n)] + [columns[f] for f in RECALL_FEATURES])
+    message = pd.Categorical(features["message_id"].astype(str), categories=list(model.messages)).codes
+    if gap_days is None:
+        gap_days = features["days_since_last_practice"].to_numpy(dtype=float) \
+            if "days_since_last_practice" in features else np.zeros(n)
+    gap = np.maximum(np.asarray(gap_days, dtype=float), 0.0)
+    return {"half_life": half_life, "recall": recall, "message": message.astype(np.int64),
+            "n_messages": len(model.messages), "gap": gap}
+
+
+def _unpack(theta, design):
+    kh = design["half_life"].shape[1]
+    kc = design["recall"].shape[1]
+    m = design["n_messages"]
+    i = 1
+    wh = theta[i:i + kh]; i += kh
+    wc = theta[i:i + kc]; i += kc
+    mh = theta[i:i + m]; i += m
+    mc = theta[i:i + m]
+    return theta[0], wh, wc, mh, mc
+
+
+def _forward(theta, design):
+    """Expected score, floor, log2 half-life and initial recall for every row."""
+    phi, wh, wc, mh, mc = _unpack(theta, design)
+    known = design["message"] >= 0
+    idx = np.where(known, design["message"], 0)
+    s = design["half_life"] @ wh + np.where(known, mh[idx] if len(mh) else 0.0, 0.0)
+    s = np.clip(s, *LOG2_HALF_LIFE_RANGE)
+    z = design["recall"] @ wc + np.where(known, mc[idx] if len(mc) else 0.0, 0.0)
+    f = _sigmoid(phi)
+    c = _sigmoid(z)
+    decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
+    return f + (1.0 - f) * c * decay, f, s, c
+
+
+def _loss_and_gradient(theta, design, y, penalized):
+    """Half mean squared error plus ridge, and its exact gradient."""
+    phi, wh, wc, mh, mc = _unpack(theta, design)
+    n = len(y)
+    p, f, s, c = _forward(theta, design)
+    decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
+    r = (p - y) / n
+    d_phi = np.sum(r * f * (1.0 - f) * (1.0 - c * decay))
+    inside = (s > LOG2_HALF_LIFE_RANGE[0]) & (s < LOG2_HALF_LIFE_RANGE[1])
+    g_s = r * (1.0 - f) * c * decay * LN2 * LN2 * design["gap"] / 2.0 ** s * inside
+    g_z = r * (1.0 - f) * decay * c * (1.0 - c)
+    known = design["message"] >= 0
+    m = design["n_messages"]
+    grad = np.concatenate([
+        [d_phi],
+        design["half_life"].T @ g_s,
+        design["recall"].T @ g_z,
+        np.bincount(design["message"][known], weights=g_s[known], minlength=m),
+        np.bincount(design["message"][known], weights=g_z[known], minlength=m),
+    ])
+    ridge = RIDGE / n
+    loss = 0.5 * n * np.sum(r * r) + 0.5 * ridge * np.sum(theta[penalized] ** 2)
+    grad[penalized] += ridge * theta[penalized]
+    return loss, grad
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+
+
+def _logit(p):
+    return float(math.log(p / (1.0 - p)))
+
+
+# --------------------------------------------------------------------------------------------- evaluation
+
+def default_cutoff(attempts: pd.DataFrame) -> pd.Timestamp:
+    """The time by which 80 % of the graded attempts had happened."""
+    times = pd.to_datetime(attempts["attempted_at"]).dropna().sort_values().to_numpy()
+    return pd.Timestamp(times[int(0.8 * (len(times) - 1))])
+
+
+def evaluate(attempts: pd.DataFrame | duckdb.DuckDBPyConnection, cutoff=None,
+             pass_mark: float = PASS_MARK) -> dict:
+    """Fit before the cutoff, predict each pair's first later attempt; MAE and calibration against two baselines."""
+    attempts = _attempt_frame(_attempts(attempts))
+    attempts = attempts[attempts["score"].notna() & attempts["rep_id"].notna() & attempts["message_id"].notna()
+                        & attempts["attempted_at"].notna()]
+    cutoff = default_cutoff(attempts) if cutoff is None else pd.Timestamp(cutoff)
+    train = attempts[attempts["attempted_at"] < cutoff]
+    history = practice_history(train, pass_mark)
+    model = _fit_history(history, pass_mark)
+    state = pair_state(history, cutoff)
+    later = (attempts[attempts["attempted_at"] >= cutoff]
+             .sort_values(["attempted_at", "attempt_id"])
+             .drop_duplicates(["rep_id", "message_id"], keep="first"))
+    test = state.merge(later[["rep_id", "message_id", "attempted_at", "score"]], on=["rep_id", "message_id"])
+    gap = (test["attempted_at"] - test["last_practiced_at"]).dt.total_seconds().to_numpy() / 86400.0
+    observed = test["score"].to_numpy(dtype=float)
+    predictions = {
+        "model": model.expected_score(test, gap),
+        "last_score": test["last_score"].to_numpy(dtype=float),
+        "mean_score": np.full(len(test), float(train["score"].mean())),
+    }
+    mae = {name: float(np.mean(np.abs(pred - observed))) if len(test) else math.nan
+           for name, pred in predictions.items()}
+    return {
+        "cutoff": cutoff,
+        "n_train": int(len(train)),
+        "n_test": int(len(test)),
+        "n_new_pairs_skipped": int(len(later) - len(test)),
+        "mae_model": mae["model"],
+        "mae_last_score": mae["last_score"],
+        "mae_mean_score": mae["mean_score"],
+        "calibration": calibration_table(predictions, observed),
+        "model": model,
+    }
+
+
+def calibration_table(predictions: dict[str, np.ndarray], observed: np.ndarray, n_bins: int = 10) -> pd.DataFrame:
+    """Mean predicted vs mean observed score per predicted-score bin, for each predictor."""
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    rows = []
+    for name, pred in predictions.items():
+        bins = np.clip(np.digitize(pred, edges[1:-1]), 0, n_bins - 1)
+        for b in np.unique(bins):
+            mask = bins == b
+            rows.append({"predictor": name, "bin_low": edges[b], "bin_high": edges[b + 1],
+                         "predicted_mean": float(pred[mask].mean()), "observed_mean": float(observed[mask].mean()),
+                         "n": int(mask.sum())})
+    return pd.DataFrame(rows, columns=["predictor", "bin_low", "bin_high", "predicted_mean", "observed_mean", "n"])
+
+
+# --------------------------------------------------------------------------------------------- answers
+
+def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = TARGET,
+             pass_mark: float = PASS_MARK, model: RetentionModel | None = None) -> pd.DataFrame:
+    """Expected score of every rep x message on each date (never-trained pairs with null scores).
+
+    The state of a pair on a date uses its attempts on or before that date; the law is fitted on all attempts.
+    """
+    pairs = con.execute(sql("marts/dim_retention_pairs.sql")).df()
+    history = practice_history(load_attempts(con), pass_mark)
+    if model is None:
+        try:
+            model = _fit_history(history, pass_mark)
+        except NotEnoughHistory:
+            model = None
+    frames = []
+    for on_date in on_dates:
+        day = pd.Timestamp(on_date).normalize()
+        state = pair_state(history, day + pd.Timedelta(days=1))
+        if model is not None:
+            predicted = model.predict(state, [day], target)
+        else:
+            predicted = pd.DataFrame({"rep_id": state["rep_id"], "message_id": state["message_id"],
+                                      "expected_score": math.nan, "half_life_days": math.nan,
+                                      "last_practiced": state["last_practiced_at"].dt.normalize(),
+                                      "n_attempts": state["n_prior_attempts"], "reinforce_by": pd.NaT})
+        merged = pairs.merge(predicted.drop(columns="on_date", errors="ignore"),
+                             on=["rep_id", "message_id"], how="left")
+        merged["on_date"] = day
+        frames.append(merged)
+    if not frames:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    out = pd.concat(frames, ignore_index=True).rename(columns={"message_name": "message"})
+    out["n_attempts"] = out["n_attempts"].fillna(0).astype("int64")
+    for column in ("expected_score", "half_life_days"):
+        out[column] = out[column].astype(float)
+    for column in ("on_date", "last_practiced", "reinforce_by"):
+        out[column] = pd.to_datetime(out[column])
+    return out[FORECAST_COLUMNS]
+
+
+def reinforcement_list(con: duckdb.DuckDBPyConnection, today: date, target: float = TARGET,
+                       horizon_days: int = 7, model: RetentionModel | None = None) -> pd.DataFrame:
+    """Trained pairs whose expected score is below target now or will be within the horizon, most urgent first."""
+    today = pd.Timestamp(today).normalize()
+    current = forecast(con, [today], target, model=model)
+    due = current[(current["n_attempts"] > 0) & current["reinforce_by"].notna()
+                  & (current["reinforce_by"] <= today + pd.Timedelta(days=horizon_days))].copy()
+    due["days_left"] = (due["reinforce_by"] - today).dt.days.astype("int64")
+    due = due.sort_values(["reinforce_by", "expected_score", "rep_name", "message"])
+    return due[["rep_name", "rep_email", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
+                "last_practiced", "n_attempts", "half_life_days", "rep_id", "message_id"]].reset_index(drop=True)
+
+
+def share_above_target(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = TARGET,
+                       model: RetentionModel | None = None) -> pd.DataFrame:
+    """Per date and message, the share of reps whose expected score is at or above target (untrained count below)."""
+    scores = forecast(con, on_dates, target, model=model)
+    scores["is_above"] = scores["expected_score"].fillna(-1.0) >= target
+    out = (scores.groupby(["on_date", "message_id", "message"], as_index=False, dropna=False)
+           .agg(n_reps=("rep_id", "size"), n_above=("is_above", "sum")))
+    out["share_above"] = out["n_above"] / out["n_reps"]
+    return out
+
+
+def forgetting_curve(source, message_id: str | None = None, model: RetentionModel | None = None,
+                     pass_mark: float = PASS_MARK) -> pd.DataFrame:
+    """Observed and fitted mean score of repeat attempts by days since the last practice, per message."""
+    history = practice_history(_attempts(source), pass_mark)
+    model = model or _fit_history(history, pass_mark)
+    repeat = history[history["n_prior_attempts"] >= 1].copy()
+    if message_id is not None:
+        repeat = repeat[repeat["message_id"] == message_id]
+    repeat["fitted"] = model.expected_score(repeat)
+    repeat["days_bin"] = pd.cut(repeat["days_since_last_practice"], list(GAP_EDGES), right=False,
+                                labels=_bin_labels()).astype(str)
+    out = (repeat.groupby(["message_id", "days_bin"], as_index=False, sort=False)
+           .agg(days_since_last_practice=("days_since_last_practice", "mean"), n_attempts=("score", "size"),
+                observed_score=("score", "mean"), fitted_score=("fitted", "mean")))
+    return out.sort_values(["message_id", "days_since_last_practice"]).reset_index(drop=True)
+
+
+def forgotten_after(source, days: float = 30, model: RetentionModel | None = None,
+                    pass_mark: float = PASS_MARK, min_attempts: int = 5) -> pd.DataFrame:
+    """Per message, the share of the last score lost after about `days` without practice, measured from attempts.
+
+    Measured on repeat attempts made 0.75x to 1.25x `days` after the previous one: 1 - mean score / mean last score.
+    `model_share_forgotten` is what the fitted law says for the same pairs at exactly `days`.
+    """
+    history = practice_history(_attempts(source), pass_mark)
+    model = model or _fit_history(history, pass_mark)
+    repeat = history[history["n_prior_attempts"] >= 1].copy()
+    repeat["at_days"] = model.expected_score(repeat, np.full(len(repeat), float(days)))
+    repeat["at_zero"] = model.expected_score(repeat, np.zeros(len(repeat)))
+    window = repeat["days_since_last_practice"].between(0.75 * days, 1.25 * days)
+    measured = (repeat[window].groupby("message_id")
+                .agg(n_attempts=("score", "size"), mean_days=("days_since_last_practice", "mean"),
+                     score_before=("last_score", "mean"), score_after=("score", "mean")))
+    modelled = repeat.groupby("message_id").agg(at_days=("at_days", "mean"), at_zero=("at_zero", "mean"))
+    out = modelled.join(measured, how="left")
+    out["n_attempts"] = out["n_attempts"].fillna(0).astype("int64")
+    enough = out["n_attempts"] >= min_attempts
+    out["share_forgotten"] = (1.0 - out["score_after"] / out["score_before"]).where(enough)
+    out["model_share_forgotten"] = 1.0 - out["at_days"] / out["at_zero"]
+    out["folk_share_forgotten"] = FOLK_SHARE_FORGOTTEN_30D
+    out["days"] = float(days)
+    return out.reset_index()[["message_id", "days", "n_attempts", "mean_days", "score_before", "score_after",
+                              "share_forgotten", "model_share_forgotten", "folk_share_forgotten"]]
+
+
+def _bin_labels() -> list[str]:
+    labels = []
+    for low, high in zip(GAP_EDGES[:-1], GAP_EDGES[1:]):
+        labels.append(f"{low}+" if math.isinf(high) else f"{low}-{high}")
+    return labels
