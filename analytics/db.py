@@ -22,6 +22,8 @@ CREATE OR REPLACE MACRO name_key(x) AS nullif(trim(regexp_replace(regexp_replace
                              THEN trim(split_part(x, ',', 2)) || ' ' || trim(split_part(x, ',', 1))
                              ELSE x END)),
     '[^a-z0-9]+', ' ', 'g'), '\s+', ' ', 'g')), '');
+CREATE OR REPLACE MACRO text_key(x) AS nullif(trim(regexp_replace(regexp_replace(
+    lower(strip_accents(x)), '[^a-z0-9]+', ' ', 'g'), '\s+', ' ', 'g')), '');
 CREATE OR REPLACE MACRO email_key(x) AS nullif(lower(trim(x)), '');
 """
 

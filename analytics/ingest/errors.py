@@ -1,0 +1,5 @@
+"""The one error an upload raises when a file cannot be ingested at all."""
+
+
+class IngestError(Exception):
+    """A file that cannot be ingested: the message is one clear line for the user."""

@@ -1,0 +1,437 @@
+"""Which messages win deals: naive and confounder-adjusted win-rate lift per message, with rep-clustered intervals.
+
+Definitions (the one place in the code; pages show `DEFINITIONS`):
+- A closed deal is *in scope* of a message when its segment matches the message's target segment (no target =
+  every deal) and it closed on or after the launch date.
+- A deal is *adopted* for a message when its owner passed that message's certification on or before the close
+  date. A CRM column tagging the message used on a deal is reported separately, as the *tagged* definition.
+- Win rate = won / (won + lost); open deals never count. Deals whose owner is not matched to a rep are left out.
+
+Naive lift: win rate of adopted minus not-adopted in-scope deals. It mostly measures that good reps certify first.
+
+Adjusted lift (imputation difference-in-differences, Borusyak, Jaravel & Spiess 2024, on a linear probability model):
+1. Fit won ~ rep + month + segment + amount band + deal type (all fixed effects) by least squares on every closed
+   deal adopted for no message: deals before launch, before their owner certified, outside the message's segment,
+   and of reps who never certified. Rep effects absorb rep ability (the same reps' deals before adoption), month
+   effects the time trend, the others the deal mix.
+2. For each adopted deal, predict the win probability it would have had without adoption; its residual (won minus
+   prediction) is the deal's effect. Adopted deals of reps with no unadopted deal cannot be compared with
+   themselves and are left out of the adjusted figure (`adjusted_deals` counts those kept).
+3. The lift is the mean residual of a message's adopted deals -- the average effect of adoption on the adopted
+   deals, in percentage points. Where deals are adopted for several messages at once, the residuals are split
+   between messages by least squares on the adoption indicators (effects are taken to add up).
+Unlike a regression with an adoption dummy, this stays unbiased when the effect differs between reps or grows over
+time, and it never uses adopted deals as controls.
+
+Interval: 95 % percentile interval over bootstrap replicates that resample reps with replacement, because deals
+are clustered by rep. The model is linear and the rep effects are per rep, so each rep is summarised once by
+sufficient statistics and every replicate is an exact refit done as a weighted sum plus a small solve.
+The amount band is dropped when the CRM zeroes the amount of lost deals (it would leak the outcome); the period is
+the calendar month, or the quarter when the data spans more than three years.
+
+Evidence tiers (thresholds per arm: adopted and not-adopted in-scope deals, and the reps owning them):
+- insufficient: no adjusted estimate, or fewer than 30 deals or 3 reps in an arm;
+- directional: fewer than 100 deals or 10 reps in an arm, or the interval includes zero;
+- moderate: at least 100 deals and 10 reps per arm and an interval that excludes zero;
+- strong: at least 400 deals and 30 reps per arm, an interval that excludes zero and is at most 10 points wide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from analytics.db import sql
+
+DEFINITIONS = {
+    "in_scope": "A closed deal is in scope of a message when its segment matches the message's target segment "
+                "(no target = every deal) and it closed on or after the launch date.",
+    "adopted": "A deal is adopted for a message when its owner passed that message's certification on or before "
+               "the deal's close date.",
+    "tagged": "A deal is tagged for a message when the CRM's message column names it (a second, explicit "
+              "definition, shown separately).",
+    "win_rate": "Win rate = won / (won + lost); open deals never count.",
+}
+
+FILTERS = ("as_of", "date_from", "date_to", "segment", "team", "region")
+
+MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
+MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
+STRONG_MAX_WIDTH_PP = 10.0
+EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
+
+METHOD = "imputation DiD: rep + month fixed effects, deal mix; rep bootstrap"
+N_BOOT = 400
+AMOUNT_BANDS = 5
+ABILITY_PRIOR_DEALS = 10
+
+
+def win_rate(won, lost):
+    """Won / (won + lost): the one win-rate definition; NaN where nothing closed."""
+    won = np.asarray(won, dtype=float)
+    total = won + np.asarray(lost, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(total > 0, won / np.where(total > 0, total, 1), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def evidence_tier(deals_adopted: int, deals_not_adopted: int, reps_adopted: int, reps_not_adopted: int,
+                  lift_pp: float | None, ci_low_pp: float | None, ci_high_pp: float | None) -> str:
+    """How much the data can tell about a message's lift, by the thresholds in the module docstring."""
+    deals = min(deals_adopted, deals_not_adopted)
+    reps = min(reps_adopted, reps_not_adopted)
+    if _missing(lift_pp) or deals < MIN_DEALS["directional"] or reps < MIN_REPS["directional"]:
+        return "insufficient"
+    if _missing(ci_low_pp) or _missing(ci_high_pp) or ci_low_pp <= 0 <= ci_high_pp:
+        return "directional"
+    if deals < MIN_DEALS["moderate"] or reps < MIN_REPS["moderate"]:
+        return "directional"
+    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"]
+            and ci_high_pp - ci_low_pp <= STRONG_MAX_WIDTH_PP):
+        return "strong"
+    return "moderate"
+
+
+def describe_lift(row: Mapping) -> str:
+    """One plain-language sentence for a message's adjusted lift."""
+    lift, low, high = row.get("adjusted_lift_pp"), row.get("ci_low_pp"), row.get("ci_high_pp")
+    evidence = row.get("evidence") or "insufficient"
+    if _missing(lift):
+        return (f"Not enough data to compare certified and other reps' deals yet "
+                f"({_int(row.get('closed_deals_adopted'))} adopted and "
+                f"{_int(row.get('closed_deals_not_adopted'))} other closed deals in scope).")
+    size = abs(round(lift))
+    if size == 0:
+        head = "Deals by certified reps won about as often as comparable deals"
+    else:
+        word = "point" if size == 1 else "points"
+        head = f"Deals by certified reps won {size} {word} {'more' if lift > 0 else 'less'} often than comparable deals"
+    if _missing(low) or _missing(high):
+        return f"{head} (no interval: too few reps to resample). Evidence: {evidence}."
+    text = f"{head} (likely between {_signed(low)} and {_signed(high)})"
+    if low <= 0 <= high:
+        text += "; we can't rule out no effect"
+    return f"{text}. Evidence: {evidence}."
+
+
+def message_lift(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None,
+                 segment: str | None = None, team: str | None = None, region: str | None = None,
+                 n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
+    """One row per message: naive and adjusted lift (pp) with 95 % rep-bootstrap intervals and evidence tier."""
+    params = _params(as_of, date_from, date_to, segment, team, region)
+    messages = _messages(con)
+    deals = con.execute(sql("marts/fct_closed_deals.sql"), params).df()
+    pairs = con.execute(sql("marts/fct_message_deals.sql"), {**params, "message_id": None}).df()
+    pairs = pairs[pairs["is_in_scope"]]
+    ids = list(messages["message_id"])
+    est = estimate_lift(deals, pairs, ids, n_boot=n_boot, seed=seed)
+
+    out = messages.copy()
+    for col in ("closed_deals_adopted", "closed_deals_not_adopted", "reps_adopted", "reps_not_adopted",
+                "won_adopted", "won_not_adopted", "adjusted_deals", "closed_deals_tagged", "won_tagged"):
+        out[col] = est[col]
+    out["win_rate_adopted"] = win_rate(est["won_adopted"], est["closed_deals_adopted"] - est["won_adopted"])
+    out["win_rate_not_adopted"] = win_rate(est["won_not_adopted"],
+                                           est["closed_deals_not_adopted"] - est["won_not_adopted"])
+    out["naive_lift_pp"] = 100 * (out["win_rate_adopted"] - out["win_rate_not_adopted"])
+    out["naive_ci_low_pp"], out["naive_ci_high_pp"] = est["naive_ci"][:, 0], est["naive_ci"][:, 1]
+    out["adjusted_lift_pp"] = est["lift_pp"]
+    out["ci_low_pp"], out["ci_high_pp"] = est["ci"][:, 0], est["ci"][:, 1]
+    untagged = est["closed_deals_in_scope"] - est["closed_deals_tagged"]
+    out["win_rate_tagged"] = win_rate(est["won_tagged"], est["closed_deals_tagged"] - est["won_tagged"])
+    out["win_rate_untagged"] = win_rate(est["won_in_scope"] - est["won_tagged"],
+                                        untagged - (est["won_in_scope"] - est["won_tagged"]))
+    out["tagged_lift_pp"] = 100 * (out["win_rate_tagged"] - out["win_rate_untagged"])
+    out["evidence"] = [
+        evidence_tier(r.closed_deals_adopted, r.closed_deals_not_adopted, r.reps_adopted, r.reps_not_adopted,
+                      r.adjusted_lift_pp, r.ci_low_pp, r.ci_high_pp)
+        for r in out.itertuples()]
+    out["method"] = est["method"]
+    out["summary"] = [describe_lift(r) for r in out.to_dict("records")]
+    return out
+
+
+def estimate_lift(deals: pd.DataFrame, pairs: pd.DataFrame, message_ids: list[str],
+                  n_boot: int = N_BOOT, seed: int = 0) -> dict:
+    """Naive and adjusted lift per message from closed deals and their in-scope (deal, message, adopted) pairs."""
+    M = len(message_ids)
+    n = len(deals)
+    rep, R = _codes(deals["rep_id"])
+    y = deals["is_won"].to_numpy(dtype=float)
+    deal_ix = pd.Index(deals["opportunity_id"]).get_indexer(pairs["opportunity_id"])
+    msg_ix = pd.Index(message_ids).get_indexer(pairs["message_id"])
+    keep = (deal_ix >= 0) & (msg_ix >= 0)
+    deal_ix, msg_ix = deal_ix[keep], msg_ix[keep]
+    is_adopted = pairs["is_adopted"].to_numpy(dtype=bool)[keep]
+    is_tagged = pairs["is_tagged"].to_numpy(dtype=bool)[keep]
+    pair_rep, pair_y = rep[deal_ix], y[deal_ix]
+
+    def per_rep(mask, weights=None):
+        idx = pair_rep[mask] * M + msg_ix[mask]
+        w = None if weights is None else weights[mask]
+        return np.bincount(idx, weights=w, minlength=R * M).reshape(R, M)
+
+    na, wa = per_rep(is_adopted), per_rep(is_adopted, pair_y)
+    nn, wn = per_rep(~is_adopted), per_rep(~is_adopted, pair_y)
+    nt, wt = per_rep(is_tagged), per_rep(is_tagged, pair_y)
+    out = {
+        "closed_deals_adopted": na.sum(0).astype(int), "closed_deals_not_adopted": nn.sum(0).astype(int),
+        "won_adopted": wa.sum(0).astype(int), "won_not_adopted": wn.sum(0).astype(int),
+        "reps_adopted": (na > 0).sum(0), "reps_not_adopted": (nn > 0).sum(0),
+        "closed_deals_in_scope": (na + nn).sum(0).astype(int), "won_in_scope": (wa + wn).sum(0).astype(int),
+        "closed_deals_tagged": nt.sum(0).astype(int), "won_tagged": wt.sum(0).astype(int),
+    }
+    adopted = sp.csr_matrix((np.ones(is_adopted.sum()), (deal_ix[is_adopted], msg_ix[is_adopted])), shape=(n, M))
+    adopted.data[:] = 1.0  # a deal x message pair counts once
+    X, method = _design(deals)
+    stats = _rep_statistics(rep, R, X, y, adopted)
+    out["adjusted_deals"] = stats["N"].sum(0).astype(int)
+
+    weights = _bootstrap_weights(R, n_boot, seed)
+    tau = _solve(stats, weights)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        naive = (weights @ wa) / (weights @ na) - (weights @ wn) / (weights @ nn)
+    out["lift_pp"] = 100 * tau[0]
+    out["ci"] = _percentile_interval(100 * tau[1:])
+    out["naive_ci"] = _percentile_interval(100 * naive[1:])
+    out["method"] = method
+    return out
+
+
+def _design(deals: pd.DataFrame) -> tuple[sp.csr_matrix, str]:
+    """One-hot design (first level of each factor dropped): period, segment, amount band, deal type."""
+    close = pd.to_datetime(deals["close_date"])
+    months = (close.dt.year * 12 + close.dt.month).to_numpy()
+    method = METHOD
+    if len(months) and months.max() - months.min() >= 36:
+        months = months // 3
+        method = method.replace("month", "quarter")
+    factors = [months - (months.min() if len(months) else 0)]
+    factors.append(_codes(deals["segment"])[0])
+    band, leaks = _amount_band(deals)
+    if leaks:
+        method += "; amount left out (zero on lost deals)"
+    else:
+        factors.append(band)
+    factors.append(_codes(deals["deal_type"])[0])
+    return _one_hot(factors, len(deals)), method
+
+
+def _amount_band(deals: pd.DataFrame) -> tuple[np.ndarray, bool]:
+    """Quintile band of positive amounts (0 = missing or zero), and whether amount leaks the outcome."""
+    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
+    known = np.isfinite(amount) & (amount > 0)
+    won = deals["is_won"].to_numpy(dtype=bool)
+    band = np.zeros(len(amount), dtype=np.int64)
+    if known.any():
+        edges = np.unique(np.quantile(amount[known], np.linspace(0, 1, AMOUNT_BANDS + 1)[1:-1]))
+        band[known] = 1 + np.searchsorted(edges, amount[known], side="right")
+    leaks = False
+    if won.any() and (~won).any():
+        leaks = (1 - known[~won].mean()) - (1 - known[won].mean()) > 0.2
+    return band, leaks
+
+
+def _one_hot(factors: list[np.ndarray], n: int) -> sp.csr_matrix:
+    rows, cols, offset = [], [], 0
+    for codes in factors:
+        levels = int(codes.max()) + 1 if n else 0
+        hit = codes > 0
+        rows.append(np.flatnonzero(hit))
+        cols.append(offset + codes[hit] - 1)
+        offset += max(levels - 1, 0)
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, offset))
+
+
+def _rep_statistics(rep: np.ndarray, R: int, X: sp.csr_matrix, y: np.ndarray, adopted: sp.csr_matrix) -> dict:
+    """Per-rep sufficient statistics of the imputation estimator (see the module docstring)."""
+    n, K = X.shape
+    M = adopted.shape[1]
+    treated = np.asarray(adopted.sum(1)).ravel() > 0
+    c = ~treated
+    rc, Xc, yc = rep[c], X[c], y[c]
+    n0 = np.bincount(rc, minlength=R).astype(float)
+    sy0 = np.bincount(rc, weights=yc, minlength=R)
+    rep_of = sp.csr_matrix((np.ones(len(rc)), (np.arange(len(rc)), rc)), shape=(len(rc), R))
+    sx0 = np.asarray((rep_of.T @ Xc).todense())                                      # R x K
+    # rows of Xc spread into rep blocks, so one sparse product gives every rep's X'X and X'y
+    Xb = _spread(Xc, rc, K, R)
+    G = np.asarray((Xb.T @ Xc).todense()).reshape(R, K, K)
+    xy = (Xb.T @ yc).reshape(R, K)
+    safe = np.where(n0 > 0, n0, 1.0)
+    xbar, ybar = sx0 / safe[:, None], sy0 / safe
+    A = G - sx0[:, :, None] * xbar[:, None, :]
+    b = xy - sx0 * ybar[:, None]
+
+    t = np.flatnonzero(treated & (n0[rep] > 0))                                        # imputable adopted deals
+    Dt = adopted[t].tocoo()
+    i, m = Dt.row, Dt.col
+    r = rep[t][i]
+    e = y[t][i] - ybar[r]
+    s = np.bincount(r * M + m, weights=e, minlength=R * M).reshape(R, M)
+    N = np.bincount(r * M + m, minlength=R * M).reshape(R, M).astype(float)
+    pair_to_block = sp.csr_matrix((np.ones(len(i)), (np.arange(len(i)), r * M + m)), shape=(len(i), R * M))
+    T = np.asarray((pair_to_block.T @ X[t][i]).todense()).reshape(R, M, K) - N[:, :, None] * xbar[:, None, :]
+    deal_to_block = sp.csr_matrix((np.ones(len(i)), (i, r * M + m)), shape=(len(t), R * M))
+    Q = np.asarray((deal_to_block.T @ adopted[t]).todense()).reshape(R, M, M)
+    return {"A": A, "b": b, "s": s, "N": N, "T": T, "Q": Q}
+
+
+def _spread(X: sp.csr_matrix, rep: np.ndarray, K: int, R: int) -> sp.csr_matrix:
+    coo = X.tocoo()
+    return sp.csr_matrix((coo.data, (coo.row, rep[coo.row] * K + coo.col)), shape=(X.shape[0], R * K))
+
+
+def _bootstrap_weights(R: int, n_boot: int, seed: int) -> np.ndarray:
+    """Row 0 is the estimate itself (every rep once); the others resample reps with replacement."""
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(R, np.full(R, 1.0 / R), size=n_boot).astype(float) if R and n_boot else \
+        np.zeros((0, R))
+    return np.vstack([np.ones((1, R)), draws])
+
+
+def _solve(stats: dict, W: np.ndarray) -> np.ndarray:
+    """Lift (fraction) per replicate x message: weighted rep sums, then the two least-squares solves."""
+    R, K = stats["b"].shape
+    M = stats["s"].shape[1]
+    B = W.shape[0]
+    A = (W @ stats["A"].reshape(R, K * K)).reshape(B, K, K)
+    b = W @ stats["b"]
+    scale = np.maximum(np.einsum("bkk->b", A) / max(K, 1), 1.0)
+    A += 1e-9 * scale[:, None, None] * np.eye(K)
+    delta = np.linalg.solve(A, b[:, :, None])[:, :, 0] if K else np.zeros((B, 0))
+    T = (W @ stats["T"].reshape(R, M * K)).reshape(B, M, K)
+    S = W @ stats["s"] - np.einsum("bmk,bk->bm", T, delta)
+    Q = (W @ stats["Q"].reshape(R, M * M)).reshape(B, M, M) + 1e-9 * np.eye(M)
+    N = W @ stats["N"]
+    tau = np.linalg.solve(Q, S[:, :, None])[:, :, 0] if M else np.zeros((B, 0))
+    tau[N <= 0] = np.nan
+    return tau
+
+
+def _percentile_interval(draws: np.ndarray) -> np.ndarray:
+    """2.5 and 97.5 percentiles per column; NaN when under 90 % of replicates could estimate it."""
+    out = np.full((draws.shape[1], 2), np.nan)
+    for j in range(draws.shape[1]):
+        d = draws[:, j][np.isfinite(draws[:, j])]
+        if len(draws) and len(d) >= 0.9 * len(draws) and len(d) >= 20:
+            out[j] = np.percentile(d, [2.5, 97.5])
+    return out
+
+
+def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", **filters) -> pd.DataFrame:
+    """Win rate per message and period of the deals in its segment: before launch, adopted, not adopted."""
+    if freq not in ("week", "month", "quarter"):
+        raise ValueError(f"freq must be week, month or quarter, not {freq!r}")
+    rows = _message_deals(con, message_id, filters)
+    code = {"week": "W-MON", "month": "M", "quarter": "Q"}[freq]
+    rows["period"] = pd.to_datetime(rows["close_date"]).dt.to_period(code).dt.start_time
+    rows["group"] = np.where(~rows["is_in_scope"], "before launch",
+                             np.where(rows["is_adopted"], "adopted", "not adopted"))
+    out = (rows.groupby(["message_id", "period", "group"], as_index=False)
+           .agg(deals=("is_won", "size"), won=("is_won", "sum")))
+    out["win_rate"] = win_rate(out["won"], out["deals"] - out["won"])
+    return out.sort_values(["message_id", "period", "group"], ignore_index=True)
+
+
+def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
+    """Rep ability per message: win rate on deals closed before launch, shrunk to the mean, in tercile bands."""
+    params = _params(**{k: filters.get(k) for k in FILTERS})
+    deals = con.execute(sql("marts/fct_closed_deals.sql"), params).df()
+    messages = _messages(con)
+    if message_id is not None:
+        messages = messages[messages["message_id"] == message_id]
+    frames = []
+    for m in messages.itertuples():
+        launch = pd.Timestamp(m.launch_date) if pd.notna(m.launch_date) else None
+        pre = deals if launch is None else deals[pd.to_datetime(deals["close_date"]) < launch]
+        if launch is None:
+            pre = pre.iloc[0:0]
+        g = pre.groupby("rep_id").agg(pre_deals=("is_won", "size"), pre_won=("is_won", "sum"))
+        prior = win_rate(g["pre_won"].sum(), g["pre_deals"].sum() - g["pre_won"].sum())
+        g["ability"] = (g["pre_won"] + ABILITY_PRIOR_DEALS * prior) / (g["pre_deals"] + ABILITY_PRIOR_DEALS)
+        g["ability_band"] = _terciles(g["ability"])
+        g = g.reset_index()
+        g.insert(0, "message_id", m.message_id)
+        frames.append(g)
+    cols = ["message_id", "rep_id", "pre_deals", "pre_won", "ability", "ability_band"]
+    return pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+
+
+def stratified_lift(con, message_id: str | None = None, by: str = "segment", **filters) -> pd.DataFrame:
+    """Naive win rates of adopted vs not-adopted in-scope deals within strata (segment or rep ability band)."""
+    if by not in ("segment", "ability_band"):
+        raise ValueError(f"by must be 'segment' or 'ability_band', not {by!r}")
+    rows = _message_deals(con, message_id, filters)
+    rows = rows[rows["is_in_scope"]]
+    if by == "ability_band":
+        ability = rep_ability(con, message_id, **filters)[["message_id", "rep_id", "ability_band"]]
+        rows = rows.merge(ability, on=["message_id", "rep_id"], how="left")
+        rows["ability_band"] = rows["ability_band"].fillna("unknown")
+    rows["stratum"] = rows[by].fillna("(none)").astype(str)
+    rows["won_adopted"] = rows["is_won"] & rows["is_adopted"]
+    rows["won_not_adopted"] = rows["is_won"] & ~rows["is_adopted"]
+    out = (rows.groupby(["message_id", "stratum"], as_index=False)
+           .agg(deals_adopted=("is_adopted", "sum"), deals=("is_won", "size"),
+                won_adopted=("won_adopted", "sum"), won_not_adopted=("won_not_adopted", "sum")))
+    out["deals_not_adopted"] = out["deals"] - out["deals_adopted"]
+    out["win_rate_adopted"] = win_rate(out["won_adopted"], out["deals_adopted"] - out["won_adopted"])
+    out["win_rate_not_adopted"] = win_rate(out["won_not_adopted"], out["deals_not_adopted"] - out["won_not_adopted"])
+    out["lift_pp"] = 100 * (out["win_rate_adopted"] - out["win_rate_not_adopted"])
+    totals = out.groupby("message_id")[["deals_adopted", "deals_not_adopted"]].transform("sum")
+    out["share_of_adopted"] = out["deals_adopted"] / totals["deals_adopted"].where(totals["deals_adopted"] > 0)
+    out["share_of_not_adopted"] = (out["deals_not_adopted"]
+                                   / totals["deals_not_adopted"].where(totals["deals_not_adopted"] > 0))
+    out.insert(1, "by", by)
+    cols = ["message_id", "by", "stratum", "deals_adopted", "deals_not_adopted", "win_rate_adopted",
+            "win_rate_not_adopted", "lift_pp", "share_of_adopted", "share_of_not_adopted"]
+    return out[cols].sort_values(["message_id", "stratum"], ignore_index=True)
+
+
+def _message_deals(con, message_id: str | None, filters: dict) -> pd.DataFrame:
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filters: {sorted(unknown)}")
+    params = _params(**{k: filters.get(k) for k in FILTERS})
+    return con.execute(sql("marts/fct_message_deals.sql"), {**params, "message_id": message_id}).df()
+
+
+def _messages(con) -> pd.DataFrame:
+    return con.execute(
+        "SELECT message_id, message_name, launch_date, target_segment FROM messages "
+        "ORDER BY launch_date NULLS LAST, message_id").df()
+
+
+def _terciles(values: pd.Series) -> pd.Series:
+    if values.empty:
+        return pd.Series([], index=values.index, dtype=object)
+    ranks = values.rank(method="first", pct=True)
+    return pd.Series(np.select([ranks <= 1 / 3, ranks <= 2 / 3], ["low", "middle"], "high"), index=values.index)
+
+
+def _params(as_of=None, date_from=None, date_to=None, segment=None, team=None, region=None) -> dict:
+    return {"as_of": as_of, "date_from": date_from, "date_to": date_to, "segment": segment, "team": team,
+            "region": region}
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    codes, uniques = pd.factorize(values, use_na_sentinel=False, sort=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _missing(x) -> bool:
+    return x is None or (isinstance(x, float) and not np.isfinite(x)) or (x is not None and pd.isna(x))
+
+
+def _signed(x: float) -> str:
+    v = round(x)
+    return f"+{v}" if v > 0 else f"{v}" if v < 0 else "0"
+
+
+def _int(x) -> int:
+    return 0 if _missing(x) else int(x)

@@ -1,0 +1,42 @@
+-- One row per closed deal x message whose target segment it matches (every deal when the message has none),
+-- before and after launch; is_in_scope marks deals closed on or after launch, is_adopted those in scope whose
+-- owner passed the message's certification on or before the close date. Deals whose owner is not matched
+-- to a rep are left out (their certification is unknown). Filters: NULL = no filter.
+WITH launches AS (
+    SELECT m.message_id, m.message_name, m.target_segment,
+           coalesce(m.launch_date, (SELECT min(q.attempted_at)::DATE FROM quiz_attempts q
+                                    WHERE q.message_id = m.message_id)) AS launch_date
+    FROM messages m
+    WHERE $message_id IS NULL OR m.message_id = $message_id
+),
+certified AS (
+    SELECT rep_id, message_id, min(attempted_at) AS certified_at
+    FROM quiz_attempts
+    WHERE passed AND rep_id IS NOT NULL AND message_id IS NOT NULL
+    GROUP BY rep_id, message_id
+),
+deals AS (
+    SELECT o.opportunity_id, o.rep_id, r.team, r.region, o.segment, o.amount, o.deal_type,
+           o.close_date, o.outcome = 'won' AS is_won, o.message_id AS tagged_message_id
+    FROM opportunities o
+    LEFT JOIN reps r ON r.rep_id = o.rep_id
+    WHERE o.outcome IN ('won', 'lost') AND o.close_date IS NOT NULL
+      AND o.rep_id IS NOT NULL
+      AND ($as_of IS NULL OR o.close_date <= $as_of::DATE)
+      AND ($date_from IS NULL OR o.close_date >= $date_from::DATE)
+      AND ($date_to IS NULL OR o.close_date <= $date_to::DATE)
+      AND ($segment IS NULL OR lower(trim(o.segment)) = lower(trim($segment)))
+      AND ($team IS NULL OR r.team = $team)
+      AND ($region IS NULL OR r.region = $region)
+)
+SELECT
+    d.opportunity_id, l.message_id, d.rep_id, d.team, d.region, d.segment, d.amount, d.deal_type,
+    d.close_date, d.is_won, l.launch_date,
+    d.close_date >= l.launch_date AS is_in_scope,
+    c.certified_at,
+    coalesce(d.close_date >= l.launch_date AND c.certified_at::DATE <= d.close_date, false) AS is_adopted,
+    coalesce(d.tagged_message_id = l.message_id, false) AS is_tagged
+FROM deals d
+JOIN launches l
+  ON l.target_segment IS NULL OR lower(trim(d.segment)) = lower(trim(l.target_segment))
+LEFT JOIN certified c ON c.rep_id = d.rep_id AND c.message_id = l.message_id

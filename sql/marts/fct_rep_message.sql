@@ -1,0 +1,63 @@
+-- One row per rep x message: scope, first attempt and certification (first passed attempt), as of $as_of.
+-- Reps considered: on the roster, or owning an opportunity, or with a quiz attempt.
+-- A rep is in scope of a message when the message has no target segment, or the rep owns at least one
+-- opportunity in that segment. A message without a launch date counts as launched at its first attempt.
+-- Filters ($team, $region, $manager, $segment; NULL = no filter) restrict the reps; $segment keeps reps
+-- owning at least one opportunity in that segment.
+WITH attempts AS (
+    SELECT rep_id, message_id, attempted_at, passed
+    FROM quiz_attempts
+    WHERE message_id IS NOT NULL
+      AND ($as_of IS NULL OR attempted_at::DATE <= $as_of::DATE)
+),
+launches AS (
+    SELECT m.message_id, m.message_name, m.target_segment, m.adoption_target, m.target_date,
+           coalesce(m.launch_date, (SELECT min(a.attempted_at)::DATE FROM attempts a
+                                    WHERE a.message_id = m.message_id)) AS launch_date
+    FROM messages m
+),
+rep_segments AS (
+    SELECT DISTINCT rep_id, lower(trim(segment)) AS segment_key
+    FROM opportunities
+    WHERE rep_id IS NOT NULL AND segment IS NOT NULL
+      AND ($as_of IS NULL OR close_date IS NULL OR NOT is_closed OR close_date <= $as_of::DATE)
+),
+active_reps AS (
+    SELECT r.rep_id, r.rep_name, r.team, r.region, r.manager, r.in_roster
+    FROM reps r
+    WHERE (r.in_roster
+           OR EXISTS (SELECT 1 FROM opportunities o WHERE o.rep_id = r.rep_id)
+           OR EXISTS (SELECT 1 FROM attempts a WHERE a.rep_id = r.rep_id))
+      AND ($team IS NULL OR r.team = $team)
+      AND ($region IS NULL OR r.region = $region)
+      AND ($manager IS NULL OR r.manager = $manager)
+      AND ($segment IS NULL OR EXISTS (SELECT 1 FROM rep_segments s
+                                       WHERE s.rep_id = r.rep_id
+                                         AND s.segment_key = lower(trim($segment))))
+),
+per_rep AS (
+    SELECT rep_id, message_id,
+           count(*) AS n_attempts,
+           min(attempted_at) AS first_attempt_at,
+           min(attempted_at) FILTER (WHERE passed) AS certified_at
+    FROM attempts
+    WHERE rep_id IS NOT NULL
+    GROUP BY rep_id, message_id
+)
+SELECT
+    r.rep_id, r.rep_name, r.team, r.region, r.manager, r.in_roster,
+    l.message_id, l.message_name, l.launch_date, l.target_segment, l.adoption_target, l.target_date,
+    (l.target_segment IS NULL
+     OR EXISTS (SELECT 1 FROM rep_segments s
+                WHERE s.rep_id = r.rep_id AND s.segment_key = lower(trim(l.target_segment)))) AS is_in_scope,
+    coalesce(p.n_attempts, 0) AS n_attempts,
+    p.first_attempt_at,
+    p.certified_at,
+    p.certified_at IS NOT NULL AS is_certified,
+    -- certification before launch (a pilot) counts as day 0
+    greatest(0, date_diff('day', l.launch_date, p.certified_at::DATE)) AS days_to_certify,
+    coalesce(p.certified_at::DATE <= l.launch_date + INTERVAL 30 DAY, false) AS is_certified_30d
+FROM active_reps r
+CROSS JOIN launches l
+LEFT JOIN per_rep p ON p.rep_id = r.rep_id AND p.message_id = l.message_id
+ORDER BY l.launch_date NULLS LAST, l.message_id, r.rep_id
