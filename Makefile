@@ -1,0 +1,47 @@
+# Two commands for a fresh machine with Python 3.11:
+#   make run   installs Huddle and opens the dashboard on the demo database (built on first run)
+#   make test  installs Huddle, its test tools and Chromium, and runs the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+
+.PHONY: run test install install-dev browser demo bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
+	fi
+
+run: install
+	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+
+test: install-dev browser
+	$(BIN)/python -m pytest -q
+
+demo: install
+	$(BIN)/python -m analytics demo
+
+bench: install-dev
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) data/huddle.duckdb data/huddle.duckdb.wal data/demo/*.csv
