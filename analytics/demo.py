@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import time
 import unicodedata
@@ -97,14 +96,14 @@ FORGETTING = {
            "half_life = h0_days * 2 ** n_successes * exp(ability_coef * ability) / difficulty",
     "gap_days": "days since the rep's previous graded attempt on the message (certification pass included)",
     "n_successes": "earlier practice attempts on the message that passed (score >= 0.8)",
-    "h0_days": 40.0, "ability_coef": 0.25, "floor": 0.35, "scale": 0.65, "noise_sd": 0.07,
+    "h0_days": 20.0, "ability_coef": 0.25, "floor": 0.35, "scale": 0.65, "noise_sd": 0.07,
     "pass_threshold": PASS_THRESHOLD,
     "difficulty": {m.name: m.difficulty for m in MESSAGES},
-    "practice_gap_median_days": 14.0, "practice_gap_sigma": 0.9, "practice_continue": 0.92,
+    "practice_gap_median_days": 21.0, "practice_gap_sigma": 0.9, "practice_continue": 0.965,
     "ungraded_share": 0.015,
 }
 
-FEEDBACK_PER_MONTH = 0.36             # per certified rep and message, before the rep's propensity
+FEEDBACK_PER_MONTH = 0.30             # per certified rep and message, before the rep's propensity
 RATING_MEAN = {"disliked": 2.2, "other": 3.9}
 RATING_SD = 0.85
 OUTCOMES = ("Positive", "Neutral", "Objection", "Lost interest")
@@ -331,7 +330,8 @@ def _reps(rng: np.random.Generator, n: int, span: int) -> pd.DataFrame:
     names = [f"{f} {l}" for f, l in zip(first, last)]
     emails = pd.Series([f"{_fold(f)}.{_fold(l)}@{EMAIL_DOMAIN}" for f, l in zip(first, last)])
     dup = emails.groupby(emails).cumcount()
-    emails = emails.where(dup == 0, emails.str.replace("@", dup.astype(str) + "@", regex=False))
+    local = emails.str.slice(0, -len(EMAIL_DOMAIN) - 1)
+    emails = emails.where(dup == 0, local + dup.astype(str) + "@" + EMAIL_DOMAIN)
     team = rng.permutation(np.arange(n) % len(TEAMS))
     mid_window = rng.random(n) < 0.12
     hire = np.where(mid_window, rng.integers(0, int(span * 0.6), n), -rng.integers(60, 2600, n))
@@ -466,7 +466,7 @@ def _deals(rng, reps, msgs, launch, certified, span, n_accounts):
     adopted = {}
     for i, msg in msgs.iterrows():     # four messages, each vectorized over all deals
         in_scope = ~is_open & (close >= launch[i])
-        if msg["target_segment"] is not None:
+        if pd.notna(msg["target_segment"]):
             in_scope &= segment == SEGMENTS.index(msg["target_segment"])
         cert = certified[rep, i]
         adopted[i] = in_scope & (cert <= close)       # NaN (never certified) compares False
@@ -625,6 +625,17 @@ def _money_plain(amount: np.ndarray) -> pd.Series:
     return out.where(frac % 10 == 0, whole + "." + _s(frac).str.zfill(2))
 
 
+def _quote_all(df: pd.DataFrame) -> str:
+    """CSV text with every field quoted (csv.QUOTE_ALL), built column-wise: pandas' writer is slow at this."""
+    def q(col: pd.Series) -> pd.Series:
+        return '"' + col.astype(str).str.replace('"', '""', regex=False) + '"'
+    line = q(df.iloc[:, 0])
+    for name in df.columns[1:]:
+        line = line + "," + q(df[name])
+    header = ",".join('"' + c.replace('"', '""') + '"' for c in df.columns)
+    return header + "\n" + "".join(line + "\n")
+
+
 def _opportunity_names(world: World, deals: pd.DataFrame) -> pd.Series:
     seq = deals["name_seq"].to_numpy()
     name = (pd.Series(world.accounts[deals["account"].to_numpy()], dtype="str") + " - "
@@ -662,7 +673,7 @@ def _stage_sf(d: pd.DataFrame) -> pd.Series:
 
 
 def _write_salesforce(world: World, out: Path, start: date, end: date) -> int:
-    d = world.deals[world.deals["region"] != "EMEA"]
+    d = world.deals[world.deals["region"] != "EMEA"].reset_index(drop=True)
     owner = world.reps["name"].to_numpy()[d["rep"].to_numpy()]
     close = _days(start, d["close_day"])
     quarter = (close.astype("datetime64[M]").astype(np.int64) % 12) // 3 + 1
@@ -678,7 +689,7 @@ def _write_salesforce(world: World, out: Path, start: date, end: date) -> int:
         "Amount": _money_us(d["amount"].to_numpy()),
         "Close Date": _us(start, d["close_day"]),
         "Created Date": _us(start, d["created_day"]),
-        "Stage": _stage_sf(d.reset_index(drop=True)),
+        "Stage": _stage_sf(d),
         "Probability (%)": pd.Series(prob, dtype="str"),
         "Segment": pd.Series(d["segment"].to_numpy(), dtype="str"),
         "Fiscal Period": "Q" + _s(quarter) + "-" + _s(year),
@@ -687,7 +698,7 @@ def _write_salesforce(world: World, out: Path, start: date, end: date) -> int:
     df = df.sort_values(["Opportunity Owner", "_close", "Opportunity Name"], kind="stable").drop(columns="_close")
     end_us = f"{end.month}/{end.day}/{end.year}"
     with open(out / "salesforce_opportunities.csv", "w", encoding="utf-8-sig", newline="") as fh:
-        df.to_csv(fh, index=False, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        fh.write(_quote_all(df))
         fh.write(f'\n"Huddle Demo Opportunities"\n"Grand Totals ({len(df)} records)"\n\n'
                  f'"Copyright (c) 2000-{end.year} salesforce.com, inc. All rights reserved."\n'
                  '"Confidential Information - Do Not Distribute"\n'
@@ -721,7 +732,7 @@ def _write_hubspot(world: World, out: Path, start: date) -> int:
 def _write_quiz(world: World, out: Path, start: date) -> int:
     a, r = world.attempts, world.reps
     rep = a["rep"].to_numpy()
-    mixed = np.array([f"{e.split('@')[0].title()}@{EMAIL_DOMAIN.title()}" for e in r["email"]], dtype=object)
+    mixed = np.array([f"{e.split('@')[0].title()}@Huddle-Demo.com" for e in r["email"]], dtype=object)
     rng = np.random.default_rng(int(world.truth["seed"]) + 2)
     email = np.where(rng.random(len(a)) < 0.15, mixed[rep], r["email"].to_numpy()[rep])
     grade_centi = np.round(a["score"].to_numpy() * 1000)
