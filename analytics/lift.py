@@ -388,9 +388,12 @@ def stratified_lift(con, message_id: str | None = None, by: str = "segment", **f
     out["share_of_not_adopted"] = (out["deals_not_adopted"]
                                    / totals["deals_not_adopted"].where(totals["deals_not_adopted"] > 0))
     out.insert(1, "by", by)
+    order = {"low": 0, "middle": 1, "high": 2, "unknown": 3} if by == "ability_band" else {}
+    out["order"] = out["stratum"].map(order).fillna(-1) if order else 0
+    out = out.sort_values(["message_id", "order", "stratum"], ignore_index=True)
     cols = ["message_id", "by", "stratum", "deals_adopted", "deals_not_adopted", "win_rate_adopted",
             "win_rate_not_adopted", "lift_pp", "share_of_adopted", "share_of_not_adopted"]
-    return out[cols].sort_values(["message_id", "stratum"], ignore_index=True)
+    return out[cols]
 
 
 def _message_deals(con, message_id: str | None, filters: dict) -> pd.DataFrame:
@@ -402,9 +405,8 @@ def _message_deals(con, message_id: str | None, filters: dict) -> pd.DataFrame:
 
 
 def _messages(con) -> pd.DataFrame:
-    return con.execute(
-        "SELECT message_id, message_name, launch_date, target_segment FROM messages "
-        "ORDER BY launch_date NULLS LAST, message_id").df()
+    return con.execute(sql("marts/dim_messages.sql")).df()[["message_id", "message_name", "launch_date",
+                                                             "target_segment"]]
 
 
 def _terciles(values: pd.Series) -> pd.Series:

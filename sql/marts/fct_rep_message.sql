@@ -55,7 +55,8 @@ SELECT
     p.certified_at,
     p.certified_at IS NOT NULL AS is_certified,
     -- certification before launch (a pilot) counts as day 0
-    greatest(0, date_diff('day', l.launch_date, p.certified_at::DATE)) AS days_to_certify,
+    CASE WHEN p.certified_at IS NOT NULL
+         THEN greatest(0, date_diff('day', l.launch_date, p.certified_at::DATE)) END AS days_to_certify,
     coalesce(p.certified_at::DATE <= l.launch_date + INTERVAL 30 DAY, false) AS is_certified_30d
 FROM active_reps r
 CROSS JOIN launches l
