@@ -58,11 +58,11 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
                    "certification", "challenge", "test", "lesson", "message"],
         "attempted_at": ["startedon", "timestamp", "attemptedat", "attemptdate", "date", "completedon",
                          "completed", "submittedat", "submitted", "completiondate", "startdate", "datecompleted"],
-        "score": ["grade", "score", "percent", "percentage", "scorepercent", "result", "points", "totalscore",
+        "score": ["grade", "score", "percent", "percentage", "scorepercent", "points", "totalscore",
                   "marks", "mark"],
         "max_score": ["maxscore", "maximum", "maxpoints", "outof", "totalpoints", "pointspossible",
                       "possiblepoints", "maxgrade"],
-        "passed": ["passed", "pass", "passfail", "status", "outcome", "certified", "completionstatus"],
+        "passed": ["passed", "pass", "passfail", "result", "status", "outcome", "certified", "completionstatus"],
     },
     "feedback": {
         "feedback_date": ["date", "timestamp", "feedbackdate", "submittedat", "calldate", "createdat", "loggedon"],

@@ -233,7 +233,7 @@ def stage_quiz(ctx: Context) -> str:
         ctx.reject_if(f"(({score}) > 1.0001 OR ({score}) < 0)",
                       f"format('{{}}: ''{{}}'' is above the maximum score', {ctx.bind(ctx.header('score'))}, "
                       f"{cv.v(c)})")
-        s["score"] = f"least({score}, 1.0)"
+        s["score"] = f"(CASE WHEN ({score}) > 1 THEN 1.0 ELSE ({score}) END)"  # least() would skip NULL
         ctx.info["score_scale"] = (f"out of {max_header:g}" if max_header else "points / maximum column"
                                    if ctx.col("max_score") else "fraction 0-1" if fraction_scale else "percent")
     else:

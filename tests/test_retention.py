@@ -1,0 +1,336 @@
+"""Retention model: planted forgetting laws are recovered, nothing leaks from the future, every pair is listed."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analytics.db
+from analytics import retention
+
+START = pd.Timestamp("2025-01-01")
+
+
+def simulate(n_reps=60, n_messages=4, seed=0, base_half_life=4.0, boost_per_success=2.0, floor=0.25,
+             n_questions=20, message_factor=None, first_score=0.9, gaps=None):
+    """Quiz attempts from a planted law: p = floor + (1-floor) 2^(-gap/h), h = h0 * factor(message) * boost^successes."""
+    rng = np.random.default_rng(seed)
+    factor = message_factor or [1.0] * n_messages
+    rows = []
+    for r in range(n_reps):
+        for m in range(n_messages):
+            t = rng.uniform(0, 60)
+            n_successes, last = 0, None
+            for k in range(int(rng.integers(2, 8)) if gaps is None else len(gaps) + 1):
+                if last is None:
+                    p = first_score
+                else:
+                    half_life = base_half_life * factor[m] * boost_per_success ** n_successes
+                    p = floor + (1 - floor) * 2.0 ** (-(t - last) / half_life)
+                score = rng.binomial(n_questions, p) / n_questions
+                rows.append((f"R{r:03d}", f"M{m}", START + pd.Timedelta(days=t), score))
+                n_successes += score >= 0.8
+                last = t
+                if gaps is None:
+                    t += float(np.exp(rng.uniform(np.log(0.5), np.log(60))))
+                elif k < len(gaps):
+                    t += gaps[k]
+    attempts = pd.DataFrame(rows, columns=["rep_id", "message_id", "attempted_at", "score"])
+    attempts["passed"] = attempts["score"] >= 0.8
+    attempts = attempts.sort_values("attempted_at", kind="stable").reset_index(drop=True)
+    attempts.insert(0, "attempt_id", [f"A{i:06d}" for i in range(len(attempts))])
+    return attempts
+
+
+def database(attempts, extra_reps=(), extra_messages=()):
+    """A real in-memory Huddle database holding these attempts, their reps and messages."""
+    con = analytics.db.connect(":memory:")
+    rep_ids = sorted(set(attempts["rep_id"].dropna())) + list(extra_reps)
+    reps = pd.DataFrame({"rep_id": rep_ids, "rep_name": [f"Rep {r}" for r in rep_ids],
+                         "rep_email": [f"{r.lower()}@example.com" for r in rep_ids],
+                         "team": ["East" if i % 2 else "West" for i in range(len(rep_ids))],
+                         "manager": "Morgan"})
+    message_ids = sorted(set(attempts["message_id"].dropna())) + list(extra_messages)
+    messages = pd.DataFrame({"message_id": message_ids, "message_name": [f"Message {m}" for m in message_ids]})
+    con.register("new_reps", reps)
+    con.register("new_messages", messages)
+    con.register("new_attempts", attempts)
+    con.execute("INSERT INTO reps (rep_id, rep_name, rep_email, team, manager, in_roster) "
+                "SELECT rep_id, rep_name, rep_email, team, manager, true FROM new_reps")
+    con.execute("INSERT INTO messages (message_id, message_name, in_catalog) "
+                "SELECT message_id, message_name, true FROM new_messages")
+    con.execute("INSERT INTO quiz_attempts (attempt_id, rep_id, message_id, module, attempted_at, score, passed) "
+                "SELECT attempt_id, rep_id, message_id, 'quiz', attempted_at, score, passed FROM new_attempts")
+    return con
+
+
+@pytest.fixture(scope="module")
+def planted():
+    return simulate(n_reps=80, seed=1)
+
+
+@pytest.fixture(scope="module")
+def planted_model(planted):
+    return retention.fit(planted)
+
+
+# ------------------------------------------------------------------------------ planted answers
+
+def test_fit_recovers_the_planted_half_life_and_its_doubling_per_success(planted, planted_model):
+    history = retention.practice_history(planted)
+    repeat = history[history["n_prior_attempts"] >= 1]
+    half_life = pd.Series(planted_model.half_life_days(repeat)).groupby(
+        repeat["n_prior_successes"].to_numpy()).median()
+    for successes in range(4):
+        truth = 4.0 * 2.0 ** successes
+        assert half_life[successes] == pytest.approx(truth, rel=0.2), (successes, half_life[successes])
+    assert planted_model.floor == pytest.approx(0.25, abs=0.05)
+    assert planted_model.summary()["half_life_multiplier_per_success"] == pytest.approx(2.0, rel=0.2)
+
+
+def test_a_harder_message_is_given_a_shorter_half_life():
+    attempts = simulate(n_reps=80, seed=2, message_factor=[0.5, 1.0, 1.0, 2.0])
+    multiplier = retention.fit(attempts).message_half_life_multiplier()
+    assert multiplier["M0"] / multiplier["M1"] == pytest.approx(0.5, rel=0.3)
+    assert multiplier["M3"] / multiplier["M1"] == pytest.approx(2.0, rel=0.3)
+
+
+def test_the_model_beats_both_baselines_on_generated_data():
+    result = retention.evaluate(simulate(n_reps=80, seed=3))
+    assert result["n_test"] >= 100
+    assert result["mae_model"] < 0.7 * result["mae_last_score"]
+    assert result["mae_model"] < 0.7 * result["mae_mean_score"]
+
+
+def test_the_model_is_calibrated_on_generated_data():
+    calibration = retention.evaluate(simulate(n_reps=80, seed=4))["calibration"]
+    model = calibration[calibration["predictor"] == "model"]
+    gap = np.average((model["predicted_mean"] - model["observed_mean"]).abs(), weights=model["n"])
+    last = calibration[calibration["predictor"] == "last_score"]
+    last_gap = np.average((last["predicted_mean"] - last["observed_mean"]).abs(), weights=last["n"])
+    assert gap < 0.05
+    assert gap < last_gap / 3
+
+
+def test_evaluation_defaults_to_the_time_of_eighty_percent_of_attempts(planted):
+    result = retention.evaluate(planted)
+    assert result["cutoff"] == retention.default_cutoff(planted)
+    assert result["n_train"] == (planted["attempted_at"] < result["cutoff"]).sum()
+    assert result["n_train"] == pytest.approx(0.8 * len(planted), abs=2)
+    assert set(result) >= {"cutoff", "n_train", "n_test", "mae_model", "mae_last_score", "mae_mean_score",
+                           "calibration"}
+
+
+def test_evaluation_runs_on_the_quiz_attempts_table_of_a_database(planted):
+    with_nulls = pd.concat([planted, pd.DataFrame({
+        "attempt_id": ["U1", "U2"], "rep_id": [None, "R001"], "message_id": ["M0", "M0"],
+        "attempted_at": [START, START], "score": [0.5, None], "passed": [False, None]})], ignore_index=True)
+    con = database(with_nulls)
+    assert retention.evaluate(con)["n_train"] == retention.evaluate(planted)["n_train"]
+
+
+def test_share_forgotten_after_thirty_days_is_measured_from_the_data():
+    # Every rep re-takes every quiz exactly 30 days after a first score of 0.9; h = 10 days, floor 0.25.
+    attempts = simulate(n_reps=100, seed=5, base_half_life=10.0, boost_per_success=1.0, gaps=[30.0],
+                        n_questions=50)
+    forgotten = retention.forgotten_after(attempts, days=30).set_index("message_id")
+    truth = 1 - (0.25 + 0.75 * 2 ** -3) / 0.9
+    assert forgotten["share_forgotten"].to_numpy() == pytest.approx(np.full(4, truth), abs=0.03)
+    assert (forgotten["n_attempts"] == 100).all()
+    assert (forgotten["folk_share_forgotten"] == 0.9).all()
+
+
+def test_forgetting_curve_falls_with_time_and_the_fit_follows_it(planted, planted_model):
+    curve = retention.forgetting_curve(planted, model=planted_model)
+    assert set(curve["message_id"]) == {"M0", "M1", "M2", "M3"}
+    for _, one in curve.groupby("message_id"):
+        assert one["observed_score"].iloc[0] > one["observed_score"].iloc[-1] + 0.3
+        assert np.average((one["observed_score"] - one["fitted_score"]).abs(), weights=one["n_attempts"]) < 0.04
+    only = retention.forgetting_curve(planted, message_id="M2", model=planted_model)
+    assert set(only["message_id"]) == {"M2"}
+
+
+# ------------------------------------------------------------------------------ no leakage
+
+def test_features_come_only_from_strictly_earlier_attempts():
+    t = pd.Timestamp("2025-03-01 09:00")
+    attempts = pd.DataFrame({
+        "attempt_id": ["a", "b", "c", "d", "e"],
+        "rep_id": ["R1", "R1", "R1", "R1", "R1"],
+        "message_id": ["M1", "M2", "M1", "M2", "M1"],
+        "attempted_at": [t, t, t + pd.Timedelta(days=2), t + pd.Timedelta(days=2), t + pd.Timedelta(days=5)],
+        "score": [0.9, 0.5, 0.6, 0.7, 1.0],
+    })
+    history = retention.practice_history(attempts).set_index("attempt_id")
+    assert history.loc["a", "n_prior_attempts"] == 0 and math.isnan(history.loc["a", "last_score"])
+    # b happened at the same moment as a: the rep's history before b is empty.
+    assert history.loc["b", "rep_n_prior_attempts"] == 0
+    assert history.loc["c", ["n_prior_attempts", "n_prior_successes", "n_prior_failures"]].tolist() == [1, 1, 0]
+    assert history.loc["c", "last_score"] == 0.9
+    assert history.loc["c", "days_since_last_practice"] == pytest.approx(2.0)
+    assert history.loc["c", "rep_n_prior_attempts"] == 2
+    assert history.loc["c", "rep_score_sum_prior"] == pytest.approx(1.4)
+    assert history.loc["e", ["n_prior_attempts", "n_prior_successes", "n_prior_failures"]].tolist() == [2, 1, 1]
+    assert history.loc["e", "days_between_prior_practices"] == pytest.approx(2.0)
+    assert history.loc["e", "days_since_last_practice"] == pytest.approx(3.0)
+    assert history.loc["e", "rep_score_sum_prior"] == pytest.approx(2.7)
+
+
+def test_changing_or_deleting_attempts_after_a_time_changes_nothing_before_it(planted, planted_model):
+    t = planted["attempted_at"].quantile(0.6)
+    later = planted["attempted_at"] > t
+    rng = np.random.default_rng(7)
+    future = planted[later].sample(frac=0.7, random_state=3).copy()
+    future["score"] = rng.permutation(future["score"].to_numpy())
+    future["attempted_at"] = rng.permutation(future["attempted_at"].to_numpy())
+    altered = pd.concat([future, planted[~later]]).reset_index(drop=True)
+
+    def up_to_t(frame):
+        history = retention.practice_history(frame)
+        return history[history["attempted_at"] <= t].set_index("attempt_id").sort_index()
+
+    before, after = up_to_t(planted), up_to_t(altered)
+    pd.testing.assert_frame_equal(before, after)
+    pd.testing.assert_series_equal(pd.Series(planted_model.expected_score(before)),
+                                   pd.Series(planted_model.expected_score(after)))
+    state = retention.pair_state(retention.practice_history(planted), t)
+    altered_state = retention.pair_state(retention.practice_history(altered), t)
+    pd.testing.assert_frame_equal(state, altered_state)
+
+
+def test_the_state_before_an_attempt_holds_that_attempts_features(planted):
+    history = retention.practice_history(planted)
+    target = history[history["n_prior_attempts"] >= 2].iloc[len(history) // 4]
+    state = retention.pair_state(history, target["attempted_at"])
+    row = state[(state["rep_id"] == target["rep_id"]) & (state["message_id"] == target["message_id"])].iloc[0]
+    for column in ("n_prior_attempts", "n_prior_successes", "n_prior_failures", "last_score",
+                   "last_practiced_at", "days_between_prior_practices", "rep_n_prior_attempts"):
+        assert row[column] == target[column], column
+    assert row["rep_score_sum_prior"] == pytest.approx(target["rep_score_sum_prior"])
+
+
+def test_the_evaluation_model_is_fitted_on_training_attempts_only(planted):
+    cutoff = planted["attempted_at"].quantile(0.7)
+    result = retention.evaluate(planted, cutoff=cutoff)
+    scrambled = planted.copy()
+    later = scrambled["attempted_at"] >= cutoff
+    scrambled.loc[later, "score"] = 1.0 - scrambled.loc[later, "score"]
+    other = retention.evaluate(scrambled, cutoff=cutoff)
+    pd.testing.assert_series_equal(result["model"].params, other["model"].params)
+    assert result["n_test"] == other["n_test"]
+
+
+# ------------------------------------------------------------------------------ forecast
+
+@pytest.fixture(scope="module")
+def forecast_db(planted):
+    one_attempt = pd.DataFrame({"attempt_id": ["ONE"], "rep_id": ["R-one"], "message_id": ["M0"],
+                                "attempted_at": [pd.Timestamp("2025-04-01 10:00")], "score": [0.85],
+                                "passed": [True]})
+    unmatched = pd.DataFrame({"attempt_id": ["X1", "X2"], "rep_id": [None, "R000"], "message_id": ["M0", "M0"],
+                              "attempted_at": [pd.Timestamp("2025-04-01")] * 2, "score": [0.4, None],
+                              "passed": [False, None]})
+    attempts = pd.concat([planted, one_attempt, unmatched], ignore_index=True)
+    return database(attempts, extra_reps=["R-never"], extra_messages=["x'); DROP TABLE reps; --"])
+
+
+def test_forecast_lists_every_rep_and_message_on_every_date(forecast_db):
+    dates = [pd.Timestamp("2025-04-10").date(), pd.Timestamp("2025-05-10").date()]
+    out = retention.forecast(forecast_db, dates)
+    n_reps = forecast_db.execute("SELECT count(*) FROM reps").fetchone()[0]
+    n_messages = forecast_db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    assert list(out.columns[:10]) == ["rep_email", "rep_name", "team", "message", "on_date", "expected_score",
+                                      "half_life_days", "last_practiced", "n_attempts", "reinforce_by"]
+    assert len(out) == n_reps * n_messages * 2
+    assert not out.duplicated(["rep_id", "message_id", "on_date"]).any()
+
+
+def test_never_trained_pairs_are_listed_with_null_scores(forecast_db):
+    out = retention.forecast(forecast_db, [pd.Timestamp("2025-04-10").date()])
+    never = out[(out["rep_id"] == "R-never") | (out["message_id"].str.startswith("x'"))]
+    assert len(never) > 0
+    assert never["expected_score"].isna().all() and never["half_life_days"].isna().all()
+    assert never["last_practiced"].isna().all() and never["reinforce_by"].isna().all()
+    assert (never["n_attempts"] == 0).all()
+    trained = out[out["n_attempts"] > 0]
+    assert trained["expected_score"].between(0, 1).all()
+    assert (trained["half_life_days"] > 0).all()
+
+
+def test_a_rep_with_one_attempt_gets_a_sensible_forecast(forecast_db):
+    out = retention.forecast(forecast_db, [pd.Timestamp(d).date() for d in ("2025-04-01", "2025-04-15",
+                                                                           "2025-07-01")])
+    one = out[(out["rep_id"] == "R-one") & (out["message_id"] == "M0")].sort_values("on_date")
+    assert (one["n_attempts"] == 1).all()
+    assert one["last_practiced"].eq(pd.Timestamp("2025-04-01")).all()
+    scores = one["expected_score"].to_numpy()
+    assert np.isfinite(scores).all() and 0 < scores[-1] < scores[1] < scores[0] <= 1
+    assert one["reinforce_by"].iloc[0] > pd.Timestamp("2025-04-01")
+    others = out[(out["rep_id"] == "R-one") & (out["message_id"] != "M0")]
+    assert others["expected_score"].isna().all()
+
+
+def test_a_forecast_on_a_date_uses_only_attempts_up_to_that_date(planted, planted_model):
+    day = pd.Timestamp("2025-03-15")
+    full = retention.forecast(database(planted), [day.date()], model=planted_model)
+    past = retention.forecast(database(planted[planted["attempted_at"] < day + pd.Timedelta(days=1)]),
+                              [day.date()], model=planted_model)
+    pd.testing.assert_frame_equal(full, past)
+    practiced = full[full["n_attempts"] > 0]
+    assert (practiced["last_practiced"] <= day).all()
+
+
+def test_reinforce_by_is_the_first_day_the_expected_score_is_below_target(planted, planted_model):
+    day = pd.Timestamp("2025-03-01")
+    state = retention.pair_state(retention.practice_history(planted), day)
+    predicted = planted_model.predict(state, [day], target=0.8)
+    days = (predicted["reinforce_by"] - predicted["last_practiced"]).dt.days.to_numpy(dtype=float)
+    on = planted_model.expected_score(state, days)
+    before = planted_model.expected_score(state, days - 1)
+    assert (on < 0.8).all()
+    assert ((before >= 0.8) | (days == 0)).all()
+    assert (days > 0).sum() > 50
+    # A perfect score is never expected to last; a target under the guessing floor is never missed.
+    strict = planted_model.predict(state, [day], target=1.0)
+    assert (strict["reinforce_by"] == strict["last_practiced"]).all()
+    assert planted_model.predict(state, [day], target=0.2)["reinforce_by"].isna().all()
+
+
+def test_the_reinforcement_list_holds_pairs_due_within_the_week(forecast_db, planted_model):
+    today = pd.Timestamp("2025-04-10")
+    due = retention.reinforcement_list(forecast_db, today.date(), model=planted_model)
+    everything = retention.forecast(forecast_db, [today.date()], model=planted_model)
+    expected = everything[(everything["n_attempts"] > 0)
+                          & (everything["reinforce_by"] <= today + pd.Timedelta(days=7))]
+    assert len(due) == len(expected) > 0
+    assert (due["days_left"] <= 7).all()
+    assert due["reinforce_by"].is_monotonic_increasing
+    assert due["expected_score"].notna().all()
+
+
+def test_share_above_target_counts_untrained_reps_as_below(forecast_db, planted_model):
+    day = pd.Timestamp("2025-04-02").date()
+    trend = retention.share_above_target(forecast_db, [day], model=planted_model).set_index("message_id")
+    scores = retention.forecast(forecast_db, [day], model=planted_model)
+    m0 = scores[scores["message_id"] == "M0"]
+    assert trend.loc["M0", "n_reps"] == len(m0)
+    assert trend.loc["M0", "n_above"] == (m0["expected_score"] >= 0.8).sum()
+    assert trend.loc["x'); DROP TABLE reps; --", "share_above"] == 0
+
+
+def test_a_database_with_too_little_history_still_lists_every_pair():
+    attempts = simulate(n_reps=3, n_messages=2, seed=8).groupby(["rep_id", "message_id"]).head(1)
+    out = retention.forecast(database(attempts, extra_reps=["R-never"]), [pd.Timestamp("2025-06-01").date()])
+    assert len(out) == 4 * 2
+    assert out["expected_score"].isna().all()
+    assert (out.loc[out["rep_id"] != "R-never", "n_attempts"] == 1).all()
+    with pytest.raises(retention.NotEnoughHistory):
+        retention.fit(attempts)
+
+
+def test_an_empty_database_gives_an_empty_forecast():
+    out = retention.forecast(analytics.db.connect(":memory:"), [pd.Timestamp("2025-06-01").date()])
+    assert out.empty and list(out.columns) == retention.FORECAST_COLUMNS
