@@ -72,7 +72,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
             raise
         current = version
-    con.execute(MACROS)
+    has_macros = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'text_key'").fetchone()[0]
+    if not has_macros:
+        con.execute(MACROS)
     return current
 
 

@@ -1,0 +1,56 @@
+"""The sidebar filters shared by every page, as bound SQL parameters (never formatted into SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Date range on deal close / attempt / feedback dates, and rep and deal attributes; empty = everything."""
+
+    start: date | None = None
+    end: date | None = None
+    teams: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    managers: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    messages: tuple[str, ...] = ()          # message_id values
+    rep_ids: tuple[str, ...] | None = None  # None = all reps; set by access control for managers
+
+    def params(self) -> dict:
+        """Bound parameters matching the WHERE clauses of the marts ($start, $end, $teams, ...)."""
+        return {
+            "start": self.start, "end": self.end,
+            "teams": list(self.teams), "regions": list(self.regions), "managers": list(self.managers),
+            "segments": list(self.segments), "messages": list(self.messages),
+            "rep_ids": None if self.rep_ids is None else list(self.rep_ids),
+        }
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filters(rep_ids=self.rep_ids)
+
+
+# SQL predicates over a rep alias `r` (reps) for reuse in marts: every parameter is bound.
+REP_PREDICATE = """(len($teams) = 0 OR r.team IN (SELECT unnest($teams)))
+  AND (len($regions) = 0 OR r.region IN (SELECT unnest($regions)))
+  AND (len($managers) = 0 OR r.manager IN (SELECT unnest($managers)))
+  AND ($rep_ids IS NULL OR r.rep_id IN (SELECT unnest($rep_ids::VARCHAR[])))"""
+
+
+def options(con) -> dict[str, list]:
+    """Values offered by the sidebar filters."""
+    def col(q):
+        return [r[0] for r in con.execute(q).fetchall()]
+    return {
+        "teams": col("SELECT DISTINCT team FROM reps WHERE team IS NOT NULL ORDER BY 1"),
+        "regions": col("SELECT DISTINCT region FROM reps WHERE region IS NOT NULL ORDER BY 1"),
+        "managers": col("SELECT DISTINCT manager FROM reps WHERE manager IS NOT NULL ORDER BY 1"),
+        "segments": col("SELECT DISTINCT segment FROM opportunities WHERE segment IS NOT NULL ORDER BY 1"),
+        "messages": con.execute("SELECT message_id, message_name FROM messages ORDER BY launch_date, message_name"
+                                ).fetchall(),
+        "date_range": con.execute("SELECT least(min(close_date), min(created_date)), max(close_date) "
+                                  "FROM opportunities").fetchone(),
+    }

@@ -1,0 +1,89 @@
+"""Shared page furniture: the signed-in user, sidebar filters, the empty state and small formatting helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from analytics import auth, cache
+from analytics.filters import Filters, options
+from analytics.loaded import is_empty
+
+FILTER_KEYS = ("f_dates", "f_teams", "f_regions", "f_managers", "f_segments", "f_messages")
+
+
+def current_user() -> auth.User:
+    """The user from OIDC (st.user), a trusted proxy header, or local single-user mode."""
+    oidc_email = None
+    try:
+        if st.user.is_logged_in:
+            oidc_email = st.user.get("email")
+    except Exception:
+        oidc_email = None
+    header_name = __import__("os").environ.get("HUDDLE_TRUSTED_HEADER")
+    header_email = None
+    if header_name:
+        try:
+            header_email = st.context.headers.get(header_name)
+        except Exception:
+            header_email = None
+    try:
+        secrets = dict(st.secrets)
+    except Exception:
+        secrets = {}
+    return auth.resolve_user(oidc_email, header_email, auth.role_config(secrets))
+
+
+def guard(page_key: str) -> auth.User:
+    """Stop the page for a role that may not open it (also when opened by URL)."""
+    user = current_user()
+    if not auth.can_open(user, page_key):
+        st.error("You do not have access to this page.")
+        st.stop()
+    return user
+
+
+def require_data() -> None:
+    """The friendly first-run state: explain how to load data instead of failing."""
+    if cache.run(is_empty):
+        st.info("No data loaded yet. Upload CRM exports, quiz results, feedback logs, the message catalog and the "
+                "roster on the **Data** page, or from the command line: `python -m analytics ingest crm FILE`. "
+                "`python -m analytics demo` builds a demo company.")
+        st.stop()
+
+
+def sidebar_filters(user: auth.User | None = None) -> Filters:
+    """The shared filters; widget keys live in session state so they survive page switches."""
+    opts = cache.run(options)
+    lo, hi = opts["date_range"]
+    with st.sidebar:
+        st.caption("Filters apply to every page")
+        dates = None
+        if lo and hi:
+            dates = st.date_input("Date range", value=st.session_state.get("f_dates", (lo, hi)),
+                                  min_value=lo, max_value=hi, key="f_dates")
+        teams = st.multiselect("Team", opts["teams"], key="f_teams")
+        regions = st.multiselect("Region", opts["regions"], key="f_regions")
+        managers = st.multiselect("Manager", opts["managers"], key="f_managers")
+        segments = st.multiselect("Segment", opts["segments"], key="f_segments")
+        names = dict(opts["messages"])
+        msgs = st.multiselect("Message", list(names), format_func=lambda m: names.get(m, m), key="f_messages")
+    start = end = None
+    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+        start, end = dates
+    elif isinstance(dates, date):
+        start = dates
+    rep_ids = None
+    if user is not None and user.role == "manager":
+        rep_ids = cache.run(auth.visible_rep_ids, user)
+    return Filters(start=start, end=end, teams=tuple(teams), regions=tuple(regions), managers=tuple(managers),
+                   segments=tuple(segments), messages=tuple(msgs), rep_ids=rep_ids)
+
+
+def pct(x) -> str:
+    return "–" if x is None or x != x else f"{x:.0%}"
+
+
+def pp(x) -> str:
+    return "–" if x is None or x != x else f"{x:+.1f} pp"

@@ -1,0 +1,39 @@
+"""The app shell and the What's loaded page, through Streamlit's AppTest."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+
+@pytest.fixture
+def demo_copy(demo_world, tmp_path, monkeypatch):
+    """A private copy of the demo database, pointed to by HUDDLE_DB."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(demo_world["db"], target)
+    monkeypatch.setenv("HUDDLE_DB", str(target))
+    return target
+
+
+def test_the_app_opens_on_real_numbers_from_the_demo_database(demo_copy):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Opportunities"] == "30,139" or int(labels["Opportunities"].replace(",", "")) > 1000
+    assert int(labels["Reps"].replace(",", "")) == 150
+
+
+def test_an_empty_database_shows_how_to_load_data_instead_of_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(tmp_path / "empty.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    assert any("No data loaded yet" in i.value for i in at.info)
+
+
+def test_local_mode_says_so_on_screen(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(tmp_path / "empty.duckdb"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert any("Local single-user mode" in c.value for c in at.sidebar.caption)
