@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
+from scipy.special import expit
 
 from analytics.db import sql
 
@@ -31,17 +32,20 @@ MIN_REPEAT_ATTEMPTS = 20
 
 # How many attempts at the org mean a rep's own history starts from (keeps one lucky attempt from counting fully).
 SKILL_PRIOR_ATTEMPTS = 5.0
-# Ridge penalty on every non-intercept weight, in units of squared score (keeps rare messages near the average).
+# Ridge penalty on message and rep effects, in units of squared score (keeps rare ones near the average).
 RIDGE = 0.5
 # log2(half-life in days) is kept within [2^-6, 2^16] days so the exponentials stay finite.
 LOG2_HALF_LIFE_RANGE = (-6.0, 16.0)
 LN2 = math.log(2.0)
 
 ATTEMPT_COLUMNS = ["attempt_id", "rep_id", "message_id", "attempted_at", "score", "passed"]
-HALF_LIFE_FEATURES = ("n_prior_successes", "n_prior_failures", "last_score", "rep_skill", "log2_spacing")
-RECALL_FEATURES = ("n_prior_successes", "last_score", "rep_skill")
+HALF_LIFE_FEATURES = ("has_passed", "n_prior_successes", "n_prior_failures", "last_score", "rep_skill",
+                      "log2_spacing")
+RECALL_FEATURES = ("has_passed", "n_prior_successes", "last_score", "rep_skill")
 FORECAST_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
                     "last_practiced", "n_attempts", "reinforce_by", "rep_id", "message_id", "manager"]
+PREDICT_COLUMNS = ["rep_id", "message_id", "on_date", "expected_score", "half_life_days", "last_practiced",
+                   "n_attempts", "reinforce_by"]
 STATE_COLUMNS = ["rep_id", "message_id", "n_prior_attempts", "n_prior_successes", "n_prior_failures", "last_score",
                  "last_practiced_at", "days_between_prior_practices", "rep_n_prior_attempts", "rep_score_sum_prior"]
 GAP_EDGES = (0, 1, 3, 7, 14, 30, 60, 120, 240, math.inf)
@@ -120,6 +124,7 @@ class RetentionModel:
     pass_mark: float
     mean_score: float
     messages: tuple[str, ...]
+    reps: tuple[str, ...]
     n_attempts: int
     n_repeat_attempts: int
     rmse_in_sample: float
@@ -130,14 +135,20 @@ class RetentionModel:
         return float(self.params["floor"])
 
     def summary(self) -> dict:
-        """The fitted law in words and days: base half-life, multiplier per success and failure, floor."""
+        """The fitted law in words and days, for an average rep and message right after a first pass."""
         p = self.params
+        first_pass = {"has_passed": 1.0, "n_prior_successes": 1.0}
+        log2_half_life = p["log2_half_life[intercept]"] + sum(
+            p[f"log2_half_life[{name}]"] * value for name, value in first_pass.items())
+        logit_recall = p["logit_recall[intercept]"] + sum(
+            p[f"logit_recall[{name}]"] * value for name, value in first_pass.items())
         return {
             "floor": self.floor,
-            "base_half_life_days": float(2.0 ** p["log2_half_life[intercept]"]),
+            "half_life_after_first_pass_days": float(2.0 ** log2_half_life),
             "half_life_multiplier_per_success": float(2.0 ** p["log2_half_life[n_prior_successes]"]),
             "half_life_multiplier_per_failure": float(2.0 ** p["log2_half_life[n_prior_failures]"]),
-            "initial_recall": float(_sigmoid(p["logit_recall[intercept]"])),
+            "score_right_after_first_pass": float(self.floor + (1 - self.floor) * _sigmoid(logit_recall)),
+            "n_attempts": self.n_attempts,
             "n_repeat_attempts": self.n_repeat_attempts,
             "rmse_in_sample": self.rmse_in_sample,
         }
@@ -147,22 +158,24 @@ class RetentionModel:
         return pd.Series({m: 2.0 ** self.params[f"log2_half_life[message={m}]"] for m in self.messages},
                          name="half_life_multiplier")
 
+    def rep_half_life_multiplier(self) -> pd.Series:
+        """How much longer (>1) or shorter (<1) each rep remembers than their history alone suggests."""
+        return pd.Series({r: 2.0 ** self.params[f"log2_half_life[rep={r}]"] for r in self.reps},
+                         name="half_life_multiplier")
+
     def half_life_days(self, features: pd.DataFrame) -> np.ndarray:
         """Half-life in days for rows holding the features of a next attempt (history rows or pair_state)."""
-        design = _design(features, self)
-        _, _, s, _ = _forward(self._theta(), design)
+        _, _, s, _ = _forward(self._theta(), _design(features, self))
         return 2.0 ** s
 
     def expected_score(self, features: pd.DataFrame, gap_days=None) -> np.ndarray:
         """Expected score for rows with features, `gap_days` after their last practice (default: their own gap)."""
-        design = _design(features, self, gap_days)
-        p, _, _, _ = _forward(self._theta(), design)
+        p, _, _, _ = _forward(self._theta(), _design(features, self, gap_days))
         return p
 
     def days_until_below(self, features: pd.DataFrame, target: float = TARGET) -> np.ndarray:
         """Days after the last practice until the expected score falls below target (inf: never, 0: already)."""
-        design = _design(features, self)
-        _, f, s, c = _forward(self._theta(), design)
+        _, f, s, c = _forward(self._theta(), _design(features, self))
         start = f + (1.0 - f) * c
         with np.errstate(divide="ignore", invalid="ignore"):
             days = (2.0 ** s) * np.log2((start - f) / (target - f))
@@ -171,15 +184,14 @@ class RetentionModel:
 
     def predict(self, pairs_state: pd.DataFrame, on_dates, target: float = TARGET) -> pd.DataFrame:
         """Expected score, half-life and reinforce-by date of each pair in `pairs_state` on each date."""
-        frames = []
         last_day = pd.to_datetime(pairs_state["last_practiced_at"]).dt.normalize()
         half_life = self.half_life_days(pairs_state)
         until = self.days_until_below(pairs_state, target)
-        # The first whole day on which the expected score is below target.
+        # Dates are whole days: reinforce by the first day whose expected score is below target.
         finite = np.isfinite(until)
         offset = np.where(finite, np.floor(np.where(finite, until, 0.0)) + (until > 0), 0.0)
-        reinforce_by = last_day + pd.to_timedelta(offset, unit="D")
-        reinforce_by = reinforce_by.where(finite, pd.NaT)
+        reinforce_by = (last_day + pd.to_timedelta(offset, unit="D")).where(finite, pd.NaT)
+        frames = []
         for on_date in on_dates:
             day = pd.Timestamp(on_date).normalize()
             gap = (day - last_day).dt.days.clip(lower=0).to_numpy(dtype=float)
@@ -194,8 +206,7 @@ class RetentionModel:
                 "reinforce_by": reinforce_by.to_numpy(),
             }))
         if not frames:
-            return pd.DataFrame(columns=["rep_id", "message_id", "on_date", "expected_score", "half_life_days",
-                                         "last_practiced", "n_attempts", "reinforce_by"])
+            return pd.DataFrame(columns=PREDICT_COLUMNS)
         return pd.concat(frames, ignore_index=True)
 
     def _theta(self) -> np.ndarray:
@@ -215,96 +226,99 @@ def _fit_history(history: pd.DataFrame, pass_mark: float) -> RetentionModel:
         raise NotEnoughHistory(
             f"{len(repeat)} repeat attempts; at least {MIN_REPEAT_ATTEMPTS} are needed to learn forgetting")
     messages = tuple(sorted(repeat["message_id"].astype(str).unique()))
-    mean_score = float(history["score"].mean())
-    names = _param_names(messages)
-    shell = RetentionModel(pd.Series(np.zeros(len(names)), index=names), pass_mark, mean_score, messages,
-                           len(history), len(repeat), math.nan)
+    reps = tuple(sorted(repeat["rep_id"].astype(str).unique()))
+    names = _param_names(messages, reps)
+    shell = RetentionModel(pd.Series(np.zeros(len(names)), index=names), pass_mark,
+                           float(history["score"].mean()), messages, reps, len(history), len(repeat), math.nan)
     design = _design(repeat, shell)
     y = repeat["score"].to_numpy(dtype=float)
-    penalized = _penalized_mask(messages)
+    penalized = np.array(["[message=" in name or "[rep=" in name for name in names])
 
     def objective(theta):
         return _loss_and_gradient(theta, design, y, penalized)
 
+    # Two starts, short and long half-lives, so a bad basin cannot pass for the answer.
     best = None
-    median_gap = float(np.median(design["gap"]))
-    for start_half_life in (max(median_gap, 1.0) / 2.0, max(median_gap, 1.0) * 4.0):
+    typical_gap = max(float(np.median(design["gap"])), 1.0)
+    for start_half_life in (typical_gap / 2.0, typical_gap * 4.0):
         theta0 = np.zeros(len(names))
-        theta0[0] = _logit(0.2)
-        theta0[1] = math.log2(start_half_life)
-        theta0[1 + len(HALF_LIFE_FEATURES) + 1] = _logit(0.9)
+        theta0[names.index("floor")] = _logit(0.2)
+        theta0[names.index("log2_half_life[intercept]")] = math.log2(start_half_life)
+        theta0[names.index("logit_recall[intercept]")] = _logit(0.9)
         result = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                          options={"maxiter": 2000, "maxfun": 4000, "gtol": 1e-9, "ftol": 1e-13})
+                          options={"maxiter": 3000, "maxfun": 6000, "gtol": 1e-7, "ftol": 1e-10})
         if best is None or result.fun < best.fun:
             best = result
-    theta = best.x
-    p, _, _, _ = _forward(theta, design)
-    values = theta.copy()
-    values[0] = _sigmoid(theta[0])
-    return RetentionModel(pd.Series(values, index=names), pass_mark, mean_score, messages, len(history),
-                          len(repeat), float(np.sqrt(np.mean((p - y) ** 2))))
+    p, _, _, _ = _forward(best.x, design)
+    values = best.x.copy()
+    values[0] = _sigmoid(best.x[0])
+    return RetentionModel(pd.Series(values, index=names), shell.pass_mark, shell.mean_score, messages, reps,
+                          len(history), len(repeat), float(np.sqrt(np.mean((p - y) ** 2))))
 
 
-def _param_names(messages) -> list[str]:
+def _param_names(messages, reps) -> list[str]:
+    """Parameter names in the order of the parameter vector (see _unpack)."""
     return (["floor", "log2_half_life[intercept]"]
             + [f"log2_half_life[{f}]" for f in HALF_LIFE_FEATURES]
             + ["logit_recall[intercept]"] + [f"logit_recall[{f}]" for f in RECALL_FEATURES]
             + [f"log2_half_life[message={m}]" for m in messages]
-            + [f"logit_recall[message={m}]" for m in messages])
-
-
-def _penalized_mask(messages) -> np.ndarray:
-    mask = np.ones(len(_param_names(messages)), dtype=bool)
-    mask[0] = mask[1] = mask[2 + len(HALF_LIFE_FEATURES)] = False
-    return mask
+            + [f"logit_recall[message={m}]" for m in messages]
+            + [f"log2_half_life[rep={r}]" for r in reps])
 
 
 def _design(features: pd.DataFrame, model: RetentionModel, gap_days=None) -> dict:
-    """Feature matrices for the half-life and recall parts; unknown messages get the average message."""
+    """Feature matrices for the half-life and recall parts; unseen messages and reps get the average effect."""
     n = len(features)
     rep_n = features["rep_n_prior_attempts"].to_numpy(dtype=float)
     rep_sum = features["rep_score_sum_prior"].to_numpy(dtype=float)
     skill = (rep_sum + SKILL_PRIOR_ATTEMPTS * model.mean_score) / (rep_n + SKILL_PRIOR_ATTEMPTS) - model.mean_score
     spacing = np.nan_to_num(features["days_between_prior_practices"].to_numpy(dtype=float), nan=0.0)
+    successes = features["n_prior_successes"].to_numpy(dtype=float)
     columns = {
-        "n_prior_successes": features["n_prior_successes"].to_numpy(dtype=float),
+        "has_passed": (successes > 0).astype(float),
+        "n_prior_successes": successes,
         "n_prior_failures": features["n_prior_failures"].to_numpy(dtype=float),
         "last_score": features["last_score"].to_numpy(dtype=float) - model.pass_mark,
         "rep_skill": skill,
         "log2_spacing": np.log2(1.0 + np.maximum(spacing, 0.0)),
     }
-    half_life = np.column_stack([np.ones(n)] + [columns[f] for f in HALF_LIFE_FEATURES])
-    recall = np.column_stack([np.ones(n)] + [columns[f] for f in RECALL_FEATURES])
-    message = pd.Categorical(features["message_id"].astype(str), categories=list(model.messages)).codes
     if gap_days is None:
         gap_days = features["days_since_last_practice"].to_numpy(dtype=float) \
             if "days_since_last_practice" in features else np.zeros(n)
-    gap = np.maximum(np.asarray(gap_days, dtype=float), 0.0)
-    return {"half_life": half_life, "recall": recall, "message": message.astype(np.int64),
-            "n_messages": len(model.messages), "gap": gap}
+    return {
+        "half_life": np.column_stack([np.ones(n)] + [columns[f] for f in HALF_LIFE_FEATURES]),
+        "recall": np.column_stack([np.ones(n)] + [columns[f] for f in RECALL_FEATURES]),
+        "message": _codes(features["message_id"], model.messages), "n_messages": len(model.messages),
+        "rep": _codes(features["rep_id"], model.reps), "n_reps": len(model.reps),
+        "gap": np.maximum(np.asarray(gap_days, dtype=float), 0.0),
+    }
+
+
+def _codes(values: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
+    return pd.Index(list(levels), dtype=object).get_indexer(values.astype(str).to_numpy(dtype=object)).astype(np.int64)
 
 
 def _unpack(theta, design):
-    kh = design["half_life"].shape[1]
-    kc = design["recall"].shape[1]
-    m = design["n_messages"]
-    i = 1
-    wh = theta[i:i + kh]; i += kh
-    wc = theta[i:i + kc]; i += kc
-    mh = theta[i:i + m]; i += m
-    mc = theta[i:i + m]
-    return theta[0], wh, wc, mh, mc
+    """Split the parameter vector: floor, half-life weights, recall weights, message and rep effects."""
+    sizes = [1, design["half_life"].shape[1], design["recall"].shape[1],
+             design["n_messages"], design["n_messages"], design["n_reps"]]
+    return np.split(theta, np.cumsum(sizes)[:-1])
+
+
+def _effect(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per-row effect of a level (0 for levels the model has not seen)."""
+    if len(values) == 0:
+        return np.zeros(len(codes))
+    return np.where(codes >= 0, values[np.maximum(codes, 0)], 0.0)
 
 
 def _forward(theta, design):
     """Expected score, floor, log2 half-life and initial recall for every row."""
-    phi, wh, wc, mh, mc = _unpack(theta, design)
-    known = design["message"] >= 0
-    idx = np.where(known, design["message"], 0)
-    s = design["half_life"] @ wh + np.where(known, mh[idx] if len(mh) else 0.0, 0.0)
+    phi, wh, wc, mh, mc, rh = _unpack(theta, design)
+    s = design["half_life"] @ wh + _effect(mh, design["message"]) + _effect(rh, design["rep"])
     s = np.clip(s, *LOG2_HALF_LIFE_RANGE)
-    z = design["recall"] @ wc + np.where(known, mc[idx] if len(mc) else 0.0, 0.0)
-    f = _sigmoid(phi)
+    z = design["recall"] @ wc + _effect(mc, design["message"])
+    f = float(_sigmoid(phi[0]))
     c = _sigmoid(z)
     decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
     return f + (1.0 - f) * c * decay, f, s, c
@@ -312,23 +326,25 @@ def _forward(theta, design):
 
 def _loss_and_gradient(theta, design, y, penalized):
     """Half mean squared error plus ridge, and its exact gradient."""
-    phi, wh, wc, mh, mc = _unpack(theta, design)
     n = len(y)
     p, f, s, c = _forward(theta, design)
     decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
     r = (p - y) / n
-    d_phi = np.sum(r * f * (1.0 - f) * (1.0 - c * decay))
     inside = (s > LOG2_HALF_LIFE_RANGE[0]) & (s < LOG2_HALF_LIFE_RANGE[1])
     g_s = r * (1.0 - f) * c * decay * LN2 * LN2 * design["gap"] / 2.0 ** s * inside
     g_z = r * (1.0 - f) * decay * c * (1.0 - c)
-    known = design["message"] >= 0
-    m = design["n_messages"]
+
+    def by_level(codes, weights, size):
+        known = codes >= 0
+        return np.bincount(codes[known], weights=weights[known], minlength=size)
+
     grad = np.concatenate([
-        [d_phi],
+        [np.sum(r * f * (1.0 - f) * (1.0 - c * decay))],
         design["half_life"].T @ g_s,
         design["recall"].T @ g_z,
-        np.bincount(design["message"][known], weights=g_s[known], minlength=m),
-        np.bincount(design["message"][known], weights=g_z[known], minlength=m),
+        by_level(design["message"], g_s, design["n_messages"]),
+        by_level(design["message"], g_z, design["n_messages"]),
+        by_level(design["rep"], g_s, design["n_reps"]),
     ])
     ridge = RIDGE / n
     loss = 0.5 * n * np.sum(r * r) + 0.5 * ridge * np.sum(theta[penalized] ** 2)
@@ -337,7 +353,7 @@ def _loss_and_gradient(theta, design, y, penalized):
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    return expit(np.asarray(x, dtype=float))
 
 
 def _logit(p):

@@ -334,3 +334,26 @@ def test_a_database_with_too_little_history_still_lists_every_pair():
 def test_an_empty_database_gives_an_empty_forecast():
     out = retention.forecast(analytics.db.connect(":memory:"), [pd.Timestamp("2025-06-01").date()])
     assert out.empty and list(out.columns) == retention.FORECAST_COLUMNS
+
+
+# ------------------------------------------------------------------------------ demo world
+
+def test_the_model_beats_both_baselines_on_the_demo_world(demo_con):
+    result = retention.evaluate(demo_con)
+    assert result["n_test"] >= 200
+    assert result["mae_model"] < 0.75 * result["mae_last_score"]
+    assert result["mae_model"] < 0.5 * result["mae_mean_score"]
+
+
+def test_fit_recovers_the_demo_worlds_planted_forgetting_law(demo_con, demo_world):
+    truth = demo_world["truth"]["forgetting"]
+    model = retention.fit(retention.load_attempts(demo_con))
+    summary = model.summary()
+    assert summary["half_life_after_first_pass_days"] == pytest.approx(truth["h0_days"], rel=0.2)
+    assert summary["half_life_multiplier_per_success"] == pytest.approx(2.0, rel=0.2)
+    assert summary["floor"] == pytest.approx(truth["floor"], abs=0.05)
+    names = demo_con.execute("SELECT message_id, message_name FROM messages").df()
+    fitted = model.message_half_life_multiplier().rename(dict(zip(names["message_id"], names["message_name"])))
+    planted = pd.Series({name: 1.0 / d for name, d in truth["difficulty"].items()})
+    relative = (fitted / fitted.mean()) / (planted / planted.mean())
+    assert relative[planted.index].to_numpy() == pytest.approx(np.ones(len(planted)), abs=0.15)
