@@ -431,8 +431,9 @@ def _missing(x) -> bool:
 
 
 def _signed(x: float) -> str:
-    v = round(x)
-    return f"+{v}" if v > 0 else f"{v}" if v < 0 else "0"
+    """Whole points, or one decimal where rounding would hide the sign ("-0.3")."""
+    text = f"{x:+.0f}" if abs(x) >= 0.5 else f"{x:+.1f}"
+    return "0" if text in ("+0.0", "-0.0") else text
 
 
 def _int(x) -> int:
