@@ -64,6 +64,8 @@ MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
 STRONG_MAX_WIDTH_PP = 10.0
 EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
 
+DEAL_COLUMNS = ("deal_key", "rep_id", "close_date", "segment", "amount", "deal_type", "is_won")
+PAIR_COLUMNS = ("deal_key", "message_id", "is_adopted", "is_tagged")
 METHOD = "imputation DiD: rep + month fixed effects, deal mix; rep bootstrap"
 N_BOOT = 400
 AMOUNT_BANDS = 5
@@ -124,9 +126,8 @@ def message_lift(con, as_of: date | None = None, date_from: date | None = None, 
     """One row per message: naive and adjusted lift (pp) with 95 % rep-bootstrap intervals and evidence tier."""
     params = _params(as_of, date_from, date_to, segment, team, region)
     messages = _messages(con)
-    deals = con.execute(sql("marts/fct_closed_deals.sql"), params).df()
-    pairs = con.execute(sql("marts/fct_message_deals.sql"), {**params, "message_id": None}).df()
-    pairs = pairs[pairs["is_in_scope"]]
+    deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params)
+    pairs = _fetch(con, "marts/fct_message_deals.sql", PAIR_COLUMNS, {**params, "message_id": None}, "is_in_scope")
     ids = list(messages["message_id"])
     est = estimate_lift(deals, pairs, ids, n_boot=n_boot, seed=seed)
 
@@ -155,19 +156,23 @@ def message_lift(con, as_of: date | None = None, date_from: date | None = None, 
     return out
 
 
-def estimate_lift(deals: pd.DataFrame, pairs: pd.DataFrame, message_ids: list[str],
-                  n_boot: int = N_BOOT, seed: int = 0) -> dict:
-    """Naive and adjusted lift per message from closed deals and their in-scope (deal, message, adopted) pairs."""
+def estimate_lift(deals: Mapping, pairs: Mapping, message_ids: list[str], n_boot: int = N_BOOT,
+                  seed: int = 0) -> dict:
+    """Naive and adjusted lift per message from closed deals (DEAL_COLUMNS) and in-scope pairs (PAIR_COLUMNS)."""
     M = len(message_ids)
-    n = len(deals)
-    rep, R = _codes(deals["rep_id"])
-    y = deals["is_won"].to_numpy(dtype=float)
-    deal_ix = pd.Index(deals["opportunity_id"]).get_indexer(pairs["opportunity_id"])
-    msg_ix = pd.Index(message_ids).get_indexer(pairs["message_id"])
+    keys = _column(deals, "deal_key")
+    n = len(keys)
+    index = pd.Index(keys)
+    if not index.is_unique:
+        raise ValueError("deal keys must be unique (one row per closed deal)")
+    rep, R = _codes(_column(deals, "rep_id"))
+    y = _column(deals, "is_won").astype(float)
+    deal_ix = index.get_indexer(_column(pairs, "deal_key"))
+    msg_ix = pd.Index(message_ids).get_indexer(_column(pairs, "message_id"))
     keep = (deal_ix >= 0) & (msg_ix >= 0)
     deal_ix, msg_ix = deal_ix[keep], msg_ix[keep]
-    is_adopted = pairs["is_adopted"].to_numpy(dtype=bool)[keep]
-    is_tagged = pairs["is_tagged"].to_numpy(dtype=bool)[keep]
+    is_adopted = _column(pairs, "is_adopted").astype(bool)[keep]
+    is_tagged = _column(pairs, "is_tagged").astype(bool)[keep]
     pair_rep, pair_y = rep[deal_ix], y[deal_ix]
 
     def per_rep(mask, weights=None):
@@ -202,30 +207,30 @@ def estimate_lift(deals: pd.DataFrame, pairs: pd.DataFrame, message_ids: list[st
     return out
 
 
-def _design(deals: pd.DataFrame) -> tuple[sp.csr_matrix, str]:
+def _design(deals: Mapping) -> tuple[sp.csr_matrix, str]:
     """One-hot design (first level of each factor dropped): period, segment, amount band, deal type."""
-    close = pd.to_datetime(deals["close_date"])
-    months = (close.dt.year * 12 + close.dt.month).to_numpy()
+    close = pd.DatetimeIndex(pd.to_datetime(_column(deals, "close_date")))
+    months = np.asarray(close.year * 12 + close.month, dtype=np.int64)
     method = METHOD
     if len(months) and months.max() - months.min() >= 36:
         months = months // 3
         method = method.replace("month", "quarter")
     factors = [months - (months.min() if len(months) else 0)]
-    factors.append(_codes(deals["segment"])[0])
+    factors.append(_codes(_column(deals, "segment"))[0])
     band, leaks = _amount_band(deals)
     if leaks:
         method += "; amount left out (zero on lost deals)"
     else:
         factors.append(band)
-    factors.append(_codes(deals["deal_type"])[0])
-    return _one_hot(factors, len(deals)), method
+    factors.append(_codes(_column(deals, "deal_type"))[0])
+    return _one_hot(factors, len(months)), method
 
 
-def _amount_band(deals: pd.DataFrame) -> tuple[np.ndarray, bool]:
+def _amount_band(deals: Mapping) -> tuple[np.ndarray, bool]:
     """Quintile band of positive amounts (0 = missing or zero), and whether amount leaks the outcome."""
-    amount = deals["amount"].to_numpy(dtype=float, na_value=np.nan)
+    amount = _column(deals, "amount").astype(float)
     known = np.isfinite(amount) & (amount > 0)
-    won = deals["is_won"].to_numpy(dtype=bool)
+    won = _column(deals, "is_won").astype(bool)
     band = np.zeros(len(amount), dtype=np.int64)
     if known.any():
         edges = np.unique(np.quantile(amount[known], np.linspace(0, 1, AMOUNT_BANDS + 1)[1:-1]))
@@ -394,6 +399,28 @@ def stratified_lift(con, message_id: str | None = None, by: str = "segment", **f
     cols = ["message_id", "by", "stratum", "deals_adopted", "deals_not_adopted", "win_rate_adopted",
             "win_rate_not_adopted", "lift_pp", "share_of_adopted", "share_of_not_adopted"]
     return out[cols]
+
+
+def _fetch(con, model: str, columns: tuple[str, ...], params: dict, where: str | None = None) -> dict:
+    """Only the named columns of a mart, as numpy arrays (DuckDB prunes the rest; no DataFrame conversion)."""
+    query = f"SELECT {', '.join(columns)} FROM ({sql(model)}) AS model" + (f" WHERE {where}" if where else "")
+    return con.execute(query, params).fetchnumpy()
+
+
+def _column(frame: Mapping, name: str) -> np.ndarray:
+    """A column as a plain numpy array; SQL NULLs (masked values) become NaN or None."""
+    values = frame[name]
+    if isinstance(values, np.ma.MaskedArray):
+        if values.dtype.kind in "fiu":
+            return values.astype(float).filled(np.nan)
+        if values.dtype.kind == "b":
+            return values.filled(False)
+        return values.astype(object).filled(None)
+    if isinstance(values, pd.Series):
+        if values.dtype.kind in "fiu" or pd.api.types.is_float_dtype(values):
+            return values.to_numpy(dtype=float, na_value=np.nan)
+        return values.to_numpy()
+    return np.asarray(values)
 
 
 def _message_deals(con, message_id: str | None, filters: dict) -> pd.DataFrame:

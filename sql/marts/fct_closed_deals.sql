@@ -1,6 +1,6 @@
 -- One row per closed (won or lost) deal with a matched owner, with the rep's team and region; the sample
--- the adjusted lift model is fitted on. Filters: NULL = no filter.
-SELECT o.opportunity_id, o.rep_id, r.team, r.region, o.segment, o.amount, o.deal_type, o.close_date,
+-- the adjusted lift model is fitted on. deal_key: a compact join key (hash of opportunity_id). Filters: NULL = all.
+SELECT o.opportunity_id, hash(o.opportunity_id) AS deal_key, o.rep_id, r.team, r.region, o.segment, o.amount, o.deal_type, o.close_date,
        o.outcome = 'won' AS is_won
 FROM opportunities o
 LEFT JOIN reps r ON r.rep_id = o.rep_id

@@ -1,7 +1,8 @@
 -- One row per closed deal x message whose target segment it matches (every deal when the message has none),
 -- before and after launch; is_in_scope marks deals closed on or after launch, is_adopted those in scope whose
 -- owner passed the message's certification on or before the close date. Deals whose owner is not matched
--- to a rep are left out (their certification is unknown). Filters: NULL = no filter.
+-- to a rep are left out (their certification is unknown). deal_key: hash of opportunity_id, as in fct_closed_deals.
+-- Filters: NULL = no filter.
 WITH launches AS (
     SELECT m.message_id, m.message_name, m.target_segment,
            coalesce(m.launch_date, (SELECT min(q.attempted_at)::DATE FROM quiz_attempts q
@@ -30,7 +31,7 @@ deals AS (
       AND ($region IS NULL OR r.region = $region)
 )
 SELECT
-    d.opportunity_id, l.message_id, d.rep_id, d.team, d.region, d.segment, d.amount, d.deal_type,
+    d.opportunity_id, hash(d.opportunity_id) AS deal_key, l.message_id, d.rep_id, d.team, d.region, d.segment, d.amount, d.deal_type,
     d.close_date, d.is_won, l.launch_date,
     d.close_date >= l.launch_date AS is_in_scope,
     c.certified_at,
