@@ -102,7 +102,7 @@ def describe_lift(row: Mapping) -> str:
     """One plain-language sentence for a message's adjusted lift."""
     lift, low, high = row.get("adjusted_lift_pp"), row.get("ci_low_pp"), row.get("ci_high_pp")
     evidence = row.get("evidence") or "insufficient"
-    if _missing(lift):
+    if _missing(lift) or evidence == "insufficient":
         return (f"Not enough data to compare certified and other reps' deals yet "
                 f"({_int(row.get('closed_deals_adopted'))} adopted and "
                 f"{_int(row.get('closed_deals_not_adopted'))} other closed deals in scope).")

@@ -1,5 +1,6 @@
 """Adjusted win-rate lift: planted effects, a world without effects, tiny data and a Maven CRM placebo."""
 
+import warnings
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import analytics.db as db
 from analytics import lift
 
 MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
+MAVEN_LAUNCH = date(2017, 7, 1)
 START = date(2024, 1, 1)
 PLANTED = {"m_open": 0.08, "m_ent": -0.06, "m_flat": 0.0}
 
@@ -22,7 +24,7 @@ def insert(con, table, frame):
     con.unregister("incoming")
 
 
-def planted_world(con, effects=PLANTED, seed=0, n_reps=200, deals_per_rep=80, months=24):
+def planted_world(con, effects=PLANTED, seed=0, n_reps=400, deals_per_rep=80, months=24):
     """Reps with ability; able reps certify sooner and more often; a time trend; known effects per message."""
     rng = np.random.default_rng(seed)
     ability = rng.normal(0, 0.12, n_reps)
@@ -65,3 +67,281 @@ def planted_world(con, effects=PLANTED, seed=0, n_reps=200, deals_per_rep=80, mo
     insert(con, "quiz_attempts", pd.DataFrame(
         attempts, columns=["attempt_id", "rep_id", "message_id", "attempted_at", "score", "passed"]))
     return con
+
+
+def tiny_world(con, deals=(("o1", "r1", "won", "2024-03-01"), ("o2", "r1", "lost", "2024-05-01"),
+                           ("o3", "r2", "won", "2024-05-02"), ("o4", "r2", "lost", "2024-02-01"),
+                           ("o5", None, "won", "2024-05-03"))):
+    """Two reps, five deals, one message launched 2024-04-01 that r1 passed on 2024-04-15."""
+    insert(con, "reps", pd.DataFrame({"rep_id": ["r1", "r2"], "rep_name": ["One", "Two"], "team": ["a", "b"],
+                                      "region": ["east", "west"], "in_roster": True}))
+    insert(con, "messages", pd.DataFrame({"message_id": ["m"], "message_name": ["Message"],
+                                          "launch_date": [date(2024, 4, 1)], "in_catalog": True}))
+    insert(con, "opportunities", pd.DataFrame({
+        "opportunity_id": [d[0] for d in deals], "rep_id": [d[1] for d in deals], "owner_name": "x",
+        "outcome": [d[2] for d in deals], "is_closed": [d[2] != "open" for d in deals],
+        "is_won": [d[2] == "won" for d in deals], "amount": 100.0,
+        "close_date": [date.fromisoformat(d[3]) for d in deals], "segment": "SMB", "deal_type": "new"}))
+    insert(con, "quiz_attempts", pd.DataFrame({"attempt_id": ["q1"], "rep_id": ["r1"], "message_id": ["m"],
+                                               "attempted_at": [pd.Timestamp("2024-04-15 16:00")],
+                                               "score": [0.9], "passed": [True]}))
+    return con
+
+
+def maven_placebo(con, manager, segment_column="regional_office"):
+    """Maven's pipeline in the current tables; a fake message 'certified' by one manager's team at launch."""
+    pipeline = pd.read_csv(MAVEN / "sales_pipeline.csv")
+    teams = pd.read_csv(MAVEN / "sales_teams.csv")
+    insert(con, "reps", pd.DataFrame({"rep_id": teams["sales_agent"], "rep_name": teams["sales_agent"],
+                                      "manager": teams["manager"], "region": teams["regional_office"],
+                                      "in_roster": True}))
+    deals = pipeline.merge(teams, on="sales_agent", how="left")
+    outcome = deals["deal_stage"].map({"Won": "won", "Lost": "lost"}).fillna("open")
+    insert(con, "opportunities", pd.DataFrame({
+        "opportunity_id": deals["opportunity_id"], "rep_id": deals["sales_agent"],
+        "owner_name": deals["sales_agent"], "outcome": outcome, "is_closed": outcome != "open",
+        "is_won": outcome == "won", "amount": deals["close_value"],
+        "created_date": pd.to_datetime(deals["engage_date"]).dt.date,
+        "close_date": pd.to_datetime(deals["close_date"]).dt.date, "segment": deals[segment_column],
+        "product": deals["product"]}))
+    insert(con, "messages", pd.DataFrame({"message_id": ["placebo"], "message_name": ["Placebo"],
+                                          "launch_date": [MAVEN_LAUNCH], "in_catalog": True}))
+    team = teams.loc[teams["manager"] == manager, "sales_agent"].to_numpy()
+    insert(con, "quiz_attempts", pd.DataFrame({
+        "attempt_id": [f"q{i}" for i in range(len(team))], "rep_id": team, "message_id": "placebo",
+        "attempted_at": pd.Timestamp(MAVEN_LAUNCH), "score": 1.0, "passed": True}))
+    return con
+
+
+@pytest.fixture(scope="module")
+def planted():
+    con = planted_world(db.connect(":memory:"), n_reps=600)
+    yield con, lift.message_lift(con, n_boot=200).set_index("message_id")
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def null_world():
+    con = planted_world(db.connect(":memory:"), effects={m: 0.0 for m in PLANTED}, seed=1, n_reps=600)
+    yield lift.message_lift(con, n_boot=200).set_index("message_id")
+    con.close()
+
+
+def test_adjusted_lift_recovers_every_planted_effect(planted):
+    _, out = planted
+    for message, effect in PLANTED.items():
+        row = out.loc[message]
+        error = row.adjusted_lift_pp - 100 * effect
+        assert abs(error) <= 4, (message, row.adjusted_lift_pp)
+        assert row.ci_low_pp <= 100 * effect <= row.ci_high_pp or abs(error) <= 3, message
+
+
+def test_adjusted_lift_is_much_closer_to_the_truth_than_the_naive_one(planted):
+    _, out = planted
+    for message, effect in PLANTED.items():
+        row = out.loc[message]
+        naive_error = row.naive_lift_pp - 100 * effect
+        assert naive_error > 5, message     # able reps certify first, so naive flatters every message
+        assert abs(row.adjusted_lift_pp - 100 * effect) + 5 <= abs(naive_error), message
+
+
+def test_the_message_that_hurts_gets_a_negative_lift_with_an_interval_below_zero(planted):
+    _, out = planted
+    row = out.loc["m_ent"]
+    assert row.naive_lift_pp > 0
+    assert row.adjusted_lift_pp < 0 and row.ci_high_pp < 0
+    assert "less often" in row.summary
+
+
+def test_a_world_without_effects_has_intervals_covering_zero_for_most_messages(null_world):
+    covers = (null_world["ci_low_pp"] <= 0) & (null_world["ci_high_pp"] >= 0)
+    assert covers.sum() >= 2
+    assert null_world["adjusted_lift_pp"].abs().max() < 4
+    assert (null_world["naive_lift_pp"] > 5).all()
+
+
+def test_the_estimator_equals_an_explicit_least_squares_imputation():
+    con = planted_world(db.connect(":memory:"), n_reps=40, deals_per_rep=30, seed=3)
+    con.execute("UPDATE opportunities SET amount = NULL")
+    deals = con.execute(lift.sql("marts/fct_closed_deals.sql"), lift._params()).df()
+    pairs = con.execute(lift.sql("marts/fct_message_deals.sql"), {**lift._params(), "message_id": None}).df()
+    pairs = pairs[pairs["is_in_scope"]]
+    ids = ["m_open", "m_ent", "m_flat"]
+    est = lift.estimate_lift(deals, pairs, ids, n_boot=0)
+
+    adopted = pairs[pairs["is_adopted"]]
+    D = np.zeros((len(deals), 3))
+    D[deals.index[deals["deal_key"].isin(adopted["deal_key"])], :] = 0
+    row_of = pd.Series(np.arange(len(deals)), index=deals["deal_key"])
+    D[row_of[adopted["deal_key"]].to_numpy(), pd.Index(ids).get_indexer(adopted["message_id"])] = 1
+    month = pd.to_datetime(deals["close_date"]).dt.to_period("M").astype(str)
+    X = pd.get_dummies(pd.DataFrame({"rep": deals["rep_id"], "month": month, "segment": deals["segment"],
+                                     "type": deals["deal_type"]}), drop_first=False, dtype=float)
+    X = X.drop(columns=[c for c in X if c.startswith(("month_", "segment_", "type_"))][:1]
+               + [sorted(c for c in X if c.startswith("segment_"))[0], sorted(c for c in X if c.startswith("type_"))[0]])
+    treated = D.sum(1) > 0
+    control = ~treated
+    y = deals["is_won"].to_numpy(float)
+    beta, *_ = np.linalg.lstsq(X.to_numpy()[control], y[control], rcond=None)
+    has_control = deals["rep_id"].isin(deals.loc[control, "rep_id"]).to_numpy()
+    rows = treated & has_control
+    residual = y[rows] - X.to_numpy()[rows] @ beta
+    tau, *_ = np.linalg.lstsq(D[rows], residual, rcond=None)
+    np.testing.assert_allclose(est["lift_pp"], 100 * tau, atol=1e-6)
+
+
+def test_tiny_data_is_insufficient_and_raises_no_warning():
+    con = tiny_world(db.connect(":memory:"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = lift.message_lift(con, n_boot=50)
+    row = out.iloc[0]
+    assert row.evidence == "insufficient"
+    assert (row.closed_deals_adopted, row.closed_deals_not_adopted) == (1, 1)
+    assert row.win_rate_adopted == 0.0 and row.win_rate_not_adopted == 1.0
+    assert row.summary.startswith("Not enough data")
+
+
+def test_empty_databases_and_messages_without_deals_do_not_crash():
+    con = db.connect(":memory:")
+    assert lift.message_lift(con, n_boot=20).empty
+    insert(con, "messages", pd.DataFrame({"message_id": ["m"], "message_name": ["M"],
+                                          "launch_date": [date(2024, 1, 1)], "in_catalog": True}))
+    row = lift.message_lift(con, n_boot=20).iloc[0]
+    assert row.closed_deals_adopted == 0 and row.evidence == "insufficient"
+    assert np.isnan(row.adjusted_lift_pp) and np.isnan(row.naive_lift_pp)
+    assert "Not enough data" in row.summary
+    assert lift.win_rate_over_time(con).empty
+    assert lift.stratified_lift(con, by="ability_band").empty
+
+
+def test_a_deal_is_adopted_only_when_its_owner_passed_on_or_before_the_close_date():
+    con = tiny_world(db.connect(":memory:"), deals=(
+        ("before_launch", "r1", "won", "2024-03-31"), ("before_pass", "r1", "won", "2024-04-14"),
+        ("pass_day", "r1", "lost", "2024-04-15"), ("after", "r1", "won", "2024-06-01"),
+        ("never_passed", "r2", "won", "2024-06-01"), ("still_open", "r1", "open", "2024-06-02"),
+        ("no_owner", None, "won", "2024-06-03")))
+    rows = con.execute(lift.sql("marts/fct_message_deals.sql"),
+                       {**lift._params(), "message_id": None}).df().set_index("opportunity_id")
+    assert set(rows.index) == {"before_launch", "before_pass", "pass_day", "after", "never_passed"}
+    assert rows["is_in_scope"].to_dict() == {"before_launch": False, "before_pass": True, "pass_day": True,
+                                             "after": True, "never_passed": True}
+    assert sorted(rows.index[rows["is_adopted"]]) == ["after", "pass_day"]
+
+
+def test_a_targeted_message_only_sees_deals_in_its_segment():
+    con = tiny_world(db.connect(":memory:"))
+    con.execute("UPDATE messages SET target_segment = 'enterprise'")
+    con.execute("UPDATE opportunities SET segment = 'Enterprise ' WHERE opportunity_id IN ('o2', 'o3')")
+    rows = con.execute(lift.sql("marts/fct_message_deals.sql"), {**lift._params(), "message_id": "m"}).df()
+    assert sorted(rows["opportunity_id"]) == ["o2", "o3"]
+
+
+def test_deals_closed_after_as_of_and_outside_the_filters_are_left_out():
+    con = tiny_world(db.connect(":memory:"))
+    assert lift.message_lift(con, as_of=date(2024, 5, 1), n_boot=20).iloc[0].closed_deals_not_adopted == 0
+    assert lift.message_lift(con, team="b", n_boot=20).iloc[0].closed_deals_adopted == 0
+    assert lift.message_lift(con, region="east", n_boot=20).iloc[0].closed_deals_not_adopted == 0
+    assert lift.message_lift(con, date_to=date(2024, 3, 31), n_boot=20).iloc[0].closed_deals_adopted == 0
+
+
+def test_a_hostile_filter_value_is_bound_not_executed():
+    con = tiny_world(db.connect(":memory:"))
+    hostile = "SMB' OR 1=1; DROP TABLE opportunities; --"
+    out = lift.message_lift(con, segment=hostile, team=hostile, n_boot=20)
+    assert out.iloc[0].closed_deals_adopted == 0
+    assert con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] == 5
+
+
+def test_win_rate_counts_won_and_lost_only_and_never_divides_by_zero():
+    assert lift.win_rate(3, 1) == 0.75
+    assert np.isnan(lift.win_rate(0, 0))
+    np.testing.assert_array_equal(lift.win_rate([1, 0], [1, 0]), [0.5, np.nan])
+
+
+@pytest.mark.parametrize("counts, interval, tier", [
+    ((29, 500, 40, 40), (2.0, 6.0), "insufficient"),
+    ((500, 500, 2, 40), (2.0, 6.0), "insufficient"),
+    ((99, 500, 40, 40), (2.0, 6.0), "directional"),
+    ((500, 500, 9, 40), (2.0, 6.0), "directional"),
+    ((500, 500, 40, 40), (-1.0, 6.0), "directional"),
+    ((100, 100, 10, 10), (1.0, 20.0), "moderate"),
+    ((400, 400, 30, 30), (1.0, 12.0), "moderate"),
+    ((400, 400, 30, 30), (1.0, 11.0), "strong"),
+    ((400, 400, 30, 30), (-9.0, -1.0), "strong"),
+])
+def test_evidence_tiers_follow_the_documented_thresholds(counts, interval, tier):
+    assert lift.evidence_tier(*counts, sum(interval) / 2, *interval) == tier
+
+
+def test_no_interval_means_at_most_directional():
+    assert lift.evidence_tier(500, 500, 40, 40, 5.0, None, None) == "directional"
+    assert lift.evidence_tier(500, 500, 40, 40, None, None, None) == "insufficient"
+
+
+def test_the_sentence_gives_size_direction_interval_and_doubt():
+    up = lift.describe_lift({"adjusted_lift_pp": 6.2, "ci_low_pp": 2.1, "ci_high_pp": 10.4, "evidence": "moderate"})
+    assert up == ("Deals by certified reps won 6 points more often than comparable deals "
+                  "(likely between +2 and +10). Evidence: moderate.")
+    unsure = lift.describe_lift({"adjusted_lift_pp": 1.0, "ci_low_pp": -0.3, "ci_high_pp": 2.4,
+                                 "evidence": "directional"})
+    assert "1 point more often" in unsure and "-0.3" in unsure and "can't rule out no effect" in unsure
+    down = lift.describe_lift({"adjusted_lift_pp": -4.6, "ci_low_pp": -8.0, "ci_high_pp": -1.2,
+                               "evidence": "strong"})
+    assert "5 points less often" in down and "can't rule out" not in down
+
+
+@pytest.mark.parametrize("manager", ["Cara Losch", "Celia Rouche", "Dustin Brinkmann", "Melvin Marxen",
+                                     "Rocco Neubert", "Summer Sewald"])
+def test_a_placebo_team_in_the_maven_crm_shows_no_meaningful_effect(manager):
+    con = maven_placebo(db.connect(":memory:"), manager)
+    row = lift.message_lift(con, n_boot=200).iloc[0]
+    assert row.closed_deals_adopted > 300 and row.reps_adopted == 5
+    assert row.ci_low_pp <= 0 <= row.ci_high_pp
+    assert abs(row.adjusted_lift_pp) < 5
+    assert row.evidence == "directional"     # five treated reps can never be more
+
+
+def test_amount_is_left_out_when_the_crm_zeroes_lost_deals():
+    con = maven_placebo(db.connect(":memory:"), "Cara Losch", segment_column="product")
+    row = lift.message_lift(con, n_boot=20).iloc[0]
+    assert "amount left out" in row.method
+
+
+def test_a_rep_with_no_unadopted_deal_is_left_out_of_the_adjusted_estimate():
+    con = tiny_world(db.connect(":memory:"), deals=(
+        ("a1", "r1", "won", "2024-05-01"), ("a2", "r1", "won", "2024-05-02"),
+        ("b1", "r2", "lost", "2024-05-01"), ("b2", "r2", "won", "2024-02-01")))
+    con.execute("UPDATE quiz_attempts SET attempted_at = TIMESTAMP '2024-03-01 09:00'")
+    row = lift.message_lift(con, n_boot=20).iloc[0]
+    assert row.closed_deals_adopted == 2 and row.adjusted_deals == 0
+    assert np.isnan(row.adjusted_lift_pp)
+
+
+def test_the_interval_is_reproducible_for_a_seed(planted):
+    con, out = planted
+    again = lift.message_lift(con, n_boot=200).set_index("message_id")
+    pd.testing.assert_frame_equal(out[["ci_low_pp", "ci_high_pp"]], again[["ci_low_pp", "ci_high_pp"]])
+
+
+def test_the_stratified_table_shows_adopted_deals_concentrate_among_able_reps(planted):
+    con, _ = planted
+    table = lift.stratified_lift(con, "m_open", by="ability_band").set_index("stratum")
+    assert list(table.index) == ["low", "middle", "high"]
+    assert table.loc["high", "share_of_adopted"] > table.loc["high", "share_of_not_adopted"] + 0.15
+    assert table["share_of_adopted"].sum() == pytest.approx(1.0)
+    by_segment = lift.stratified_lift(con, "m_ent", by="segment")
+    assert by_segment["stratum"].tolist() == ["Enterprise"]
+    with pytest.raises(ValueError):
+        lift.stratified_lift(con, by="segment; DROP TABLE reps")
+
+
+def test_win_rate_over_time_splits_before_launch_adopted_and_not_adopted(planted):
+    con, _ = planted
+    series = lift.win_rate_over_time(con, "m_open")
+    launch = pd.Timestamp(START + timedelta(days=180))
+    assert set(series["group"]) == {"before launch", "adopted", "not adopted"}
+    assert (series.loc[series["group"] == "adopted", "period"] >= launch.to_period("M").start_time).all()
+    assert series["deals"].sum() == con.execute(
+        "SELECT count(*) FROM opportunities WHERE outcome IN ('won', 'lost')").fetchall()[0][0]
+    assert (series["win_rate"].between(0, 1)).all()
