@@ -171,14 +171,12 @@ def test_the_estimator_equals_an_explicit_least_squares_imputation():
 
     adopted = pairs[pairs["is_adopted"]]
     D = np.zeros((len(deals), 3))
-    D[deals.index[deals["deal_key"].isin(adopted["deal_key"])], :] = 0
     row_of = pd.Series(np.arange(len(deals)), index=deals["deal_key"])
     D[row_of[adopted["deal_key"]].to_numpy(), pd.Index(ids).get_indexer(adopted["message_id"])] = 1
     month = pd.to_datetime(deals["close_date"]).dt.to_period("M").astype(str)
-    X = pd.get_dummies(pd.DataFrame({"rep": deals["rep_id"], "month": month, "segment": deals["segment"],
-                                     "type": deals["deal_type"]}), drop_first=False, dtype=float)
-    X = X.drop(columns=[c for c in X if c.startswith(("month_", "segment_", "type_"))][:1]
-               + [sorted(c for c in X if c.startswith("segment_"))[0], sorted(c for c in X if c.startswith("type_"))[0]])
+    X = pd.concat([pd.get_dummies(deals["rep_id"], dtype=float)]
+                  + [pd.get_dummies(f, drop_first=True, dtype=float, prefix=name) for name, f in
+                     (("month", month), ("segment", deals["segment"]), ("type", deals["deal_type"]))], axis=1)
     treated = D.sum(1) > 0
     control = ~treated
     y = deals["is_won"].to_numpy(float)
