@@ -6,9 +6,11 @@ the expected score `t` days after the last practice is
     p = floor + (1 - floor) * recall * 2 ** (-t / half_life)
 
 where log2(half_life) and logit(recall) are linear in features built only from strictly earlier attempts
-of the same rep and message (prior successes and failures, last score, spacing of the last two practices,
-the rep's own prior mean score) plus a per-message effect (some messages are harder). It is fitted by
-least squares on the scores of repeat attempts.
+(whether the rep has passed yet, prior successes and failures, last score, spacing of the last two practices,
+the rep's prior mean score over all messages), plus per-message effects (some messages are harder) and a
+per-rep half-life effect, both ridge-shrunk towards the average. It is fitted by least squares on the scores of
+repeat attempts (scipy L-BFGS with an exact gradient). Dates are whole days: the state of a pair on a date
+holds its attempts on or before that date.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ RIDGE = 0.5
 # log2(half-life in days) is kept within [2^-6, 2^16] days so the exponentials stay finite.
 LOG2_HALF_LIFE_RANGE = (-6.0, 16.0)
 LN2 = math.log(2.0)
+# Above twice this many repeat attempts, the two starting points are compared on a sample of this size.
+WARM_START_ROWS = 20_000
 
-ATTEMPT_COLUMNS = ["attempt_id", "rep_id", "message_id", "attempted_at", "score", "passed"]
 HALF_LIFE_FEATURES = ("has_passed", "n_prior_successes", "n_prior_failures", "last_score", "rep_skill",
                       "log2_spacing")
 RECALL_FEATURES = ("has_passed", "n_prior_successes", "last_score", "rep_skill")
@@ -77,7 +80,10 @@ def practice_history(attempts: pd.DataFrame | duckdb.DuckDBPyConnection,
 
 
 def pair_state(history: pd.DataFrame, before) -> pd.DataFrame:
-    """Each practiced pair's state from attempts strictly before `before`, as the features of its next attempt."""
+    """Each practiced pair's state from attempts strictly before `before`, as the features of its next attempt.
+
+    `history` is practice_history() output (ordered by time, then attempt_id).
+    """
     past = history[history["attempted_at"] < pd.Timestamp(before)]
     last = past.drop_duplicates(["rep_id", "message_id"], keep="last")
     rep = past.groupby("rep_id")["score"].agg(["count", "sum"])
@@ -234,26 +240,37 @@ def _fit_history(history: pd.DataFrame, pass_mark: float) -> RetentionModel:
     y = repeat["score"].to_numpy(dtype=float)
     penalized = np.array(["[message=" in name or "[rep=" in name for name in names])
 
-    def objective(theta):
-        return _loss_and_gradient(theta, design, y, penalized)
-
-    # Two starts, short and long half-lives, so a bad basin cannot pass for the answer.
-    best = None
+    # Two starts, short and long half-lives, so a bad basin cannot pass for the answer; on big histories the
+    # starts race on a sample and only the winner is refined on everything.
     typical_gap = max(float(np.median(design["gap"])), 1.0)
+    sample = np.random.default_rng(0).choice(len(y), WARM_START_ROWS, replace=False) \
+        if len(y) > 2 * WARM_START_ROWS else np.arange(len(y))
+    best = None
     for start_half_life in (typical_gap / 2.0, typical_gap * 4.0):
         theta0 = np.zeros(len(names))
         theta0[names.index("floor")] = _logit(0.2)
         theta0[names.index("log2_half_life[intercept]")] = math.log2(start_half_life)
         theta0[names.index("logit_recall[intercept]")] = _logit(0.9)
-        result = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                          options={"maxiter": 3000, "maxfun": 6000, "gtol": 1e-7, "ftol": 1e-10})
+        result = _minimize(theta0, _rows(design, sample), y[sample], penalized)
         if best is None or result.fun < best.fun:
             best = result
+    if len(sample) < len(y):
+        best = _minimize(best.x, design, y, penalized)
     p, _, _, _ = _forward(best.x, design)
     values = best.x.copy()
     values[0] = _sigmoid(best.x[0])
     return RetentionModel(pd.Series(values, index=names), shell.pass_mark, shell.mean_score, messages, reps,
                           len(history), len(repeat), float(np.sqrt(np.mean((p - y) ** 2))))
+
+
+def _minimize(theta0, design, y, penalized):
+    return minimize(_loss_and_gradient, theta0, args=(design, y, penalized), jac=True, method="L-BFGS-B",
+                    options={"maxiter": 3000, "maxfun": 6000, "gtol": 1e-7, "ftol": 1e-10})
+
+
+def _rows(design: dict, index: np.ndarray) -> dict:
+    """The design restricted to some rows."""
+    return {key: value[index] if isinstance(value, np.ndarray) else value for key, value in design.items()}
 
 
 def _param_names(messages, reps) -> list[str]:
@@ -312,26 +329,26 @@ def _effect(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return np.where(codes >= 0, values[np.maximum(codes, 0)], 0.0)
 
 
-def _forward(theta, design):
-    """Expected score, floor, log2 half-life and initial recall for every row."""
+def _forward(theta, design, with_decay=False):
+    """Expected score, floor, log2 half-life and initial recall for every row (and the decay factor)."""
     phi, wh, wc, mh, mc, rh = _unpack(theta, design)
     s = design["half_life"] @ wh + _effect(mh, design["message"]) + _effect(rh, design["rep"])
     s = np.clip(s, *LOG2_HALF_LIFE_RANGE)
     z = design["recall"] @ wc + _effect(mc, design["message"])
     f = float(_sigmoid(phi[0]))
     c = _sigmoid(z)
-    decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
-    return f + (1.0 - f) * c * decay, f, s, c
+    decay = np.exp(-LN2 * design["gap"] * np.exp2(-s))
+    p = f + (1.0 - f) * c * decay
+    return (p, f, s, c, decay) if with_decay else (p, f, s, c)
 
 
 def _loss_and_gradient(theta, design, y, penalized):
     """Half mean squared error plus ridge, and its exact gradient."""
     n = len(y)
-    p, f, s, c = _forward(theta, design)
-    decay = np.exp(-LN2 * design["gap"] / 2.0 ** s)
+    p, f, s, c, decay = _forward(theta, design, with_decay=True)
     r = (p - y) / n
     inside = (s > LOG2_HALF_LIFE_RANGE[0]) & (s < LOG2_HALF_LIFE_RANGE[1])
-    g_s = r * (1.0 - f) * c * decay * LN2 * LN2 * design["gap"] / 2.0 ** s * inside
+    g_s = r * (1.0 - f) * c * decay * LN2 * LN2 * design["gap"] * np.exp2(-s) * inside
     g_z = r * (1.0 - f) * decay * c * (1.0 - c)
 
     def by_level(codes, weights, size):
@@ -462,13 +479,13 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
 
 def reinforcement_list(con: duckdb.DuckDBPyConnection, today: date, target: float = TARGET,
                        horizon_days: int = 7, model: RetentionModel | None = None) -> pd.DataFrame:
-    """Trained pairs whose expected score is below target now or will be within the horizon, most urgent first."""
+    """Trained pairs whose expected score is below target now or will be within the horizon, weakest first."""
     today = pd.Timestamp(today).normalize()
     current = forecast(con, [today], target, model=model)
     due = current[(current["n_attempts"] > 0) & current["reinforce_by"].notna()
                   & (current["reinforce_by"] <= today + pd.Timedelta(days=horizon_days))].copy()
     due["days_left"] = (due["reinforce_by"] - today).dt.days.astype("int64")
-    due = due.sort_values(["reinforce_by", "expected_score", "rep_name", "message"])
+    due = due.sort_values(["expected_score", "reinforce_by", "rep_name", "message"])
     return due[["rep_name", "rep_email", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
                 "last_practiced", "n_attempts", "half_life_days", "rep_id", "message_id"]].reset_index(drop=True)
 
@@ -486,16 +503,19 @@ def share_above_target(con: duckdb.DuckDBPyConnection, on_dates: list[date], tar
 
 def forgetting_curve(source, message_id: str | None = None, model: RetentionModel | None = None,
                      pass_mark: float = PASS_MARK) -> pd.DataFrame:
-    """Observed and fitted mean score of repeat attempts by days since the last practice, per message."""
+    """Observed and fitted mean score by days since a passed practice, per message.
+
+    Uses attempts whose previous attempt on the message passed: what was known, tested again after a gap.
+    """
     history = practice_history(_attempts(source), pass_mark)
     model = model or _fit_history(history, pass_mark)
-    repeat = history[history["n_prior_attempts"] >= 1].copy()
+    retests = _retests(history, pass_mark)
     if message_id is not None:
-        repeat = repeat[repeat["message_id"] == message_id]
-    repeat["fitted"] = model.expected_score(repeat)
-    repeat["days_bin"] = pd.cut(repeat["days_since_last_practice"], list(GAP_EDGES), right=False,
-                                labels=_bin_labels()).astype(str)
-    out = (repeat.groupby(["message_id", "days_bin"], as_index=False, sort=False)
+        retests = retests[retests["message_id"] == message_id]
+    retests["fitted"] = model.expected_score(retests)
+    retests["days_bin"] = pd.cut(retests["days_since_last_practice"], list(GAP_EDGES), right=False,
+                                 labels=_bin_labels()).astype(str)
+    out = (retests.groupby(["message_id", "days_bin"], as_index=False, sort=False)
            .agg(days_since_last_practice=("days_since_last_practice", "mean"), n_attempts=("score", "size"),
                 observed_score=("score", "mean"), fitted_score=("fitted", "mean")))
     return out.sort_values(["message_id", "days_since_last_practice"]).reset_index(drop=True)
@@ -503,21 +523,21 @@ def forgetting_curve(source, message_id: str | None = None, model: RetentionMode
 
 def forgotten_after(source, days: float = 30, model: RetentionModel | None = None,
                     pass_mark: float = PASS_MARK, min_attempts: int = 5) -> pd.DataFrame:
-    """Per message, the share of the last score lost after about `days` without practice, measured from attempts.
+    """Per message, the share of a passed score lost after about `days` without practice, measured from attempts.
 
-    Measured on repeat attempts made 0.75x to 1.25x `days` after the previous one: 1 - mean score / mean last score.
-    `model_share_forgotten` is what the fitted law says for the same pairs at exactly `days`.
+    Measured on attempts made 0.75x to 1.25x `days` after a passed attempt: 1 - mean score / mean passed score.
+    `model_share_forgotten` is what the fitted law says for all such retests at exactly `days`.
     """
     history = practice_history(_attempts(source), pass_mark)
     model = model or _fit_history(history, pass_mark)
-    repeat = history[history["n_prior_attempts"] >= 1].copy()
-    repeat["at_days"] = model.expected_score(repeat, np.full(len(repeat), float(days)))
-    repeat["at_zero"] = model.expected_score(repeat, np.zeros(len(repeat)))
-    window = repeat["days_since_last_practice"].between(0.75 * days, 1.25 * days)
-    measured = (repeat[window].groupby("message_id")
+    retests = _retests(history, pass_mark)
+    retests["at_days"] = model.expected_score(retests, np.full(len(retests), float(days)))
+    retests["at_zero"] = model.expected_score(retests, np.zeros(len(retests)))
+    window = retests["days_since_last_practice"].between(0.75 * days, 1.25 * days)
+    measured = (retests[window].groupby("message_id")
                 .agg(n_attempts=("score", "size"), mean_days=("days_since_last_practice", "mean"),
                      score_before=("last_score", "mean"), score_after=("score", "mean")))
-    modelled = repeat.groupby("message_id").agg(at_days=("at_days", "mean"), at_zero=("at_zero", "mean"))
+    modelled = retests.groupby("message_id").agg(at_days=("at_days", "mean"), at_zero=("at_zero", "mean"))
     out = modelled.join(measured, how="left")
     out["n_attempts"] = out["n_attempts"].fillna(0).astype("int64")
     enough = out["n_attempts"] >= min_attempts
@@ -527,6 +547,11 @@ def forgotten_after(source, days: float = 30, model: RetentionModel | None = Non
     out["days"] = float(days)
     return out.reset_index()[["message_id", "days", "n_attempts", "mean_days", "score_before", "score_after",
                               "share_forgotten", "model_share_forgotten", "folk_share_forgotten"]]
+
+
+def _retests(history: pd.DataFrame, pass_mark: float) -> pd.DataFrame:
+    """Attempts whose previous attempt on the same message passed."""
+    return history[history["last_score"] >= pass_mark].copy()
 
 
 def _bin_labels() -> list[str]:

@@ -139,7 +139,7 @@ def test_share_forgotten_after_thirty_days_is_measured_from_the_data():
     forgotten = retention.forgotten_after(attempts, days=30).set_index("message_id")
     truth = 1 - (0.25 + 0.75 * 2 ** -3) / 0.9
     assert forgotten["share_forgotten"].to_numpy() == pytest.approx(np.full(4, truth), abs=0.03)
-    assert (forgotten["n_attempts"] == 100).all()
+    assert forgotten["n_attempts"].between(95, 100).all()  # retests of the first attempts that passed
     assert (forgotten["folk_share_forgotten"] == 0.9).all()
 
 
@@ -307,7 +307,7 @@ def test_the_reinforcement_list_holds_pairs_due_within_the_week(forecast_db, pla
                           & (everything["reinforce_by"] <= today + pd.Timedelta(days=7))]
     assert len(due) == len(expected) > 0
     assert (due["days_left"] <= 7).all()
-    assert due["reinforce_by"].is_monotonic_increasing
+    assert due["expected_score"].is_monotonic_increasing
     assert due["expected_score"].notna().all()
 
 
