@@ -56,7 +56,7 @@ def themes_from_notes(notes: pd.DataFrame, message_id: str | None = None, n_them
     notes = _clean(notes)
     if notes.empty:
         return pd.DataFrame(columns=cols)
-    tfidf = _vectorizer()
+    tfidf = _vectorizer(len(notes))
     try:
         matrix = tfidf.fit_transform(notes["text"])
     except ValueError:                 # no usable words at all
@@ -114,7 +114,7 @@ def distinctive_from_notes(notes: pd.DataFrame, message_id: str, n: int = 10, mi
     cols = ["term", "notes_here", "share_here", "share_elsewhere", "ratio"]
     notes = _clean(notes)
     here = (notes["message_id"] == message_id).to_numpy()
-    if not here.any():
+    if not here.any() or here.all():       # nothing to compare with
         return pd.DataFrame(columns=cols)
     counts = CountVectorizer(binary=True, stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN,
                              ngram_range=(1, 2), lowercase=True)
@@ -131,13 +131,27 @@ def distinctive_from_notes(notes: pd.DataFrame, message_id: str, n: int = 10, mi
                         "share_here": df_here / n_here, "share_elsewhere": df_else / max(n_else, 1),
                         "ratio": share_here / share_else})
     out = out[out["notes_here"] >= min(min_notes, n_here)]
+    out = out[~_inside_same_count_bigram(out)]
     return out.sort_values(["ratio", "notes_here", "term"], ascending=[False, False, True]).head(n)[cols] \
         .reset_index(drop=True)
 
 
-def _vectorizer() -> TfidfVectorizer:
+def _inside_same_count_bigram(terms: pd.DataFrame) -> np.ndarray:
+    """Words that only ever occur inside one of the listed bigrams ("claims" within "pricing claims")."""
+    counts = dict(zip(terms["term"], zip(terms["notes_here"], terms["share_elsewhere"])))
+    covered = set()
+    for term, count in counts.items():
+        if " " in term:
+            covered.update(w for w in term.split() if counts.get(w) == count)
+    return terms["term"].isin(covered).to_numpy()
+
+
+def _vectorizer(n_notes: int) -> TfidfVectorizer:
+    """TF-IDF over words and word pairs; a handful of notes keeps every term (there is nothing to prune)."""
+    small = n_notes < 20
     return TfidfVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2),
-                           sublinear_tf=True, min_df=2, max_df=0.95, max_features=MAX_FEATURES)
+                           sublinear_tf=True, min_df=1 if small else 2, max_df=1.0 if small else 0.95,
+                           max_features=MAX_FEATURES)
 
 
 def _clean(notes: pd.DataFrame) -> pd.DataFrame:
