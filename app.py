@@ -10,9 +10,25 @@ st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout=
 # (key, file, title, icon); who may open each page is decided in analytics/auth.py.
 PAGES = [
     ("loaded", "pages/loaded.py", "What's loaded", ":material/database:"),
+    ("data", "pages/data.py", "Data", ":material/upload_file:"),
 ]
 
+try:
+    source = auth.identity_source(st.secrets)
+except Exception:          # no secrets file
+    source = auth.identity_source(None)
+if source == "oidc" and not st.user.is_logged_in:
+    st.title("Huddle")
+    st.button("Log in", on_click=st.login, type="primary")
+    st.stop()
+
 user = current_user()
+if not user.has_access:
+    st.title("Huddle")
+    st.error("You are not signed in, or your account has no Huddle role yet: ask an admin to add your email."
+             if user.email else "No identity reached Huddle: open it through the company's sign-in proxy.")
+    st.stop()
+
 pages = [st.Page(path, title=title, icon=icon, url_path=key, default=(i == 0))
          for i, (key, path, title, icon) in enumerate(PAGES) if auth.can_open(user, key)]
 
@@ -21,5 +37,7 @@ with st.sidebar:
         st.caption("Local single-user mode (no login configured): you are **admin**.")
     else:
         st.caption(f"Signed in as {user.email} ({user.role})")
+        if user.mode == "oidc":
+            st.button("Log out", on_click=st.logout)
 
 st.navigation(pages).run()

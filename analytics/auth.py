@@ -1,21 +1,35 @@
 """Who is looking, and what they may see: roles from the deployment's identity, with no Streamlit import.
 
-Identity comes from Streamlit's OIDC login (when configured) or a trusted header set by a reverse proxy; roles are
-mapped from emails in configuration. With neither, Huddle runs in local single-user mode as `admin`.
+Identity comes from Streamlit's OIDC login (when `[auth]` is configured in secrets) or from a trusted header set by a
+reverse proxy (`$HUDDLE_TRUSTED_HEADER`); roles are mapped from emails in configuration (`$HUDDLE_ROLES` or the
+`[huddle.roles]` secrets table, `"*"` for everyone else). With neither source configured, Huddle runs in local
+single-user mode as `admin`. When a source is configured, a person it does not identify, or one with no role, gets
+no access at all: a missing header never falls back to local mode.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-ROLES = ("admin", "ops", "leadership", "marketing", "manager")
+import pandas as pd
 
-# page key -> roles allowed; pages not listed are open to every role.
+from .filters import Filters
+
+ROLES = ("admin", "ops", "leadership", "marketing", "manager")
+NO_ACCESS = "none"
+HEADER_ENV = "HUDDLE_TRUSTED_HEADER"
+DEFAULT_MIN_GROUP_SIZE = 5
+
+# page key -> roles allowed; pages not listed are open to every role. Rep-level pages list the roles that see reps.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "data": ("admin", "ops"),
 }
+
+HR_NOTE = ("Rep-level figures describe how messaging is taken up, with small samples and confounders: they are "
+           "not a measure of individual performance and are not for HR decisions.")
 
 
 @dataclass(frozen=True)
@@ -34,7 +48,11 @@ class User:
     @property
     def sees_rep_detail(self) -> bool:
         """Marketing sees rep-level metrics only aggregated."""
-        return self.role != "marketing"
+        return self.role in ROLES and self.role != "marketing"
+
+    @property
+    def has_access(self) -> bool:
+        return self.role in ROLES
 
 
 def can_open(user: User, page_key: str) -> bool:
@@ -42,38 +60,126 @@ def can_open(user: User, page_key: str) -> bool:
     return user.role in PAGE_ROLES.get(page_key, ROLES)
 
 
-def role_config(secrets: dict | None = None) -> dict[str, str]:
+def _huddle_section(secrets: Mapping | None) -> Mapping:
+    try:
+        return (secrets or {}).get("huddle", {}) or {}
+    except Exception:
+        return {}
+
+
+def role_config(secrets: Mapping | None = None) -> dict[str, str]:
     """email -> role (or 'manager:Name') from $HUDDLE_ROLES (JSON) or the [huddle.roles] secrets table."""
     raw = os.environ.get("HUDDLE_ROLES")
     if raw:
         data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("HUDDLE_ROLES must be a JSON object of email -> role")
     else:
-        data = dict(((secrets or {}).get("huddle", {}) or {}).get("roles", {}) or {})
+        data = dict(_huddle_section(secrets).get("roles", {}) or {})
     return {str(k).strip().lower(): str(v).strip() for k, v in data.items()}
 
 
-def resolve_user(oidc_email: str | None, header_email: str | None, config: dict[str, str],
-                 default_role: str = "leadership") -> User:
-    """Map the deployment's identity to a role; unknown people get the read-only default role."""
-    if oidc_email:
+def identity_source(secrets: Mapping | None = None) -> str:
+    """oidc when secrets hold an [auth] section, header when $HUDDLE_TRUSTED_HEADER is set, else local."""
+    try:
+        if secrets is not None and "auth" in secrets:
+            return "oidc"
+    except Exception:
+        pass
+    return "header" if os.environ.get(HEADER_ENV) else "local"
+
+
+def resolve_user(oidc_email: str | None, header_email: str | None, config: Mapping[str, str],
+                 default_role: str = NO_ACCESS, source: str | None = None) -> User:
+    """Map the deployment's identity to a role; people the configuration does not list get `"*"` or no access.
+
+    source (local | header | oidc) says which identity the deployment requires; by default it is read from the
+    environment, so a deployment behind a proxy never falls back to local admin when the header is missing.
+    """
+    if source is None:
+        source = "oidc" if oidc_email else identity_source(None)
+    if oidc_email and oidc_email.strip():
         email, mode = oidc_email.strip().lower(), "oidc"
-    elif header_email:
+    elif header_email and header_email.strip() and source == "header":
         email, mode = header_email.strip().lower(), "header"
-    else:
+    elif source == "local":
         return User(email=None, role="admin", mode="local")
-    spec = config.get(email, default_role)
+    else:
+        return User(email=None, role=NO_ACCESS, mode=source)
+    spec = config.get(email, config.get("*", default_role))
     manager = None
     if spec.startswith("manager:"):
         spec, manager = "manager", spec.split(":", 1)[1].strip()
     if spec not in ROLES:
-        spec = default_role
+        spec = NO_ACCESS
+    if spec == "manager" and not manager:
+        spec = NO_ACCESS      # a manager without a team would see nothing; say so instead
     return User(email=email, role=spec, mode=mode, manager_name=manager)
 
 
 def visible_rep_ids(con, user: User) -> tuple[str, ...] | None:
     """The reps a user may see at rep level: None = all; managers see only their own team."""
     if user.role != "manager":
-        return None
+        return None if user.has_access else ()
     rows = con.execute("SELECT rep_id FROM reps WHERE lower(manager) = lower($m) ORDER BY rep_id",
                        {"m": user.manager_name or ""}).fetchall()
     return tuple(r[0] for r in rows)
+
+
+def scope_filters(con, user: User, filters: Filters | None = None) -> Filters:
+    """The filters with the user's rep scope applied; a manager can never widen it to other teams."""
+    filters = filters or Filters()
+    allowed = visible_rep_ids(con, user)
+    if allowed is None:
+        return filters
+    if filters.rep_ids is not None:
+        allowed = tuple(r for r in filters.rep_ids if r in set(allowed))
+    return Filters(**{**filters.__dict__, "rep_ids": allowed})
+
+
+def min_group_size(secrets: Mapping | None = None) -> int:
+    """The smallest group whose rep-level metrics are shown: $HUDDLE_MIN_GROUP_SIZE, [huddle] min_group_size, or 5."""
+    raw = os.environ.get("HUDDLE_MIN_GROUP_SIZE") or _huddle_section(secrets).get("min_group_size")
+    try:
+        return max(1, int(raw)) if raw not in (None, "") else DEFAULT_MIN_GROUP_SIZE
+    except (TypeError, ValueError):
+        return DEFAULT_MIN_GROUP_SIZE
+
+
+def suppress_small_groups(df: pd.DataFrame, size_col: str, min_size: int,
+                          columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """A copy with the metric columns blanked on rows whose group is smaller than min_size, flagged `suppressed`.
+
+    columns defaults to every numeric column except size_col. The group size itself stays visible.
+    """
+    out = df.copy()
+    small = out[size_col].fillna(0) < min_size
+    cols = list(columns) if columns is not None else [
+        c for c in out.columns if c != size_col and pd.api.types.is_numeric_dtype(out[c])
+        and not pd.api.types.is_bool_dtype(out[c])]
+    for c in cols:
+        if small.any():
+            if pd.api.types.is_numeric_dtype(out[c]):
+                out[c] = out[c].astype("float64").where(~small)
+            else:
+                out[c] = out[c].astype(object).where(~small, None)
+    out["suppressed"] = small.to_numpy()
+    return out
+
+
+def rep_level_view(df: pd.DataFrame, user: User, group_cols: list[str], size_col: str = "n_reps",
+                   min_size: int = DEFAULT_MIN_GROUP_SIZE) -> pd.DataFrame:
+    """Rep-level rows for roles that see reps; for marketing, the same rows summed into groups, small ones blanked.
+
+    df has one row per rep with numeric counts (e.g. n_deals, n_won); group_cols name the grouping (team, ...).
+    Averages are not summed: pass counts and compute rates after aggregation.
+    """
+    if user.sees_rep_detail:
+        return df
+    numeric = [c for c in df.columns if c not in group_cols and pd.api.types.is_numeric_dtype(df[c])
+               and not pd.api.types.is_bool_dtype(df[c])]
+    grouped = df.groupby(group_cols, dropna=False, sort=True)
+    out = grouped[numeric].sum(min_count=1).reset_index() if numeric else grouped.size().to_frame().reset_index()
+    out[size_col] = grouped.size().to_numpy()
+    out = out[[*group_cols, size_col, *[c for c in numeric if c != size_col]]]
+    return suppress_small_groups(out, size_col, min_size)

@@ -6,6 +6,7 @@ import io
 
 import pandas as pd
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP "CSV injection").
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -16,13 +17,24 @@ def neutralize(value):
     return value
 
 
-def write_csv(df: pd.DataFrame) -> str:
-    """The frame as CSV text with every text cell and header neutralized (numbers stay numbers)."""
+def _is_plain_number(series: pd.Series) -> bool:
+    return (pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+            or pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series))
+
+
+def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose headers and text cells cannot start a formula; numbers, booleans and dates are left alone."""
     safe = df.copy()
     safe.columns = [neutralize(str(c)) for c in safe.columns]
-    for c in safe.columns:
-        if safe[c].dtype == object or pd.api.types.is_string_dtype(safe[c]):
-            safe[c] = safe[c].map(neutralize)
+    for i in range(safe.shape[1]):
+        col = safe.iloc[:, i]
+        if not _is_plain_number(col):
+            safe.isetitem(i, col.astype(object).map(neutralize))
+    return safe
+
+
+def write_csv(df: pd.DataFrame) -> str:
+    """The frame as CSV text with every text cell and header neutralized (numbers stay numbers)."""
     buf = io.StringIO()
-    safe.to_csv(buf, index=False)
+    safe_frame(df).to_csv(buf, index=False)
     return buf.getvalue()

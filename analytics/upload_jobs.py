@@ -1,0 +1,348 @@
+"""Uploads from the browser: saving, kind detection, column choices, and ingestion in a background thread.
+
+A job runs on its own thread with its own connection, so the session that started it keeps rendering progress and
+every other session keeps reading; jobs in this process take turns (one writer at a time), and a job waits, then
+reports clearly, while another process (the command line) holds the database file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from . import db
+from .ingest import reader
+from .ingest.columns import KINDS, REQUIRED, SYNONYMS, check_required, looks_like_users_file, match_columns
+from .ingest.errors import IngestError
+
+KIND_LABELS = {"crm": "CRM opportunities", "quiz": "Quiz / certification results", "feedback": "Field feedback",
+               "messages": "Message catalog", "reps": "Rep roster"}
+DATE_FIELDS = {"crm": ("close_date", "created_date", "won_time", "lost_time"), "quiz": ("attempted_at",),
+               "feedback": ("feedback_date",), "messages": ("launch_date", "target_date"), "reps": ("hire_date",)}
+DATE_FORMATS = ("ISO", "MDY", "DMY", "YMD", "EXCEL")
+# Order a batch is loaded in: the catalog and roster first, so the other files resolve against them.
+LOAD_ORDER = {"messages": 0, "reps": 1, "crm": 2, "quiz": 3, "feedback": 4}
+WAIT_FOR_FILE_SECONDS = 60.0
+
+_WRITER = threading.Lock()   # one writing job per process at a time; DuckDB would abort the loser of a conflict
+
+
+def max_upload_bytes() -> int:
+    """The largest upload accepted ($HUDDLE_MAX_UPLOAD_MB, as the command line)."""
+    return reader.MAX_UPLOAD_BYTES
+
+
+def check_size(n_bytes: int, name: str = "the file") -> None:
+    """Refuse a file over the upload limit with a message that says the limit."""
+    limit = max_upload_bytes()
+    if n_bytes > limit:
+        raise IngestError(f"{name} is {n_bytes / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB upload "
+                          "limit (HUDDLE_MAX_UPLOAD_MB); split the export or load it with the command line")
+    if n_bytes == 0:
+        raise IngestError(f"{name} is empty")
+
+
+def save_upload(data: bytes, directory: str | Path) -> Path:
+    """Write uploaded bytes under a generated name: the user's file name is never used as a path."""
+    check_size(len(data))
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{uuid.uuid4().hex}.upload"
+    path.write_bytes(data)
+    return path
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What can be told about a file before ingesting it."""
+
+    headers: tuple[str, ...]
+    encoding: str
+    delimiter: str
+    size: int
+
+
+def sniff(path: str | Path) -> FileInfo:
+    """Encoding, delimiter and header row (raises IngestError for files that are not CSV exports)."""
+    path = Path(path)
+    _, enc, _ = reader.sniff_file(path)
+    delim, headers, _ = reader.sniff_header(path, enc)
+    return FileInfo(tuple(headers), enc, {"\t": "tab"}.get(delim, delim), path.stat().st_size)
+
+
+def kind_scores(headers: list[str] | tuple[str, ...]) -> dict[str, int]:
+    """Per kind, how many headers it recognizes; 0 when the kind's required fields are not all there."""
+    scores = {}
+    for kind in KINDS:
+        effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) else kind
+        mapping = match_columns(effective, list(headers))
+        ok = all(any(f in mapping for f in group) for group in REQUIRED[effective])
+        scores[kind] = len(mapping) if ok else 0
+    return scores
+
+
+def detect_kind(headers: list[str] | tuple[str, ...]) -> str | None:
+    """The kind whose fields best explain the headers, or None when no kind fits."""
+    scores = kind_scores(headers)
+    best = max(KINDS, key=lambda k: (scores[k], -KINDS.index(k)))
+    return best if scores[best] else None
+
+
+def column_mapping(kind: str, headers: list[str] | tuple[str, ...],
+                   overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """target field -> header as ingestion would map it (overrides first)."""
+    effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) and not overrides else kind
+    mapping = match_columns(effective, list(headers), overrides or {})
+    return {t: headers[i] for t, i in mapping.items()}
+
+
+def missing_fields(kind: str, headers: list[str] | tuple[str, ...], overrides: dict[str, str] | None = None) -> list[str]:
+    """Required fields the file does not provide, as 'a or b' texts (empty when the file can be loaded)."""
+    effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) and not overrides else kind
+    mapping = match_columns(effective, list(headers), overrides or {})
+    try:
+        check_required(effective, mapping, list(headers), "file")
+    except IngestError:
+        return [" or ".join(g) for g in REQUIRED[effective] if not any(f in mapping for f in g)]
+    return []
+
+
+def fields(kind: str) -> list[str]:
+    """The mappable fields of a kind."""
+    return list(SYNONYMS[kind])
+
+
+def _pairs(d: dict | None) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in (d or {}).items()))
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file to load and the choices made for it (hashable, so a preview can be matched to its confirm)."""
+
+    path: str
+    file_name: str
+    kind: str
+    column_map: tuple[tuple[str, str], ...] = ()
+    stage_map: tuple[tuple[str, str], ...] = ()
+    date_formats: tuple[tuple[str, str], ...] = ()
+    pass_mark: float = 0.8
+
+    @classmethod
+    def make(cls, path, file_name, kind, column_map=None, stage_map=None, date_formats=None, pass_mark=0.8):
+        return cls(str(path), file_name, kind, _pairs(column_map), _pairs(stage_map), _pairs(date_formats),
+                   float(pass_mark))
+
+    def options(self) -> dict:
+        """Keyword arguments for ingest_file."""
+        return {"column_map": dict(self.column_map), "stage_map": dict(self.stage_map),
+                "date_formats": dict(self.date_formats), "pass_mark": self.pass_mark, "file_name": self.file_name}
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file of a job."""
+
+    spec: FileSpec
+    result: object | None = None          # UploadResult
+    error: str | None = None
+    seconds: float | None = None
+
+
+@contextmanager
+def writing(db_path: str | Path | None = None, wait_seconds: float = WAIT_FOR_FILE_SECONDS):
+    """A connection for changing data, taken in turn with every other writer in this process."""
+    with _WRITER:
+        con = db.connect(db_path, wait_seconds=wait_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: bool, uploaded_by: str | None,
+              on_file=None, on_connect=None) -> list[FileOutcome]:
+    """Preview (dry_run) or load files one after another, each all-or-nothing; errors are reported per file."""
+    from .ingest.load import ingest_file
+    outcomes = [FileOutcome(s) for s in specs]
+    try:
+        with writing(db_path) as con:
+            if on_connect:
+                on_connect(con)
+            for i, out in enumerate(outcomes):
+                if on_file:
+                    on_file(i)
+                t0 = time.monotonic()
+                try:
+                    out.result = ingest_file(con, out.spec.kind, out.spec.path, uploaded_by=uploaded_by,
+                                             dry_run=dry_run, **out.spec.options())
+                except IngestError as exc:
+                    out.error = str(exc)
+                except Exception as exc:     # an unexpected failure of one file must not hide the others
+                    out.error = f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+                out.seconds = time.monotonic() - t0
+    except db.DatabaseBusy as exc:
+        for out in outcomes:
+            if out.result is None and out.error is None:
+                out.error = f"{exc} (a command-line upload may be running)"
+    return outcomes
+
+
+class UploadJob:
+    """Preview or load files on a background thread; the page polls `state`, `progress()` and `outcomes`."""
+
+    def __init__(self, db_path: str | Path | None, specs: list[FileSpec], *, dry_run: bool, user):
+        if not getattr(user, "can_upload", False):
+            raise PermissionError("only ops and admin users may upload data")
+        self.db_path = str(db.resolve_path(db_path))
+        self.specs = tuple(sorted(specs, key=lambda s: LOAD_ORDER.get(s.kind, 9)) if not dry_run else specs)
+        self.dry_run = dry_run
+        self.uploaded_by = getattr(user, "email", None) or "local user"
+        self.state = "waiting"                 # waiting | running | done
+        self.outcomes: list[FileOutcome] = [FileOutcome(s) for s in self.specs]
+        self.current = 0
+        self.started_at = time.monotonic()
+        self.finished_at: float | None = None
+        self._con = None
+        self._thread = threading.Thread(target=self._run, name="huddle-upload", daemon=True)
+
+    def start(self) -> "UploadJob":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        def connected(con):
+            self._con = con
+            self.state = "running"
+            try:
+                con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+            except Exception:
+                pass
+
+        def on_file(i):
+            self.current = i
+        try:
+            self.outcomes = run_files(self.db_path, list(self.specs), dry_run=self.dry_run,
+                                      uploaded_by=self.uploaded_by, on_file=on_file, on_connect=connected)
+        except Exception as exc:
+            for out in self.outcomes:
+                if out.result is None and out.error is None:
+                    out.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        finally:
+            self._con = None
+            self.finished_at = time.monotonic()
+            self.state = "done"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.state == "done"
+
+    @property
+    def done(self) -> bool:
+        return self.state == "done"
+
+    @property
+    def elapsed(self) -> float:
+        return (self.finished_at or time.monotonic()) - self.started_at
+
+    def step_progress(self) -> float | None:
+        """Progress (0-1) of the statement running now, from DuckDB, when it reports one."""
+        con = self._con
+        if con is None:
+            return None
+        try:
+            p = con.query_progress()
+        except Exception:
+            return None
+        return None if p is None or p < 0 else min(p / 100.0, 1.0)
+
+    def progress(self) -> float:
+        """Share of the files finished, counting the running file by its current statement."""
+        if self.done:
+            return 1.0
+        n = max(len(self.specs), 1)
+        step = self.step_progress() or 0.0
+        return min((self.current + 0.9 * step) / n, 0.99)
+
+    def describe(self) -> str:
+        """One line of status for the page."""
+        verb = "Checking" if self.dry_run else "Loading"
+        if self.state == "waiting":
+            return f"Waiting for another upload to finish ({self.elapsed:.0f} s)"
+        if self.done:
+            return f"{'Checked' if self.dry_run else 'Loaded'} {len(self.specs)} file(s) in {self.elapsed:.1f} s"
+        name = self.specs[self.current].file_name if self.specs else ""
+        return f"{verb} file {self.current + 1} of {len(self.specs)}: {name} ({self.elapsed:.0f} s)"
+
+
+def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
+    """Undo one upload, as an ops or admin user, in turn with other writers."""
+    from .ingest.load import undo
+    if not getattr(user, "can_upload", False):
+        raise PermissionError("only ops and admin users may undo uploads")
+    with writing(db_path) as con:
+        return undo(con, int(upload_id))
+
+
+def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, user):
+    """Confirm an unmatched person as a roster rep (see analytics.health.link_person), as ops or admin."""
+    from .health import link_person as link
+    if not getattr(user, "can_upload", False):
+        raise PermissionError("only ops and admin users may change data")
+    with writing(db_path) as con:
+        return link(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
+
+
+def upload_history(con) -> pd.DataFrame:
+    """The upload history, newest first."""
+    from .ingest.load import list_uploads
+    return list_uploads(con).drop(columns=["sha256"])
+
+
+def rejects_table(con, upload_id: int) -> pd.DataFrame:
+    """An upload's rejected rows: line, reason, then the row's original columns (unreadable lines as `line`)."""
+    from .ingest.load import rejected_rows
+    raw = rejected_rows(con, int(upload_id))
+    records, columns = [], []
+    for rec in raw.itertuples(index=False):
+        try:
+            values = json.loads(rec.raw_json) if isinstance(rec.raw_json, str) else {}
+        except ValueError:
+            values = {"line": rec.raw_json}
+        if not isinstance(values, dict):
+            values = {"line": str(values)}
+        for k in values:
+            if k not in columns:
+                columns.append(k)
+        records.append({"line_number": rec.line_number, "reason": rec.reason,
+                        **{f"value: {k}": v for k, v in values.items()}})
+    return pd.DataFrame(records, columns=["line_number", "reason", *[f"value: {k}" for k in columns]])
+
+
+def rejects_csv(con, upload_id: int) -> str:
+    """The rejected rows as formula-safe CSV text."""
+    from .safe_csv import write_csv
+    return write_csv(rejects_table(con, upload_id))
+
+
+def temp_dir() -> Path:
+    """A private directory for one session's uploaded files."""
+    return Path(tempfile.mkdtemp(prefix="huddle-upload-"))
+
+
+def remove_files(paths) -> None:
+    """Delete saved uploads (after they were loaded or dropped from the uploader)."""
+    for p in paths:
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
