@@ -23,6 +23,7 @@ from analytics.db import sql
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS - {"too", "not", "no", "never", "nothing", "less", "more"})
 TOKEN_PATTERN = r"(?u)\b[^\W\d_][\w'-]*[^\W_]\b"
 MAX_THEMES = 5
+MIN_THEME_NOTES = 2          # one note is a quote, not a theme
 MAX_FEATURES = 5000
 QUOTE_CHARS = 200
 RANDOM_STATE = 0
@@ -81,6 +82,8 @@ def themes_from_notes(notes: pd.DataFrame, message_id: str | None = None, n_them
         ratings = sub["rating"].to_numpy(dtype=float, na_value=np.nan)
         for j in np.unique(dominant[dominant >= 0]):
             members = dominant == j
+            if members.sum() < MIN_THEME_NOTES:
+                continue
             weight = W[:, groups[j]].sum(1)
             purity = weight / np.maximum(W.sum(1), 1e-12)
             order = np.argsort(-(purity * weight), kind="stable")
