@@ -34,69 +34,68 @@ class _UnionFind:
 
 def resolve(people: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """People references -> (reps, aliases). Deterministic whatever the row order."""
-    people = people.sort_values(["source", "email", "crm", "name"], na_position="last").reset_index(drop=True)
+    people = people.sort_values(["source", "email", "crm", "name", "display"], na_position="last")
+    records = [{k: (None if v is None or (isinstance(v, float) and v != v) or v is pd.NaT else v)
+                for k, v in rec.items()} for rec in people.to_dict("records")]
     uf = _UnionFind()
-    name_groups: dict[str, set[str]] = {}
-    for rec in people.itertuples(index=False):
-        strong = [k for k in (_k("email", rec.email), _k("crm", rec.crm)) if k]
+    for rec in records:
+        strong = [k for k in (_k("email", rec["email"]), _k("crm", rec["crm"])) if k]
         for k in strong:
             uf.find(k)
         for a, b in zip(strong, strong[1:]):
             uf.union(a, b)
-    for rec in people.itertuples(index=False):
-        strong = [k for k in (_k("email", rec.email), _k("crm", rec.crm)) if k]
-        if strong and isinstance(rec.name, str):
-            name_groups.setdefault(rec.name, set()).add(uf.find(strong[0]))
+    name_groups: dict[str, set[str]] = {}
+    for rec in records:
+        strong = [k for k in (_k("email", rec["email"]), _k("crm", rec["crm"])) if k]
+        if strong and isinstance(rec["name"], str):
+            name_groups.setdefault(rec["name"], set()).add(uf.find(strong[0]))
     alias: dict[str, str] = {}
-    for rec in people.itertuples(index=False):
-        for k in (_k("email", rec.email), _k("crm", rec.crm)):
+    for rec in records:
+        for k in (_k("email", rec["email"]), _k("crm", rec["crm"])):
             if k:
                 alias[k] = uf.find(k)
     for name, groups in name_groups.items():
         roots = {uf.find(g) for g in groups}
         if len(roots) == 1:
             alias["name:" + name] = roots.pop()
-    for rec in people.itertuples(index=False):
-        if isinstance(rec.name, str) and "name:" + rec.name not in alias and rec.name not in name_groups:
-            alias["name:" + rec.name] = "name:" + rec.name
-    # Group -> attributes, roster first (latest roster upload wins).
-    people = people.assign(group=[_group_of(r, alias) for r in people.itertuples(index=False)])
-    people = people[people["group"].notna()]
-    reps = []
-    for group, rows in people.groupby("group", sort=True):
-        roster = rows[rows["source"] == "roster"].sort_values("upload_id", ascending=False)
-        best = roster.iloc[0] if len(roster) else None
-        names = rows["display"].dropna()
-        emails = rows["email"].dropna()
-        reps.append({
-            "rep_id": "rep-" + hashlib.md5(group.encode()).hexdigest()[:10],
-            "rep_name": (best["display"] if best is not None and isinstance(best["display"], str)
-                         else (names.mode().sort_values().iloc[0] if len(names) else None)),
-            "rep_email": (best["email"] if best is not None and isinstance(best["email"], str)
-                          else (sorted(emails)[0] if len(emails) else None)),
-            "team": None if best is None else best["team"],
-            "region": None if best is None else best["region"],
-            "manager": None if best is None else best["manager"],
-            "hire_date": None if best is None else best["hire_date"],
-            "in_roster": best is not None,
-            "group": group,
-        })
+    for rec in records:
+        name = rec["name"]
+        if isinstance(name, str) and "name:" + name not in alias and name not in name_groups:
+            alias["name:" + name] = "name:" + name
+    # Group -> attributes; the roster row from the latest upload wins, else the most frequent spelling.
+    groups: dict[str, list[dict]] = {}
+    for rec in records:
+        g = _group_of(rec, alias)
+        if g is not None:
+            groups.setdefault(g, []).append(rec)
+    reps, gid = [], {}
+    for group in sorted(groups):
+        rows = groups[group]
+        roster = sorted((r for r in rows if r["source"] == "roster"), key=lambda r: -(r["upload_id"] or 0))
+        best = roster[0] if roster else None
+        names = sorted(r["display"] for r in rows if isinstance(r["display"], str))
+        emails = sorted(r["email"] for r in rows if isinstance(r["email"], str))
+        name = best["display"] if best and best["display"] else (
+            max(sorted(set(names)), key=names.count) if names else None)
+        email = best["email"] if best and best["email"] else (emails[0] if emails else None)
+        rep_id = "rep-" + hashlib.md5(group.encode()).hexdigest()[:10]
+        gid[group] = rep_id
+        reps.append({"rep_id": rep_id, "rep_name": name or email, "rep_email": email,
+                     "team": best and best["team"], "region": best and best["region"],
+                     "manager": best and best["manager"], "hire_date": best and best["hire_date"],
+                     "in_roster": best is not None})
     reps_df = pd.DataFrame(reps, columns=["rep_id", "rep_name", "rep_email", "team", "region", "manager",
-                                          "hire_date", "in_roster", "group"])
-    gid = dict(zip(reps_df["group"], reps_df["rep_id"]))
-    aliases = pd.DataFrame(sorted((k, gid[g]) for k, g in alias.items() if g in gid),
-                           columns=["alias_key", "rep_id"])
-    if reps_df["rep_name"].isna().any():
-        reps_df["rep_name"] = reps_df["rep_name"].fillna(reps_df["rep_email"])
-    return reps_df.drop(columns="group"), aliases
+                                          "hire_date", "in_roster"])
+    aliases = pd.DataFrame(sorted((k, gid[g]) for k, g in alias.items() if g in gid), columns=["alias_key", "rep_id"])
+    return reps_df, aliases
 
 
 def _k(prefix: str, value) -> str | None:
     return f"{prefix}:{value}" if isinstance(value, str) and value else None
 
 
-def _group_of(rec, alias: dict[str, str]) -> str | None:
-    for k in (_k("email", rec.email), _k("crm", rec.crm), _k("name", rec.name)):
+def _group_of(rec: dict, alias: dict[str, str]) -> str | None:
+    for k in (_k("email", rec["email"]), _k("crm", rec["crm"]), _k("name", rec["name"])):
         if k and k in alias:
             return alias[k]
     return None

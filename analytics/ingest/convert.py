@@ -30,6 +30,7 @@ class DateFormat:
     code: str            # ISO | MDY | DMY | YMD | EXCEL | TEXT
     ambiguous: bool = False
     note: str = ""
+    sep: str = "/"       # separator of numeric day/month dates
 
     @property
     def label(self) -> str:
@@ -50,10 +51,12 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
           count(*) FILTER (WHERE regexp_matches(val, '{DMY_RE}')
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) > 12),
           count(*) FILTER (WHERE regexp_matches(val, '{DMY_RE}')
-                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) > 12)
+                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) > 12),
+          count(*) FILTER (WHERE regexp_matches(val, '^\d{{1,2}}-'))
         FROM (SELECT {x} AS val FROM raw_rows) WHERE val IS NOT NULL
     """).fetchone()
-    n, iso, ymd, dmy_like, dotted, excel, text, first_gt12, second_gt12 = row
+    n, iso, ymd, dmy_like, dotted, excel, text, first_gt12, second_gt12, dashed = row
+    sep = "." if dotted * 2 > dmy_like else "-" if dashed * 2 > dmy_like else "/"
     if n == 0:
         return None
     best = max([("ISO", iso), ("YMD", ymd), ("NUM", dmy_like), ("EXCEL", excel), ("TEXT", text)],
@@ -61,47 +64,37 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
     if best[0] != "NUM":
         return DateFormat(best[0])
     if first_gt12 and not second_gt12:
-        return DateFormat("DMY", note=f"{header}: day first (values with a day over 12)")
+        return DateFormat("DMY", note=f"{header}: day first (values with a day over 12)", sep=sep)
     if second_gt12 and not first_gt12:
-        return DateFormat("MDY", note=f"{header}: month first (values with a day over 12)")
+        return DateFormat("MDY", note=f"{header}: month first (values with a day over 12)", sep=sep)
     if first_gt12 and second_gt12:
         code = "DMY" if first_gt12 >= second_gt12 else "MDY"
         return DateFormat(code, note=f"{header}: mixed day/month order; read as {FORMAT_LABEL[code]}, "
-                                     "the others are rejected")
+                                     "the others are rejected", sep=sep)
     if dotted == dmy_like:
-        return DateFormat("DMY", ambiguous=True, note=f"{header}: dotted dates read day first")
+        return DateFormat("DMY", ambiguous=True, note=f"{header}: dotted dates read day first", sep=sep)
     if locale_day_first is None:
-        return DateFormat("MDY", ambiguous=True,
+        return DateFormat("MDY", ambiguous=True, sep=sep,
                           note=f"{header}: every date is ambiguous (no day over 12); read as M/D/YYYY. "
                                "Pass --date-format DMY if the export is day first")
     code = "DMY" if locale_day_first else "MDY"
-    return DateFormat(code, ambiguous=True,
+    return DateFormat(code, ambiguous=True, sep=sep,
                       note=f"{header}: every date is ambiguous; read as {FORMAT_LABEL[code]} from the "
                            "export's locale")
-
-
-def _year(expr: str) -> str:
-    return (f"(CASE WHEN length({expr}) = 2 THEN CASE WHEN {expr}::INT < 70 THEN 2000 + {expr}::INT "
-            f"ELSE 1900 + {expr}::INT END ELSE {expr}::INT END)")
 
 
 def date_sql(col: str, fmt: DateFormat) -> str:
     """DATE expression for a text column in a known format (NULL where it does not convert)."""
     x = v(col)
     if fmt.code == "ISO":
-        return f"try(make_date(TRY_CAST(regexp_extract({x}, '{ISO_RE}', 1) AS INT), " \
-               f"TRY_CAST(regexp_extract({x}, '{ISO_RE}', 2) AS INT), " \
-               f"TRY_CAST(regexp_extract({x}, '{ISO_RE}', 3) AS INT)))"
+        return f"TRY_CAST(split_part(replace({x}, 'T', ' '), ' ', 1) AS DATE)"
     if fmt.code == "YMD":
         return f"try(make_date(TRY_CAST(regexp_extract({x}, '{YMD_SLASH_RE}', 1) AS INT), " \
                f"TRY_CAST(regexp_extract({x}, '{YMD_SLASH_RE}', 2) AS INT), " \
                f"TRY_CAST(regexp_extract({x}, '{YMD_SLASH_RE}', 3) AS INT)))"
     if fmt.code in ("MDY", "DMY"):
-        a = f"TRY_CAST(regexp_extract({x}, '{DMY_RE}', 1) AS INT)"
-        b = f"TRY_CAST(regexp_extract({x}, '{DMY_RE}', 2) AS INT)"
-        y = _year(f"nullif(regexp_extract({x}, '{DMY_RE}', 3), '')")
-        d, m = (a, b) if fmt.code == "DMY" else (b, a)
-        return f"try(make_date({y}, {m}, {d}))"
+        part = f"split_part(replace({x}, 'T', ' '), ' ', 1)"
+        return f"({_numeric_strptime(part, fmt, times=False)})::DATE"
     if fmt.code == "EXCEL":
         return f"(CASE WHEN regexp_matches({x}, '{EXCEL_RE}') THEN DATE '1899-12-30' + " \
                f"floor(TRY_CAST({x} AS DOUBLE))::INT END)"
@@ -122,6 +115,8 @@ def timestamp_sql(col: str, fmt: DateFormat) -> str:
     if fmt.code == "EXCEL":
         return f"(CASE WHEN regexp_matches({x}, '{EXCEL_RE}') THEN TIMESTAMP '1899-12-30' + " \
                f"to_microseconds((TRY_CAST({x} AS DOUBLE) * 86400000000)::BIGINT) END)"
+    if fmt.code in ("MDY", "DMY"):
+        return _numeric_strptime(f"regexp_replace({x}, '\\s+', ' ', 'g')", fmt, times=True)
     t = r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?"
     hh = f"TRY_CAST(regexp_extract({x}, '{t}', 1) AS INT)"
     mm = f"coalesce(TRY_CAST(regexp_extract({x}, '{t}', 2) AS INT), 0)"
@@ -130,6 +125,17 @@ def timestamp_sql(col: str, fmt: DateFormat) -> str:
     hour = f"(CASE WHEN {ap} = 'pm' AND {hh} < 12 THEN {hh} + 12 WHEN {ap} = 'am' AND {hh} = 12 THEN 0 " \
            f"ELSE coalesce({hh}, 0) END)"
     return f"({day}::TIMESTAMP + to_seconds({hour} * 3600 + {mm} * 60 + {ss}))"
+
+
+def _numeric_strptime(text: str, fmt: DateFormat, times: bool) -> str:
+    """strptime over the day/month orders and year widths of a numeric date (strict: 2/30 fails)."""
+    a, b = ("%m", "%d") if fmt.code == "MDY" else ("%d", "%m")
+    suffixes = [""] + ([" %I:%M %p", " %H:%M", " %H:%M:%S", " %I:%M:%S %p", " %H:%M:%S.%f"] if times else [])
+    def fmts(year):
+        return "[" + ", ".join(f"'{a}{fmt.sep}{b}{fmt.sep}{year}{suf}'" for suf in suffixes) + "]"
+    two_digit = f"regexp_matches({text}, '^\\d{{1,2}}[/.\\-]\\d{{1,2}}[/.\\-]\\d{{2}}(\\s|$)')"
+    return (f"(CASE WHEN {two_digit} THEN try_strptime({text}, {fmts('%y')}) "
+            f"ELSE try_strptime({text}, {fmts('%Y')}) END)")
 
 
 def placeholder_check(expr: str) -> str:

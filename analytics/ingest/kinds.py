@@ -43,7 +43,16 @@ class Context:
     info: dict[str, object] = field(default_factory=dict)
     select: dict[str, str] = field(default_factory=dict)
     checks: list[tuple[str, str]] = field(default_factory=list)
-    date_checks: list[tuple[str, str]] = field(default_factory=list)
+    inner: dict[str, str] = field(default_factory=dict)      # typed values computed once per row
+    joins: list[str] = field(default_factory=list)
+    flags: dict[str, str] = field(default_factory=dict)      # placeholder-date flags, counted after staging
+    flag_headers: dict[str, str] = field(default_factory=dict)
+
+    def computed(self, expr: str) -> str:
+        """Compute an expression once in the inner query; returns the column name to refer to it by."""
+        name = f"_i{len(self.inner)}"
+        self.inner[name] = expr
+        return name
 
     def bind(self, value) -> str:
         """A bound parameter for a user-supplied value (headers, labels): never formatted into SQL."""
@@ -79,9 +88,11 @@ class Context:
         self.info.setdefault("date_formats", {})[header] = fmt.label
         if fmt.note and fmt.ambiguous:
             self.warnings.append(fmt.note)
-        expr = cv.timestamp_sql(c, fmt) if timestamp else cv.date_sql(c, fmt)
-        self.date_checks.append((cv.placeholder_check(expr), header))
-        self.reject_if(f"({cv.v(c)} IS NOT NULL AND ({expr}) IS NULL)",
+        expr = self.computed(cv.timestamp_sql(c, fmt) if timestamp else cv.date_sql(c, fmt))
+        flag = f"_ph{len(self.flags)}"
+        self.flags[flag] = f"coalesce({cv.placeholder_check(expr)}, false)"
+        self.flag_headers[flag] = header
+        self.reject_if(f"({cv.v(c)} IS NOT NULL AND {expr} IS NULL)",
                        f"format('{{}}: cannot read ''{{}}'' as a date ({fmt.label})', {self.bind(header)}, "
                        f"{cv.v(c)})")
         return f"(CASE WHEN NOT {cv.placeholder_check(expr)} THEN {expr} END)"
@@ -93,7 +104,7 @@ class Context:
         comma = cv.infer_decimal_comma(self.con, c, self.delimiter)
         if comma:
             self.info.setdefault("decimal_comma", []).append(self.header(target))
-        expr = cv.number_sql(c, comma, money)
+        expr = self.computed(cv.number_sql(c, comma, money))
         self.reject_if(f"({cv.v(c)} IS NOT NULL AND ({expr}) IS NULL)",
                        f"format('{{}}: cannot read ''{{}}'' as a number', {self.bind(self.header(target))}, "
                        f"{cv.v(c)})")
@@ -207,7 +218,10 @@ def _stage_outcomes(ctx: Context) -> str:
     ctx.con.execute("CREATE OR REPLACE TEMP TABLE stage_map (stage VARCHAR, outcome VARCHAR)")
     if mapping:
         ctx.con.executemany("INSERT INTO stage_map VALUES (?, ?)", list(mapping.items()))
-    return f"(SELECT outcome FROM stage_map WHERE stage = {cv.v(c)})"
+    if "LEFT JOIN stage_map" not in " ".join(ctx.joins):
+        ctx.joins.append(f"LEFT JOIN stage_map sm ON sm.stage = {cv.v('r.' + c)}")
+        ctx.inner["_stage_outcome"] = "sm.outcome"
+    return "_stage_outcome"
 
 
 def stage_quiz(ctx: Context) -> str:

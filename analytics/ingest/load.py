@@ -89,19 +89,22 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     table, key_col, columns = TARGETS[effective]
     reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in ctx.checks) or "NULL"
     selects = ", ".join(f"{expr} AS {name}" for name, expr in ctx.select.items())
+    inner = "".join(f", {expr} AS {name}" for name, expr in ctx.inner.items())
+    flags = "".join(f", {expr} AS {name}" for name, expr in ctx.flags.items())
     con.execute("DROP TABLE IF EXISTS staged")
     con.execute(f"""
         CREATE TEMP TABLE staged AS
         SELECT line_number, {key_sql} AS record_key, {selects},
-               nullif(concat_ws('; ', {reasons}), '') AS reject_reason
-        FROM raw_rows
+               nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flags}
+        FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)})
     """, ctx.params)
-    placeholders = 0
-    for cond, header in ctx.date_checks:
-        n = con.execute(f"SELECT count(*) FROM raw_rows WHERE {cond}").fetchone()[0]
-        if n:
-            placeholders += n
-            ctx.warnings.append(f"{header}: {n} placeholder date(s) beyond 2100 (e.g. 31.12.3999) read as empty")
+    if ctx.flags:
+        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {f})" for f in ctx.flags)
+                             + " FROM staged").fetchone()
+        for flag, n in zip(ctx.flags, counts):
+            if n:
+                ctx.warnings.append(f"{ctx.flag_headers[flag]}: {n} placeholder date(s) beyond 2100 "
+                                    "(e.g. 31.12.3999) read as empty")
 
     upload_id = con.execute("SELECT coalesce(max(upload_id), 0) + 1 FROM uploads").fetchone()[0]
     result = UploadResult(upload_id=None if dry_run else upload_id, kind=effective, file=raw.file_name,
@@ -130,7 +133,8 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     con.execute("DROP TABLE IF EXISTS good")
     con.execute(f"""
         CREATE TEMP TABLE good AS
-        SELECT *, md5(concat_ws('|', {hash_cols})) AS row_hash FROM staged WHERE reject_reason IS NULL
+        SELECT * EXCLUDE (reject_reason{''.join(', ' + f for f in ctx.flags)}),
+               md5(concat_ws('|', {hash_cols})) AS row_hash FROM staged WHERE reject_reason IS NULL
         QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1
     """)
     n_good = con.execute("SELECT count(*) FROM staged WHERE reject_reason IS NULL").fetchone()[0]

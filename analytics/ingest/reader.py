@@ -30,7 +30,7 @@ FOOTER = re.compile(
 
 @dataclass
 class RawFile:
-    """An export read into a temp table `raw_rows` (c0..cN text, line_number, n_filled) plus what was detected."""
+    """An export read into a temp table `raw_rows` (c0..cN text, line_number) plus what was detected."""
 
     path: Path
     file_name: str
@@ -162,7 +162,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, file_name: str | None =
         columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"   # generated names only
         try:
             con.execute(
-                "CREATE TEMP TABLE raw_scan AS SELECT *, row_number() OVER () AS row_index FROM read_csv($p, "
+                "CREATE TEMP TABLE raw_rows AS SELECT * FROM read_csv($p, "
                 f"columns={columns}, header=true, delim=$d, quote='\"', escape='\"', strict_mode=true, "
                 "store_rejects=true, rejects_table='raw_rejects', rejects_scan='raw_rejects_scan', "
                 "max_line_size=$maxline, auto_detect=false, skip=$skip)",
@@ -170,16 +170,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, file_name: str | None =
         except duckdb.Error as exc:
             msg = str(exc).splitlines()[0]
             raise IngestError(f"{raw.file_name}: cannot be read as CSV ({msg})") from None
-        cols = ", ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in names)
-        filled = " + ".join(f"(nullif(trim({c}), '') IS NOT NULL)::INT" for c in names)
-        # Physical line of each record: header lines + records before + newlines embedded in earlier records.
-        con.execute(f"""
-            CREATE TEMP TABLE raw_rows AS
-            SELECT * EXCLUDE (nl), {header_lines} + 1 + coalesce(sum(1 + nl) OVER (ORDER BY row_index
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line_number
-            FROM (SELECT *, {_sum_expr(cols)} AS nl, {filled} AS n_filled FROM raw_scan)
-        """)
-        con.execute("DROP TABLE raw_scan")
+        _number_lines(con, names, header_lines)
         _separate_footers(con, raw, names)
         raw.bad_lines.extend(_malformed_lines(con, src, raw, n))
         raw.n_rows = con.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
@@ -188,24 +179,45 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, file_name: str | None =
     return raw
 
 
-def _sum_expr(cols: str) -> str:
-    return "(" + cols.replace(", coalesce", " + coalesce") + ")"
+def _number_lines(con, names: list[str], header_lines: int) -> None:
+    """Physical line of each record: header lines + records before + newlines embedded in earlier records.
+
+    The temp table keeps the file's record order, so rowid is the record index; the running count of embedded
+    newlines is only computed when some field holds one.
+    """
+    has_nl = " OR ".join(f"contains({c}, chr(10))" for c in names)
+    multi = con.execute(f"SELECT count(*) FROM raw_rows WHERE {has_nl}").fetchone()[0]
+    con.execute("ALTER TABLE raw_rows ADD COLUMN line_number BIGINT")
+    # rowids of rows written inside a transaction start at a large offset: count from the first one.
+    base = con.execute("SELECT coalesce(min(rowid), 0) FROM raw_rows").fetchone()[0]
+    if not multi:
+        con.execute(f"UPDATE raw_rows SET line_number = rowid - {base} + {header_lines + 1}")
+        return
+    nl = " + ".join(f"coalesce(length({c}) - length(replace({c}, chr(10), '')), 0)" for c in names)
+    con.execute(f"""
+        UPDATE raw_rows SET line_number = n.line_number FROM (
+            SELECT rowid AS rid, {header_lines + 1 - base} + rowid + coalesce(sum({nl}) OVER (ORDER BY rowid
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line_number
+            FROM raw_rows) n
+        WHERE raw_rows.rowid = n.rid
+    """)
 
 
 def _separate_footers(con, raw: RawFile, names: list[str]) -> None:
     """Drop blank rows, report footers and total rows, counting the footers."""
     first = names[0]
-    con.execute("DELETE FROM raw_rows WHERE n_filled = 0")
+    filled = " + ".join(f"(nullif(trim({c}), '') IS NOT NULL)::INT" for c in names)
+    con.execute(f"DELETE FROM raw_rows WHERE trim(concat({', '.join(names)})) = ''")
     pattern = FOOTER.pattern.replace("(?i)", "")
     n = con.execute(
         f"SELECT count(*) FROM raw_rows WHERE regexp_matches(coalesce({first}, ''), $pat, 'i') "
-        "AND (n_filled <= 1 OR regexp_matches(coalesce(" + first + ", ''), "
+        f"AND (({filled}) <= 1 OR regexp_matches(coalesce(" + first + ", ''), "
         "'^\\s*(grand totals?|(sub)?totals?|overall average)\\b', 'i'))",
         {"pat": pattern}).fetchone()[0]
     if n:
         con.execute(
             f"DELETE FROM raw_rows WHERE regexp_matches(coalesce({first}, ''), $pat, 'i') "
-            "AND (n_filled <= 1 OR regexp_matches(coalesce(" + first + ", ''), "
+            f"AND (({filled}) <= 1 OR regexp_matches(coalesce(" + first + ", ''), "
             "'^\\s*(grand totals?|(sub)?totals?|overall average)\\b', 'i'))",
             {"pat": pattern})
     raw.n_skipped += n

@@ -10,5 +10,4 @@ FROM latest_opportunities() o
 LEFT JOIN rep_aliases ae ON ae.alias_key = 'email:' || email_key(o.owner_email)
 LEFT JOIN rep_aliases ac ON ac.alias_key = 'crm:' || o.owner_crm_id
 LEFT JOIN rep_aliases an ON an.alias_key = 'name:' || name_key(o.owner_name)
-LEFT JOIN message_aliases ma ON ma.alias_key = text_key(o.message_tag)
-ORDER BY o.close_date, o.opportunity_id;
+LEFT JOIN message_aliases ma ON ma.alias_key = text_key(o.message_tag);
