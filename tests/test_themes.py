@@ -27,7 +27,7 @@ GENERIC = ["Used it with {account} and it landed well.", "Good opener for discov
 ACCOUNTS = ["Acme Corp", "Globex GmbH", "Initech Ltd", "Umbrella Group", "Stark Labs", "Wayne Foods"]
 
 
-def feedback_world(con, n_per_message=120, seed=0):
+def feedback_world(con, n_per_message=120, seed=0, with_messages=True):
     """Notes of one to two sentences: the message's planted themes, sometimes a generic sentence."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -41,8 +41,9 @@ def feedback_world(con, n_per_message=120, seed=0):
             text = text.format(account=ACCOUNTS[rng.integers(len(ACCOUNTS))], n=int(rng.integers(10, 60)))
             rows.append((f"{message}-{i:04d}", message, date(2024, 1, 1) + timedelta(days=i),
                          float(np.clip(round(rng.normal(2.0 if message == "bad" else 4.0, 0.7)), 1, 5)), text))
-    insert(con, "messages", pd.DataFrame({"message_id": list(PLANTED), "message_name": list(PLANTED),
-                                          "in_catalog": True}))
+    if with_messages:
+        insert(con, "messages", pd.DataFrame({"message_id": list(PLANTED), "message_name": list(PLANTED),
+                                              "in_catalog": True}))
     insert(con, "feedback", pd.DataFrame(rows, columns=["feedback_id", "message_id", "feedback_date", "rating",
                                                         "notes"]))
     return con
