@@ -33,7 +33,8 @@ Evidence tiers (thresholds per arm: adopted and not-adopted in-scope deals, and 
 - insufficient: no adjusted estimate, or fewer than 30 deals or 3 reps in an arm;
 - directional: fewer than 100 deals or 10 reps in an arm, or the interval includes zero;
 - moderate: at least 100 deals and 10 reps per arm and an interval that excludes zero;
-- strong: at least 400 deals and 30 reps per arm, an interval that excludes zero and is at most 10 points wide.
+- strong: at least 400 deals and 30 reps per arm, an interval at most 10 points wide, and an estimate at least
+  1.5 half-widths away from zero (about p < 0.005), so a bound that barely clears zero is only moderate.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ FILTERS = ("as_of", "date_from", "date_to", "segment", "team", "region")
 MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
 MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
 STRONG_MAX_WIDTH_PP = 10.0
+STRONG_MIN_HALF_WIDTHS = 1.5
 EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
 
 DEAL_COLUMNS = ("deal_key", "rep_id", "close_date", "segment", "amount", "deal_type", "is_won")
@@ -92,8 +94,9 @@ def evidence_tier(deals_adopted: int, deals_not_adopted: int, reps_adopted: int,
         return "directional"
     if deals < MIN_DEALS["moderate"] or reps < MIN_REPS["moderate"]:
         return "directional"
-    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"]
-            and ci_high_pp - ci_low_pp <= STRONG_MAX_WIDTH_PP):
+    width = ci_high_pp - ci_low_pp
+    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"] and width <= STRONG_MAX_WIDTH_PP
+            and abs(lift_pp) >= STRONG_MIN_HALF_WIDTHS * width / 2):
         return "strong"
     return "moderate"
 

@@ -265,11 +265,15 @@ def test_win_rate_counts_won_and_lost_only_and_never_divides_by_zero():
     ((500, 500, 40, 40), (-1.0, 6.0), "directional"),
     ((100, 100, 10, 10), (1.0, 20.0), "moderate"),
     ((400, 400, 30, 30), (1.0, 12.0), "moderate"),
-    ((400, 400, 30, 30), (1.0, 11.0), "strong"),
-    ((400, 400, 30, 30), (-9.0, -1.0), "strong"),
+    ((400, 400, 30, 30), (3.0, 12.0), "strong"),
+    ((400, 400, 30, 30), (-9.0, -2.0), "strong"),
+    ((400, 400, 30, 30), (0.2, 6.8), "moderate"),             # clears zero, but only just
 ])
 def test_evidence_tiers_follow_the_documented_thresholds(counts, interval, tier):
-    assert lift.evidence_tier(*counts, sum(interval) / 2, *interval) == tier
+    lift_pp = sum(interval) / 2
+    if tier == "strong":
+        assert abs(lift_pp) >= 1.5 * (interval[1] - interval[0]) / 2
+    assert lift.evidence_tier(*counts, lift_pp, *interval) == tier
 
 
 def test_no_interval_means_at_most_directional():
