@@ -27,7 +27,8 @@ Interval: 95 % percentile interval over bootstrap replicates that resample reps 
 are clustered by rep. The model is linear and the rep effects are per rep, so each rep is summarised once by
 sufficient statistics and every replicate is an exact refit done as a weighted sum plus a small solve.
 The amount band is dropped when the CRM zeroes the amount of lost deals (it would leak the outcome); the period is
-the calendar month, or the quarter when the data spans more than three years.
+the calendar month, or the quarter when the data spans more than three years; rare segments and deal types beyond
+the 11 commonest are pooled.
 
 Evidence tiers (thresholds per arm: adopted and not-adopted in-scope deals, and the reps owning them):
 - insufficient: no adjusted estimate, or fewer than 30 deals or 3 reps in an arm;
@@ -71,6 +72,7 @@ PAIR_COLUMNS = ("deal_key", "message_id", "is_adopted", "is_tagged")
 METHOD = "imputation DiD: rep + month fixed effects, deal mix; rep bootstrap"
 N_BOOT = 400
 AMOUNT_BANDS = 5
+MAX_LEVELS = 12              # segments or deal types beyond the 11 commonest are pooled (keeps the model small)
 ABILITY_PRIOR_DEALS = 10
 
 
@@ -219,13 +221,13 @@ def _design(deals: Mapping) -> tuple[sp.csr_matrix, str]:
         months = months // 3
         method = method.replace("month", "quarter")
     factors = [months - (months.min() if len(months) else 0)]
-    factors.append(_codes(_column(deals, "segment"))[0])
+    factors.append(_codes(_column(deals, "segment"), MAX_LEVELS)[0])
     band, leaks = _amount_band(deals)
     if leaks:
         method += "; amount left out (zero on lost deals)"
     else:
         factors.append(band)
-    factors.append(_codes(_column(deals, "deal_type"))[0])
+    factors.append(_codes(_column(deals, "deal_type"), MAX_LEVELS)[0])
     return _one_hot(factors, len(months)), method
 
 
@@ -336,7 +338,8 @@ def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", 
     """Win rate per message and period of the deals in its segment: before launch, adopted, not adopted."""
     if freq not in ("week", "month", "quarter"):
         raise ValueError(f"freq must be week, month or quarter, not {freq!r}")
-    rows = _message_deals(con, message_id, filters)
+    rows = _message_deals(con, message_id, filters, ("message_id", "close_date", "is_in_scope", "is_adopted",
+                                                     "is_won"))
     code = {"week": "W-MON", "month": "M", "quarter": "Q"}[freq]
     rows["period"] = pd.to_datetime(rows["close_date"]).dt.to_period(code).dt.start_time
     rows["group"] = np.where(~rows["is_in_scope"], "before launch",
@@ -350,7 +353,7 @@ def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", 
 def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
     """Rep ability per message: win rate on deals closed before launch, shrunk to the mean, in tercile bands."""
     params = _params(**{k: filters.get(k) for k in FILTERS})
-    deals = con.execute(sql("marts/fct_closed_deals.sql"), params).df()
+    deals = pd.DataFrame(_fetch(con, "marts/fct_closed_deals.sql", ("rep_id", "close_date", "is_won"), params))
     messages = _messages(con)
     if message_id is not None:
         messages = messages[messages["message_id"] == message_id]
@@ -375,8 +378,8 @@ def stratified_lift(con, message_id: str | None = None, by: str = "segment", **f
     """Naive win rates of adopted vs not-adopted in-scope deals within strata (segment or rep ability band)."""
     if by not in ("segment", "ability_band"):
         raise ValueError(f"by must be 'segment' or 'ability_band', not {by!r}")
-    rows = _message_deals(con, message_id, filters)
-    rows = rows[rows["is_in_scope"]]
+    rows = _message_deals(con, message_id, filters, ("message_id", "rep_id", "segment", "is_in_scope",
+                                                     "is_adopted", "is_won"), where="is_in_scope")
     if by == "ability_band":
         ability = rep_ability(con, message_id, **filters)[["message_id", "rep_id", "ability_band"]]
         rows = rows.merge(ability, on=["message_id", "rep_id"], how="left")
@@ -426,12 +429,13 @@ def _column(frame: Mapping, name: str) -> np.ndarray:
     return np.asarray(values)
 
 
-def _message_deals(con, message_id: str | None, filters: dict) -> pd.DataFrame:
+def _message_deals(con, message_id: str | None, filters: dict, columns: tuple[str, ...],
+                   where: str | None = None) -> pd.DataFrame:
     unknown = set(filters) - set(FILTERS)
     if unknown:
         raise TypeError(f"unknown filters: {sorted(unknown)}")
-    params = _params(**{k: filters.get(k) for k in FILTERS})
-    return con.execute(sql("marts/fct_message_deals.sql"), {**params, "message_id": message_id}).df()
+    params = {**_params(**{k: filters.get(k) for k in FILTERS}), "message_id": message_id}
+    return pd.DataFrame(_fetch(con, "marts/fct_message_deals.sql", columns, params, where))
 
 
 def _messages(con) -> pd.DataFrame:
@@ -451,9 +455,15 @@ def _params(as_of=None, date_from=None, date_to=None, segment=None, team=None, r
             "region": region}
 
 
-def _codes(values: pd.Series) -> tuple[np.ndarray, int]:
+def _codes(values, max_levels: int | None = None) -> tuple[np.ndarray, int]:
+    """Integer codes (missing is a level); beyond max_levels the rarest levels share one code."""
     codes, uniques = pd.factorize(values, use_na_sentinel=False, sort=True)
-    return codes.astype(np.int64), len(uniques)
+    codes = codes.astype(np.int64)
+    if max_levels is not None and len(uniques) > max_levels:
+        rank = np.argsort(np.argsort(-np.bincount(codes), kind="stable"), kind="stable")
+        codes = np.minimum(rank[codes], max_levels - 1)
+        return codes, max_levels
+    return codes, len(uniques)
 
 
 def _missing(x) -> bool:

@@ -347,3 +347,17 @@ def test_win_rate_over_time_splits_before_launch_adopted_and_not_adopted(planted
     assert series["deals"].sum() == con.execute(
         "SELECT count(*) FROM opportunities WHERE outcome IN ('won', 'lost')").fetchall()[0][0]
     assert (series["win_rate"].between(0, 1)).all()
+
+
+def test_rare_segments_are_pooled_so_the_model_stays_small():
+    codes, levels = lift._codes(np.array(list("aabbbcd"), dtype=object), max_levels=2)
+    assert levels == 2
+    assert codes.tolist() == [1, 1, 0, 0, 0, 1, 1]      # b is commonest; a, c and d share a level
+
+
+def test_a_deal_without_a_segment_is_its_own_stratum():
+    con = tiny_world(db.connect(":memory:"))
+    con.execute("UPDATE opportunities SET segment = NULL WHERE opportunity_id = 'o2'")
+    table = lift.stratified_lift(con, by="segment")
+    assert sorted(table["stratum"]) == ["(none)", "SMB"]
+    assert table["deals_adopted"].sum() + table["deals_not_adopted"].sum() == 2
