@@ -265,7 +265,7 @@ def _fit_history(history: pd.DataFrame, pass_mark: float) -> RetentionModel:
 
 def _minimize(theta0, design, y, penalized):
     return minimize(_loss_and_gradient, theta0, args=(design, y, penalized), jac=True, method="L-BFGS-B",
-                    options={"maxiter": 3000, "maxfun": 6000, "gtol": 1e-7, "ftol": 1e-10})
+                    options={"maxiter": 3000, "maxfun": 6000, "gtol": 1e-7, "ftol": 1e-9})
 
 
 def _rows(design: dict, index: np.ndarray) -> dict:
@@ -499,6 +499,17 @@ def share_above_target(con: duckdb.DuckDBPyConnection, on_dates: list[date], tar
            .agg(n_reps=("rep_id", "size"), n_above=("is_above", "sum")))
     out["share_above"] = out["n_above"] / out["n_reps"]
     return out
+
+
+HEAT_MAP_ROWS = {"rep": "rep_name", "team": "team"}
+
+
+def expected_score_matrix(scores: pd.DataFrame, by: str = "team") -> pd.DataFrame:
+    """Mean expected score of trained reps, rep or team x message, from one date of forecast() output."""
+    if by not in HEAT_MAP_ROWS:
+        raise ValueError(f"by must be one of {sorted(HEAT_MAP_ROWS)}, not {by!r}")
+    return scores.pivot_table(index=HEAT_MAP_ROWS[by], columns="message", values="expected_score",
+                              aggfunc="mean", dropna=False).sort_index()
 
 
 def forgetting_curve(source, message_id: str | None = None, model: RetentionModel | None = None,

@@ -357,3 +357,14 @@ def test_fit_recovers_the_demo_worlds_planted_forgetting_law(demo_con, demo_worl
     planted = pd.Series({name: 1.0 / d for name, d in truth["difficulty"].items()})
     relative = (fitted / fitted.mean()) / (planted / planted.mean())
     assert relative[planted.index].to_numpy() == pytest.approx(np.ones(len(planted)), abs=0.15)
+
+
+def test_the_heat_map_averages_trained_reps_per_team_and_message(forecast_db, planted_model):
+    scores = retention.forecast(forecast_db, [pd.Timestamp("2025-04-02").date()], model=planted_model)
+    matrix = retention.expected_score_matrix(scores, by="team")
+    west = scores[(scores["team"] == "West") & (scores["message_id"] == "M1")]
+    assert matrix.loc["West", "Message M1"] == pytest.approx(west["expected_score"].mean())
+    assert matrix.loc["West", "Message M1"] == pytest.approx(west["expected_score"].dropna().mean())
+    assert retention.expected_score_matrix(scores, by="rep").shape[0] == scores["rep_name"].nunique()
+    with pytest.raises(ValueError):
+        retention.expected_score_matrix(scores, by="team; DROP TABLE reps")
