@@ -196,7 +196,7 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     if fail_after:
         raise RuntimeError("simulated failure in the middle of an upload")
     if result.rows_inserted or result.rows_updated:
-        rebuild(con)
+        rebuild(con, effective if effective in ("crm", "quiz", "feedback") else "reference", upload_id)
     else:
         bump_data_version(con)
     for t in ("staged", "good", "classified", "new_rejects", "raw_rows"):

@@ -207,7 +207,9 @@ def _separate_footers(con, raw: RawFile, names: list[str]) -> None:
     """Drop blank rows, report footers and total rows, counting the footers."""
     first = names[0]
     filled = " + ".join(f"(nullif(trim({c}), '') IS NOT NULL)::INT" for c in names)
-    con.execute(f"DELETE FROM raw_rows WHERE trim(concat({', '.join(names)})) = ''")
+    # Conjunctions short-circuit per vector: the first column already rules out almost every row.
+    blank = " AND ".join(f"coalesce(trim({c}), '') = ''" for c in names)
+    con.execute(f"DELETE FROM raw_rows WHERE {blank}")
     pattern = FOOTER.pattern.replace("(?i)", "")
     n = con.execute(
         f"SELECT count(*) FROM raw_rows WHERE regexp_matches(coalesce({first}, ''), $pat, 'i') "

@@ -145,11 +145,13 @@ CREATE TABLE IF NOT EXISTS message_aliases (
 );
 
 CREATE TABLE IF NOT EXISTS opportunities (
-    opportunity_id   VARCHAR PRIMARY KEY,
+    opportunity_id   VARCHAR NOT NULL,        -- unique (tested); no index, for bulk-load speed
     opportunity_name VARCHAR,
     account_name     VARCHAR,
     rep_id           VARCHAR,
-    owner_name       VARCHAR,
+    owner_name       VARCHAR,                 -- as written in the export (name, else email, else CRM user id)
+    owner_email      VARCHAR,
+    owner_crm_id     VARCHAR,
     stage            VARCHAR,
     outcome          VARCHAR,
     is_closed        BOOLEAN,
@@ -162,13 +164,16 @@ CREATE TABLE IF NOT EXISTS opportunities (
     deal_type        VARCHAR,
     lead_source      VARCHAR,
     product          VARCHAR,
+    message_tag      VARCHAR,
     message_id       VARCHAR,
     upload_id        INTEGER
 );
 
 CREATE TABLE IF NOT EXISTS quiz_attempts (
-    attempt_id    VARCHAR PRIMARY KEY,
+    attempt_id    VARCHAR NOT NULL,
     rep_id        VARCHAR,
+    rep_email     VARCHAR,
+    rep_name      VARCHAR,
     message_id    VARCHAR,
     module        VARCHAR,
     attempted_at  TIMESTAMP,
@@ -178,8 +183,10 @@ CREATE TABLE IF NOT EXISTS quiz_attempts (
 );
 
 CREATE TABLE IF NOT EXISTS feedback (
-    feedback_id    VARCHAR PRIMARY KEY,
+    feedback_id    VARCHAR NOT NULL,
     rep_id         VARCHAR,
+    rep_email      VARCHAR,
+    rep_name       VARCHAR,
     message_id     VARCHAR,
     topic          VARCHAR,
     feedback_date  DATE,
