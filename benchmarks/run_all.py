@@ -1,0 +1,231 @@
+"""Huddle's benchmark suite: one command, every figure next to its reference, measured in the same run.
+
+    .venv/bin/python benchmarks/run_all.py [--reps 5000] [--out benchmarks/out]
+
+Generates a seeded company in the real export formats (analytics.demo), then times, each step in its own process
+(peak memory = that process's max RSS): DuckDB's plain read_csv of the Salesforce-style export (the reference),
+Huddle's ingest of it, a naive pandas ingest, a re-ingest, a later overlapping export, the rest of the world,
+`report --json`, the retention fit and forecast, and every page's render through AppTest (cold and warm).
+Figures are printed as a Markdown table and saved to OUT/results.json. Nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SF = "salesforce_opportunities.csv"
+
+
+# ----------------------------------------------------------------------------------------------- steps (child side)
+def step_generate(a):
+    from analytics.demo import generate
+    truth = generate(a.world, seed=7, n_reps=a.reps)
+    return {"files": truth["files"]}
+
+
+def step_read_csv(a):
+    import duckdb
+    con = duckdb.connect(str(a.scratch / "ref.duckdb"))
+    con.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv($p, ignore_errors=true)", {"p": str(a.world / SF)})
+    return {"rows": con.execute("SELECT count(*) FROM t").fetchone()[0]}
+
+
+def _ingest(a, kind, name, path=None):
+    from analytics import db
+    from analytics.ingest.load import ingest_file
+    con = db.connect(a.db)
+    r = ingest_file(con, kind, path or (a.world / name), uploaded_by="bench")
+    con.close()
+    return {"read": r.rows_read, "inserted": r.rows_inserted, "updated": r.rows_updated,
+            "unchanged": r.rows_unchanged, "rejected": r.rows_rejected}
+
+
+def step_ingest_roster(a):
+    return _ingest(a, "reps", "roster.csv")
+
+
+def step_ingest_sf(a):
+    return _ingest(a, "crm", SF)
+
+
+def step_reingest_sf(a):
+    return _ingest(a, "crm", SF)
+
+
+def step_overlap_sf(a):
+    """A later export: the newer half of the deals, open ones now closed, plus unseen deals."""
+    src = (a.world / SF).read_text(encoding="utf-8-sig").split("\n\n")[0].splitlines()
+    header, rows = src[0], src[1:]
+    half = rows[len(rows) // 2:]
+    later = [r.replace('"Prospecting"', '"Closed Won"').replace('"Qualification"', '"Closed Lost"') for r in half]
+    fresh = [r.replace('","', '","Renewal ', 1).replace('"Renewal ', '"', 1)
+             .replace(' - ', ' - Expansion - ', 1) for r in rows[: len(rows) // 10]]
+    path = a.scratch / "salesforce_later.csv"
+    path.write_text("\n".join([header, *later, *fresh]) + "\n", encoding="utf-8")
+    return _ingest(a, "crm", SF, path)
+
+
+def step_ingest_rest(a):
+    out = {}
+    for kind, name in (("messages", "messages.csv"), ("crm", "hubspot_deals.csv"),
+                       ("quiz", "lms_quiz_results.csv"), ("feedback", "field_feedback.csv")):
+        out[name] = _ingest(a, kind, name)["inserted"]
+    return out
+
+
+def step_naive_ingest(a):
+    """The naive way: pandas reads everything, Python normalizes row by row, the frame is inserted."""
+    from datetime import datetime
+
+    import duckdb
+    import pandas as pd
+    df = pd.read_csv(a.world / SF, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    df = df[df["Stage"].notna() & (df["Stage"].fillna("") != "")].fillna("")  # footer lines have one field
+
+    def money(v):
+        v = v.replace("$", "").replace(",", "").strip()
+        return float(v) if v else None
+
+    def day(v):
+        return datetime.strptime(v, "%m/%d/%Y").date() if v else None
+
+    rows = []
+    for rec in df.to_dict("records"):
+        rows.append({"owner": rec["Opportunity Owner"].strip(), "account": rec["Account Name"].strip(),
+                     "name": rec["Opportunity Name"].strip(), "amount": money(rec["Amount"]),
+                     "close_date": day(rec["Close Date"]), "created_date": day(rec["Created Date"]),
+                     "outcome": {"Closed Won": "won", "Closed Lost": "lost"}.get(rec["Stage"], "open"),
+                     "segment": rec["Segment"]})
+    out = pd.DataFrame(rows)
+    con = duckdb.connect(str(a.scratch / "naive.duckdb"))
+    con.register("out", out)
+    con.execute("CREATE OR REPLACE TABLE opportunities AS SELECT * FROM out")
+    return {"rows": len(out)}
+
+
+def step_report(a):
+    from analytics import db
+    from analytics.report import build_report
+    con = db.connect(a.db)
+    rep = build_report(con)
+    return {"messages": len(rep["messages"]), "closed_deals": rep["data"]["closed_deals"]}
+
+
+def step_forecast(a):
+    from datetime import date
+
+    from analytics import db, retention
+    con = db.connect(a.db)
+    t0 = time.perf_counter()
+    attempts = retention.load_attempts(con)
+    model = retention.fit(attempts)
+    fit_s = time.perf_counter() - t0
+    fc = retention.forecast(con, [date(2026, 11, 27)])
+    return {"attempts": len(attempts), "fit_seconds": round(fit_s, 2), "rows": len(fc),
+            "model": type(model).__name__}
+
+
+def step_pages(a):
+    bench = ROOT / "benchmarks" / "bench_pages.py"
+    if not bench.exists():
+        return {"skipped": "benchmarks/bench_pages.py not present"}
+    res = subprocess.run([sys.executable, str(bench), "--db", str(a.db), "--json"], capture_output=True,
+                         text=True, cwd=ROOT)
+    if res.returncode:
+        return {"error": res.stderr.strip().splitlines()[-1] if res.stderr.strip() else "failed"}
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+STEPS = {
+    "generate": step_generate, "read_csv": step_read_csv, "ingest_roster": step_ingest_roster,
+    "ingest_sf": step_ingest_sf, "reingest_sf": step_reingest_sf, "naive_ingest": step_naive_ingest,
+    "overlap_sf": step_overlap_sf, "ingest_rest": step_ingest_rest, "report": step_report,
+    "forecast": step_forecast, "pages": step_pages,
+}
+
+LABELS = {
+    "read_csv": "DuckDB read_csv of the Salesforce export (reference)",
+    "ingest_sf": "Huddle ingest of the same file",
+    "naive_ingest": "Naive ingest (pandas + Python rows)",
+    "reingest_sf": "Re-ingest of the same file (all unchanged)",
+    "overlap_sf": "Later overlapping export",
+    "ingest_rest": "HubSpot, quiz, feedback and catalog uploads",
+    "report": "report --json (all messages, adjusted lifts with intervals)",
+    "forecast": "Retention fit + forecast",
+    "pages": "Page renders (AppTest)",
+}
+
+
+# ----------------------------------------------------------------------------------------------- orchestration
+def run_step(name: str, a) -> dict:
+    """Run one step in a fresh process: the step's own time, the process's wall time and peak memory (max RSS)."""
+    cmd = [sys.executable, __file__, "--step", name, "--reps", str(a.reps), "--out", str(a.out)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - t0
+    out, err = proc.stdout.read(), proc.stderr.read()
+    if status:
+        raise SystemExit(f"step {name} failed:\n{err}")
+    result = json.loads(out.strip().splitlines()[-1])
+    result.update(process_seconds=round(seconds, 2), peak_mb=round(usage.ru_maxrss / 1024))
+    return result
+
+
+def paths(a):
+    a.out = Path(a.out).resolve()
+    a.world = a.out / f"world_{a.reps}"
+    a.scratch = a.out / f"scratch_{a.reps}"
+    a.db = a.scratch / "huddle.duckdb"
+    a.scratch.mkdir(parents=True, exist_ok=True)
+    return a
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--reps", type=int, default=5000)
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
+    p.add_argument("--step")
+    p.add_argument("--skip", action="append", default=[], help="steps to leave out")
+    a = paths(p.parse_args())
+    if a.step:
+        t0 = time.perf_counter()
+        result = STEPS[a.step](a)
+        print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), **result}, default=str))
+        return
+    for f in a.scratch.glob("*.duckdb*"):
+        f.unlink()
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+               "reps": a.reps}
+    if not (a.world / SF).exists():
+        results["generate"] = run_step("generate", a)
+    for name in ("read_csv", "ingest_roster", "ingest_sf", "reingest_sf", "naive_ingest", "overlap_sf",
+                 "ingest_rest", "report", "forecast", "pages"):
+        if name in a.skip:
+            continue
+        results[name] = run_step(name, a)
+        print(f"{name:14s} {results[name]['seconds']:8.2f} s  {results[name]['peak_mb']:6d} MB  {results[name]}",
+              file=sys.stderr)
+    ref = results["read_csv"]["seconds"]
+    print(f"\n{results['machine']}; {a.reps} reps, "
+          f"{results['ingest_sf']['inserted']:,} Salesforce-style rows\n")
+    print("| step | seconds | vs read_csv | peak MB |\n|---|---:|---:|---:|")
+    for name, label in LABELS.items():
+        if name in results:
+            r = results[name]
+            print(f"| {label} | {r['seconds']:.1f} | {r['seconds'] / ref:.1f}x | {r['peak_mb']} |")
+    (a.out / f"results_{a.reps}.json").write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
