@@ -158,11 +158,12 @@ def summarize_certification(rows: pd.DataFrame, messages: pd.DataFrame, by: str 
     return out
 
 
-def certification(con, filters: Filters = Filters(), as_of: date | None = None, by: str | None = None) -> pd.DataFrame:
-    """Certification per message, or per message x team / region / manager with groups below the minimum blanked."""
+def certification(con, filters: Filters = Filters(), as_of: date | None = None, by: str | None = None,
+                  min_size: int | None = None) -> pd.DataFrame:
+    """Certification per message, or per message x team / region / manager with groups below `min_size` blanked."""
     out = summarize_certification(rep_message(con, filters, as_of), catalog(con, filters), by)
     if by is not None:
-        out = suppress_small_groups(out, "reps_in_scope", RATE_COLUMNS)
+        out = suppress_small_groups(out, "reps_in_scope", RATE_COLUMNS, min_size)
     return out
 
 
@@ -462,7 +463,7 @@ def rep_history(con, filters: Filters, rep_id: str, as_of: date | None = None) -
 
 # ------------------------------------------------------------------------------------------ feedback by team
 
-def feedback_volume(con, filters: Filters = Filters()) -> pd.DataFrame:
+def feedback_volume(con, filters: Filters = Filters(), min_size: int | None = None) -> pd.DataFrame:
     """Per team: reps, reps who sent feedback in the period, entries and entries per rep; quiet teams flagged."""
     out = query(con, "fct_feedback_team_volume", filters.params())
     out["team"] = out["team"].fillna("(no team)")
@@ -470,7 +471,7 @@ def feedback_volume(con, filters: Filters = Filters()) -> pd.DataFrame:
     out["share_reps_sending"] = out["n_reps_sending"] / reps
     out["feedback_per_rep"] = out["n_feedback"] / reps
     out = suppress_small_groups(out, "n_reps", ["n_reps_sending", "n_feedback", "share_reps_sending",
-                                                "feedback_per_rep"])
+                                                "feedback_per_rep"], min_size)
     shown = out.loc[~out["is_suppressed"], "feedback_per_rep"]
     median = shown.median() if len(shown) else float("nan")
     out["is_quiet"] = (out["feedback_per_rep"] < QUIET_RATIO * median).fillna(False).astype(bool)

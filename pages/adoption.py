@@ -30,8 +30,8 @@ with right:
 st.subheader("Certification by group")
 by = st.segmented_control("Group by", list(overview.BY), default="team", key="adoption_by",
                           format_func=str.title) or "team"
-cells = cache.run(overview.certification, filters, as_of, by)
 min_size = overview.min_group_size()
+cells = cache.run(overview.certification, filters, as_of, by, min_size)
 if cells.empty:
     st.info("No reps in scope for these filters.")
 else:

@@ -81,11 +81,12 @@ st.caption("Themes: TF-IDF over every note, factorised per message with NMF; eac
            "and illustrated by the notes that load most on it.")
 
 st.subheader("Who sends feedback")
-volume = cache.run(overview.feedback_volume, filters)
+min_size = overview.min_group_size()
+volume = cache.run(overview.feedback_volume, filters, min_size)
 st.plotly_chart(charts.feedback_volume(volume), width="stretch")
 quiet = volume.loc[volume["is_quiet"], "team"].tolist()
 if quiet:
     st.warning("Sending far less feedback than the median team: " + ", ".join(quiet) + ".")
 hidden = volume.loc[volume["is_suppressed"], "team"].tolist()
 if hidden:
-    st.caption(f"Hidden (fewer than {overview.min_group_size()} reps): " + ", ".join(hidden) + ".")
+    st.caption(f"Hidden (fewer than {min_size} reps): " + ", ".join(hidden) + ".")

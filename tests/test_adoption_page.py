@@ -1,0 +1,106 @@
+"""The Adoption page through AppTest: funnel, heat map, drill-down to a team and a rep, roles and small groups."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+ROLES = {"mkt@example.com": "marketing", "rachel@example.com": "manager:Rachel Adams"}
+
+
+@pytest.fixture(scope="module")
+def demo_db(demo_world, tmp_path_factory):
+    """One private copy of the demo database for this module (results stay cached between tests)."""
+    target = tmp_path_factory.mktemp("adoption") / "demo.duckdb"
+    shutil.copy(demo_world["db"], target)
+    return target
+
+
+@pytest.fixture
+def on_demo(demo_db, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(demo_db))
+    monkeypatch.setenv("HUDDLE_ROLES", json.dumps(ROLES))
+    monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
+
+
+def page(email: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "adoption.py"), default_timeout=120)
+    if email:
+        at.user = {"email": email, "is_logged_in": True}
+    return at
+
+
+def heatmap(at) -> dict:
+    """The heat map trace of the page's plotly charts."""
+    for chart in at.get("plotly_chart"):
+        for trace in json.loads(chart.proto.spec)["data"]:
+            if trace["type"] == "heatmap":
+                return trace
+    raise AssertionError("no heat map on the page")
+
+
+def test_the_adoption_page_shows_the_funnel_time_to_certify_heat_map_and_the_hr_note(on_demo):
+    at = page().run()
+    assert not at.exception
+    assert any("not for HR decisions" in i.value or "HR decisions" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 3
+    cells = heatmap(at)
+    assert cells["y"] == ["APAC ANZ", "APAC Asia", "EMEA North", "EMEA South", "NA East", "NA West"]
+    assert all(t.endswith("/25)") for row in cells["text"] for t in row)
+
+
+def test_grouping_by_manager_and_filtering_a_team_change_the_heat_map(on_demo):
+    at = page().run()
+    at.segmented_control(key="adoption_by").set_value("manager").run()
+    assert "Rachel Adams" in heatmap(at)["y"]
+    at.multiselect(key="f_teams").set_value(["EMEA North", "NA West"]).run()
+    assert not at.exception
+    assert len(heatmap(at)["y"]) == 2
+
+
+def test_drilling_down_to_a_team_and_a_rep_shows_the_reps_history(on_demo):
+    at = page().run()
+    at.selectbox(key="adoption_group_team").set_value("NA East").run()
+    assert not at.exception
+    reps = at.dataframe[0].value
+    assert len(reps) == 25 and "Security-First Value Prop" in reps.columns
+    rep = at.selectbox(key="adoption_rep").options[0]
+    at.selectbox(key="adoption_rep").select_index(0).run()
+    assert not at.exception
+    assert any(h.value == rep for h in at.subheader)
+    assert len(at.get("plotly_chart")) == 4                     # the rep's quiz scores
+    assert {"Message", "Certified at"} <= set(at.dataframe[1].value.columns)
+    assert "Closed in scope" in at.dataframe[2].value.columns
+
+
+def test_marketing_sees_only_aggregates_without_rep_drill_down(on_demo):
+    at = page("mkt@example.com").run()
+    assert not at.exception
+    assert any("Rep-level detail is not shown" in i.value for i in at.info)
+    assert len(at.selectbox) == 0 and len(at.dataframe) == 0
+
+
+def test_a_manager_sees_only_their_own_team(on_demo):
+    at = page("rachel@example.com").run()
+    assert not at.exception
+    assert heatmap(at)["y"] == ["NA East"]
+    assert at.selectbox(key="adoption_group_team").options == ["NA East"]
+
+
+def test_groups_below_the_configured_minimum_are_hidden_on_the_heat_map(on_demo, monkeypatch):
+    monkeypatch.setenv("HUDDLE_MIN_GROUP_SIZE", "30")
+    at = page().run()
+    assert not at.exception
+    assert all(t.endswith("hidden") for row in heatmap(at)["text"] for t in row)
+    assert any("fewer than 30 reps" in c.value for c in at.caption)
+
+
+def test_an_empty_database_shows_how_to_load_data_on_the_adoption_page(tmp_path, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(tmp_path / "empty.duckdb"))
+    at = page().run()
+    assert not at.exception
+    assert any("No data loaded yet" in i.value for i in at.info)
