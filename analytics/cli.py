@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from datetime import date
 from pathlib import Path
+
+import pandas as pd
 
 from . import db
 from .ingest.columns import KINDS
@@ -91,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     except (IngestError, db.DatabaseBusy) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
 
 
 def cmd_ingest(args) -> int:
@@ -164,10 +167,10 @@ def cmd_undo(args) -> int:
 
 
 def cmd_rejects(args) -> int:
-    from .ingest.load import rejected_rows
+    from .ingest.load import rejected_rows_table
     from .safe_csv import write_csv
     con = db.connect(args.db)
-    sys.stdout.write(write_csv(rejected_rows(con, args.upload_id)))
+    sys.stdout.write(write_csv(rejected_rows_table(con, args.upload_id)))
     return 0
 
 
@@ -194,19 +197,30 @@ def cmd_report(args) -> int:
     return 0
 
 
+FORECAST_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
+                    "last_practiced", "n_attempts", "reinforce_by"]
+
+
+def forecast_rows(df):
+    """The forecast command's public columns: ISO dates, scores to 3 decimals, half-lives to 0.1 day, nulls empty."""
+    out = df[FORECAST_COLUMNS].copy()
+    for c in ("on_date", "last_practiced", "reinforce_by"):
+        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
+    out["expected_score"] = out["expected_score"].round(3)
+    out["half_life_days"] = out["half_life_days"].round(1)
+    out["n_attempts"] = out["n_attempts"].astype("Int64")
+    return out.astype(object).where(out.notna(), None)
+
+
 def cmd_forecast(args) -> int:
     from .retention import forecast
     con = db.connect(args.db)
-    df = forecast(con, args.on, target=args.target)
-    cols = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
-            "last_practiced", "n_attempts", "reinforce_by"]
-    df = df[cols]
+    df = forecast_rows(forecast(con, args.on, target=args.target))
     if args.format == "json":
-        print(df.to_json(orient="records", date_format="iso"))
+        print(json.dumps(df.to_dict(orient="records"), default=str))
     else:
-        buf = io.StringIO()
-        df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL)
-        sys.stdout.write(buf.getvalue())
+        from .safe_csv import write_csv
+        sys.stdout.write(write_csv(df))
     return 0
 
 

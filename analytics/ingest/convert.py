@@ -52,7 +52,7 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) > 12),
           count(*) FILTER (WHERE regexp_matches(val, '{DMY_RE}')
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) > 12),
-          count(*) FILTER (WHERE regexp_matches(val, '^\d{{1,2}}-'))
+          count(*) FILTER (WHERE regexp_matches(val, '^\\d{{1,2}}-'))
         FROM (SELECT DISTINCT {x} AS val FROM raw_rows) WHERE val IS NOT NULL
     """).fetchone()
     n, iso, ymd, dmy_like, dotted, excel, text, first_gt12, second_gt12, dashed = row

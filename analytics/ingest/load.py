@@ -261,3 +261,11 @@ def rejected_rows(con, upload_id: int):
     """An upload's rejected rows with line numbers, reasons and raw values."""
     return con.execute("SELECT line_number, reason, raw_json FROM rejected_rows WHERE upload_id = $id "
                        "ORDER BY line_number", {"id": upload_id}).df()
+
+
+def rejected_rows_table(con, upload_id: int):
+    """An upload's rejected rows with each original column spread out again (for download)."""
+    import pandas as pd
+    rows = rejected_rows(con, upload_id)
+    values = pd.DataFrame([json.loads(r) if r else {} for r in rows["raw_json"]], index=rows.index)
+    return pd.concat([rows[["line_number", "reason"]], values], axis=1)
