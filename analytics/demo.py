@@ -278,22 +278,26 @@ def build_world(seed: int = 7, n_reps: int = 150, start: date = DEFAULT_START,
 
 
 def generate(out_dir: Path | str, seed: int = 7, n_reps: int = 150,
-             start: date = DEFAULT_START, end: date = DEFAULT_END) -> dict:
-    """Write the six demo CSV exports into out_dir and return the planted truth and row counts."""
+             start: date = DEFAULT_START, end: date = DEFAULT_END, salesforce_all_regions: bool = False) -> dict:
+    """Write the six demo CSV exports into out_dir and return the planted truth and row counts.
+
+    salesforce_all_regions puts every region's deals in the Salesforce export (benchmarks use it for a
+    one-million-row Salesforce file; the HubSpot file then repeats the EMEA deals).
+    """
     world = build_world(seed, n_reps, start, end)
-    files = write_exports(world, out_dir, start, end)
+    files = write_exports(world, out_dir, start, end, salesforce_all_regions)
     return {**world.truth, "files": files}
 
 
 def write_exports(world: World, out_dir: Path | str, start: date = DEFAULT_START,
-                  end: date = DEFAULT_END) -> dict[str, int]:
+                  end: date = DEFAULT_END, salesforce_all_regions: bool = False) -> dict[str, int]:
     """Write the world as real-format exports; returns data rows per file name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     return {
         "messages.csv": _write_messages(world, out),
         "roster.csv": _write_roster(world, out, start),
-        "salesforce_opportunities.csv": _write_salesforce(world, out, start, end),
+        "salesforce_opportunities.csv": _write_salesforce(world, out, start, end, salesforce_all_regions),
         "hubspot_deals.csv": _write_hubspot(world, out, start),
         "lms_quiz_results.csv": _write_quiz(world, out, start),
         "field_feedback.csv": _write_feedback(world, out, start),
@@ -672,8 +676,9 @@ def _stage_sf(d: pd.DataFrame) -> pd.Series:
                      dtype="str")
 
 
-def _write_salesforce(world: World, out: Path, start: date, end: date) -> int:
-    d = world.deals[world.deals["region"] != "EMEA"].reset_index(drop=True)
+def _write_salesforce(world: World, out: Path, start: date, end: date, all_regions: bool = False) -> int:
+    d = world.deals if all_regions else world.deals[world.deals["region"] != "EMEA"]
+    d = d.reset_index(drop=True)
     owner = world.reps["name"].to_numpy()[d["rep"].to_numpy()]
     close = _days(start, d["close_day"])
     quarter = (close.astype("datetime64[M]").astype(np.int64) % 12) // 3 + 1
