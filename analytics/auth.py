@@ -67,7 +67,13 @@ def _huddle_section(secrets: Mapping | None) -> Mapping:
         return {}
 
 
-def role_config(secrets: Mapping | None = None) -> dict[str, str]:
+class RoleConfig(dict):
+    """email -> role, remembering which identity source the deployment that supplied it requires."""
+
+    source: str | None = None
+
+
+def role_config(secrets: Mapping | None = None) -> RoleConfig:
     """email -> role (or 'manager:Name') from $HUDDLE_ROLES (JSON) or the [huddle.roles] secrets table."""
     raw = os.environ.get("HUDDLE_ROLES")
     if raw:
@@ -76,7 +82,9 @@ def role_config(secrets: Mapping | None = None) -> dict[str, str]:
             raise ValueError("HUDDLE_ROLES must be a JSON object of email -> role")
     else:
         data = dict(_huddle_section(secrets).get("roles", {}) or {})
-    return {str(k).strip().lower(): str(v).strip() for k, v in data.items()}
+    config = RoleConfig({str(k).strip().lower(): str(v).strip() for k, v in data.items()})
+    config.source = identity_source(secrets)
+    return config
 
 
 def identity_source(secrets: Mapping | None = None) -> str:
@@ -93,11 +101,12 @@ def resolve_user(oidc_email: str | None, header_email: str | None, config: Mappi
                  default_role: str = NO_ACCESS, source: str | None = None) -> User:
     """Map the deployment's identity to a role; people the configuration does not list get `"*"` or no access.
 
-    source (local | header | oidc) says which identity the deployment requires; by default it is read from the
-    environment, so a deployment behind a proxy never falls back to local admin when the header is missing.
+    source (local | header | oidc) says which identity the deployment requires; by default it is the one recorded
+    by role_config (from the secrets and environment), so a page opened without the login or the proxy's header
+    never falls back to local admin.
     """
     if source is None:
-        source = "oidc" if oidc_email else identity_source(None)
+        source = getattr(config, "source", None) or ("oidc" if oidc_email else identity_source(None))
     if oidc_email and oidc_email.strip():
         email, mode = oidc_email.strip().lower(), "oidc"
     elif header_email and header_email.strip() and source == "header":

@@ -4,12 +4,19 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, health, upload_jobs
 from analytics.ingest.errors import IngestError
 from analytics.ingest.kinds import default_outcome
 from analytics.safe_csv import write_csv
 from pages._ui import guard
+
+if PagesManager.uses_pages_directory:
+    # A deep link was the first request since start: Streamlit's legacy pages/ mode ran this file without app.py.
+    # Switch that mode off and rerun, so app.py's identity gate and navigation decide.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 user = guard("data")
 ss = st.session_state
@@ -196,8 +203,8 @@ with tab_upload:
                                         hide_index=True, width="stretch")
                     if r.rejects:
                         st.markdown(f"Rejected rows ({r.rows_rejected:,}):")
-                        st.dataframe(pd.DataFrame(r.rejects).rename(columns={"line": "line number"}),
-                                     hide_index=True, width="stretch")
+                        st.table(pd.DataFrame(r.rejects).rename(columns={"line": "line number"}).set_index(
+                            "line number"))
                         if r.rows_rejected > len(r.rejects):
                             st.caption(f"… and {r.rows_rejected - len(r.rejects):,} more: after loading, download "
                                        "them all from the upload history.")

@@ -1,0 +1,110 @@
+"""Real-browser fixtures: one `streamlit run app.py` per module on a free port, and Debian's Chromium via Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+HEADER = "X-Forwarded-Email"
+ROLES = {"ops@example.com": "ops", "mkt@example.com": "marketing", "lead@example.com": "leadership"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_server(demo_world, tmp_path_factory):
+    """The app on 127.0.0.1 with a private copy of the demo database and trusted-header identity."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    db_path = tmp / "huddle.duckdb"
+    shutil.copy(demo_world["db"], db_path)
+    port = free_port()
+    env = {**os.environ, "HUDDLE_DB": str(db_path), "HUDDLE_TRUSTED_HEADER": HEADER,
+           "HUDDLE_ROLES": json.dumps(ROLES)}
+    log = (tmp / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
+        time.sleep(0.3)
+    yield {"url": url, "db": db_path, "log": tmp / "streamlit.log", "dir": tmp}
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium; fails (never skips) when it is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make browser` (apt-get install chromium) "
+                    "before the browser tests")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_as(browser, app_server):
+    """open_as(email or None) -> a fresh page whose requests carry the proxy's identity header."""
+    contexts = []
+
+    def _open(email: str | None):
+        headers = {HEADER: email} if email else {}
+        ctx = browser.new_context(extra_http_headers=headers, viewport={"width": 1400, "height": 1000},
+                                  accept_downloads=True)
+        ctx.set_default_timeout(60_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+    yield _open
+    for ctx in contexts:
+        ctx.close()
+
+
+def shot(page, name: str) -> Path:
+    """Save a full-page screenshot as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait until the script run is over (Streamlit's status widget gone) and no exception is shown."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+    exc = page.locator('[data-testid="stException"]')
+    assert exc.count() == 0, exc.first.inner_text()

@@ -1,0 +1,114 @@
+"""The real app in headless Chromium: ops uploads a Salesforce export, marketing is kept out, downloads are safe."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from conftest import shot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+N_NEW = 12
+
+
+def salesforce_export(roster_csv) -> bytes:
+    """A 'Details Only' Salesforce report: BOM, every field quoted, US dates, money, footers, one bad row."""
+    with open(roster_csv, encoding="utf-8") as fh:
+        owners = [row["Name"] for row in csv.DictReader(fh)][:4]
+    buf = io.StringIO()
+    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    w.writerow(["Opportunity Owner", "Account Name", "Opportunity Name", "Type", "Amount", "Close Date",
+                "Created Date", "Stage", "Segment"])
+    for i in range(N_NEW):
+        stage = ("Closed Won", "Closed Lost", "Negotiation")[i % 3]
+        account = '=HYPERLINK("http://evil.example","Browser Test Co")' if i == 0 else f"Browser Test Co {i}"
+        w.writerow([owners[i % 4], account, f"Browser Test Co {i} - Renewal", "New Business",
+                    f"${1000 + i:,}.00", f"11/{(i % 20) + 1}/2026", "10/01/2026", stage, "SMB"])
+    w.writerow([owners[0], "=cmd|' /C calc'!A0", "Broken Date Deal", "New Business", "$5.00", "31/31/2026",
+                "10/01/2026", "Closed Won", "SMB"])
+    text = buf.getvalue() + '\n"Browser test report"\n"Grand Totals (13 records)"\n\n' \
+        '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n'
+    return "\ufeff".encode() + text.encode("utf-8")
+
+
+def metric(page, label: str) -> int:
+    box = page.locator('[data-testid="stMetric"]', has_text=label).first
+    return int(re.sub(r"[^0-9]", "", box.locator('[data-testid="stMetricValue"]').inner_text()))
+
+
+def test_ops_uploads_a_salesforce_export_previews_confirms_and_sees_the_counts_change(open_as, app_server,
+                                                                                     demo_world, tmp_path):
+    page = open_as("ops@example.com")
+    page.goto(app_server["url"] + "/loaded")
+    wait_idle(page)
+    page.get_by_text("Opportunities").first.wait_for()
+    before = metric(page, "Opportunities")
+    shot(page, "01-whats-loaded-before-upload")
+
+    export = tmp_path / "salesforce_report.csv"
+    export.write_bytes(salesforce_export(demo_world["dir"] / "roster.csv"))
+    page.goto(app_server["url"] + "/data")
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(export))
+    page.get_by_text("Preview: nothing has been written yet").wait_for(timeout=90_000)
+    wait_idle(page)
+    assert metric(page, "Would insert") == N_NEW
+    assert metric(page, "Rejected") == 1
+    assert page.get_by_text("salesforce_report", exact=False).count() > 0
+    assert page.get_by_text("31/31/2026", exact=False).count() > 0       # the rejected row's reason
+    shot(page, "02-data-upload-preview")
+
+    page.get_by_role("button", name=re.compile("Confirm: load 1 file")).click()
+    page.get_by_text(re.compile(r"Upload \d+: salesforce_report.csv loaded")).wait_for(timeout=90_000)
+    wait_idle(page)
+    shot(page, "03-data-upload-confirmed")
+
+    page.goto(app_server["url"] + "/loaded")
+    wait_idle(page)
+    page.get_by_text("Opportunities").first.wait_for()
+    assert metric(page, "Opportunities") == before + N_NEW
+    shot(page, "04-whats-loaded-after-upload")
+
+
+def test_a_download_of_rejected_rows_is_formula_safe(open_as, app_server):
+    page = open_as("ops@example.com")
+    page.goto(app_server["url"] + "/data")
+    wait_idle(page)
+    page.get_by_role("tab", name="Upload history").click()
+    button = page.get_by_role("button", name="Download rejected rows (CSV)")
+    button.wait_for()
+    shot(page, "05-data-upload-history")
+    with page.expect_download() as info:
+        button.click()
+    text = open(info.value.path(), encoding="utf-8").read()
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [c for row in rows for c in row]
+    assert any(c.startswith("'=cmd") for c in cells)
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    page.get_by_role("tab", name="Data health").click()
+    page.get_by_text("People who match no roster rep").wait_for()
+    shot(page, "06-data-health")
+
+
+def test_a_marketing_user_cannot_reach_the_data_page(open_as, app_server):
+    page = open_as("mkt@example.com")
+    page.goto(app_server["url"] + "/data")          # by URL, possibly the first request since the server started
+    page.get_by_role("heading", name="What's loaded").wait_for()
+    wait_idle(page)
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    assert not page.url.rstrip("/").endswith("/data")
+    nav = page.locator('[data-testid="stSidebarNav"]')
+    assert nav.count() == 0 or "Data" not in nav.inner_text().replace("What's loaded", "")
+    assert "Signed in as mkt@example.com (marketing)" in page.locator('[data-testid="stSidebar"]').inner_text()
+    shot(page, "07-marketing-opens-data-url")
+
+
+def test_without_the_proxy_header_nothing_is_shown(open_as, app_server):
+    page = open_as(None)
+    page.goto(app_server["url"] + "/data")
+    page.get_by_text("No identity reached Huddle").wait_for()
+    assert page.locator('[data-testid="stFileUploader"]').count() == 0
+    shot(page, "08-no-identity")
