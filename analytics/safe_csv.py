@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 
 import pandas as pd
@@ -34,7 +35,11 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(df: pd.DataFrame) -> str:
-    """The frame as CSV text with every text cell and header neutralized (numbers stay numbers)."""
+    """The frame as CSV text with every text cell and header neutralized (numbers stay numbers).
+
+    Text is always quoted, so a line break inside a cell (a lone CR that a spreadsheet reads as a new row, then
+    a formula) cannot start a row of its own.
+    """
     buf = io.StringIO()
-    safe_frame(df).to_csv(buf, index=False)
+    safe_frame(df).to_csv(buf, index=False, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     return buf.getvalue()

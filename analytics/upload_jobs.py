@@ -7,7 +7,6 @@ reports clearly, while another process (the command line) holds the database fil
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import threading
@@ -71,10 +70,35 @@ class FileInfo:
     size: int
 
 
+def longest_line(path: str | Path) -> tuple[int, int]:
+    """(line number, length in bytes) of the longest physical line, streaming."""
+    best_len, best_line, current, line = 0, 1, 0, 1
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(reader.CHUNK):
+            parts = chunk.split(b"\n")
+            current += len(parts[0])
+            if len(parts) > 1:
+                if current > best_len:
+                    best_len, best_line = current, line
+                longest = max(map(len, parts[1:-1]), default=0)
+                if longest > best_len:
+                    best_len, best_line = longest, line + 1 + [len(p) for p in parts[1:-1]].index(longest)
+                line += len(parts) - 1
+                current = len(parts[-1])
+    if current > best_len:
+        best_len, best_line = current, line
+    return best_line, best_len
+
+
 def sniff(path: str | Path) -> FileInfo:
     """Encoding, delimiter and header row (raises IngestError for files that are not CSV exports)."""
     path = Path(path)
     _, enc, _ = reader.sniff_file(path)
+    line, length = longest_line(path)
+    if length > reader.MAX_LINE_BYTES:
+        # DuckDB 2.0.1 silently drops a record longer than ~64 MB instead of rejecting it: refuse the file here.
+        raise IngestError(f"line {line} is {length / (1 << 20):.0f} MB long, over the "
+                          f"{reader.MAX_LINE_BYTES >> 20} MB a line may hold; this is not a CSV export")
     delim, headers, _ = reader.sniff_header(path, enc)
     return FileInfo(tuple(headers), enc, {"\t": "tab"}.get(delim, delim), path.stat().st_size)
 
@@ -310,22 +334,8 @@ def upload_history(con) -> pd.DataFrame:
 
 def rejects_table(con, upload_id: int) -> pd.DataFrame:
     """An upload's rejected rows: line, reason, then the row's original columns (unreadable lines as `line`)."""
-    from .ingest.load import rejected_rows
-    raw = rejected_rows(con, int(upload_id))
-    records, columns = [], []
-    for rec in raw.itertuples(index=False):
-        try:
-            values = json.loads(rec.raw_json) if isinstance(rec.raw_json, str) else {}
-        except ValueError:
-            values = {"line": rec.raw_json}
-        if not isinstance(values, dict):
-            values = {"line": str(values)}
-        for k in values:
-            if k not in columns:
-                columns.append(k)
-        records.append({"line_number": rec.line_number, "reason": rec.reason,
-                        **{f"value: {k}": v for k, v in values.items()}})
-    return pd.DataFrame(records, columns=["line_number", "reason", *[f"value: {k}" for k in columns]])
+    from .ingest.load import rejected_rows_table
+    return rejected_rows_table(con, int(upload_id))
 
 
 def rejects_csv(con, upload_id: int) -> str:

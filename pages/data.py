@@ -80,7 +80,9 @@ with tab_upload:
         entry = saved[f.file_id]
         fid = f.file_id
         with st.container(border=True):
-            st.markdown(f"**{_md(entry['name'])}** · {entry['size'] / (1 << 20):.2f} MB")
+            size = entry["size"]
+            st.markdown(f"**{_md(entry['name'])}** · " + (f"{size / (1 << 20):.1f} MB" if size >= 1 << 20
+                                                           else f"{size / 1024:.1f} KB"))
             if entry["error"]:
                 st.error(entry["error"])
                 continue
@@ -95,8 +97,7 @@ with tab_upload:
             missing_auto = upload_jobs.missing_fields(kind, info.headers)
             overrides, dates, stages = {}, {}, {}
             with st.expander("Columns" + (" (needs your choice)" if missing_auto else ""), expanded=bool(missing_auto)):
-                if missing_auto:
-                    st.warning("Not recognized: " + "; ".join(missing_auto) + ". Choose the columns that hold them.")
+                st.caption("Each field and the column it is read from; fields marked — are not in the file.")
                 cols = st.columns(2)
                 for i, field in enumerate(upload_jobs.fields(kind)):
                     options = list(info.headers) if field in auto else ["—", *info.headers]
