@@ -3,9 +3,16 @@
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, charts, overview
 from pages._ui import guard, require_data, sidebar_filters
+
+if PagesManager.uses_pages_directory:
+    # A deep link as the first request ran this file in Streamlit's legacy pages/ mode, without app.py's identity
+    # gate: switch that mode off and rerun (as pages/data.py does).
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 user = guard("adoption")
 st.title("Adoption")
@@ -49,7 +56,8 @@ if group is None:
     st.stop()
 reps = cache.run(overview.group_reps, filters, as_of, by, group)
 st.markdown(f"**Reps of {group}** ({len(reps)}): status on each message")
-st.dataframe(reps.drop(columns="rep_id"), hide_index=True, width="stretch")
+st.dataframe(reps.drop(columns="rep_id"), hide_index=True, width="stretch",
+             column_config={"rep_name": "Rep", "messages_certified": "Messages certified"})
 
 names = dict(zip(reps["rep_id"], reps["rep_name"]))
 rep_id = st.selectbox("One rep's history", list(names), index=None, format_func=lambda r: names.get(r, r),
@@ -66,7 +74,7 @@ st.markdown("**Certification per message**")
 st.dataframe(history["certification"].drop(columns="message_id").rename(columns={
     "message_name": "Message", "launch_date": "Launch", "is_in_scope": "In scope", "n_attempts": "Attempts",
     "first_attempt_at": "First attempt", "certified_at": "Certified at", "days_to_certify": "Days to certify"}),
-    hide_index=True, width="stretch")
+    hide_index=True, width="stretch", column_config={"Launch": st.column_config.DateColumn()})
 st.markdown("**Closed deals in scope** (adopted: closed on or after certification)")
 st.dataframe(history["deals"].drop(columns="message_id").rename(columns={
     "message_name": "Message", "n_closed_in_scope": "Closed in scope", "n_won_in_scope": "Won in scope",
@@ -76,7 +84,8 @@ st.dataframe(history["deals"].drop(columns="message_id").rename(columns={
     "win_rate_adopted": "Win rate adopted"}),
     hide_index=True, width="stretch",
     column_config={"Win rate in scope": st.column_config.NumberColumn(format="percent"),
-                   "Win rate adopted": st.column_config.NumberColumn(format="percent")})
+                   "Win rate adopted": st.column_config.NumberColumn(format="percent"),
+                   "First close": st.column_config.DateColumn(), "Last close": st.column_config.DateColumn()})
 with st.expander("All quiz attempts"):
     st.dataframe(history["attempts"][["attempted_at", "message_name", "module", "score", "passed"]],
                  hide_index=True, width="stretch",

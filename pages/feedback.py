@@ -3,9 +3,16 @@
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, charts, feedback, overview
 from pages._ui import guard, require_data, sidebar_filters
+
+if PagesManager.uses_pages_directory:
+    # A deep link as the first request ran this file in Streamlit's legacy pages/ mode, without app.py's identity
+    # gate: switch that mode off and rerun (as pages/data.py does).
+    PagesManager.uses_pages_directory = False
+    st.rerun()
 
 user = guard("feedback")
 st.title("Field feedback")
@@ -81,6 +88,7 @@ st.caption("Themes: TF-IDF over every note, factorised per message with NMF; eac
            "and illustrated by the notes that load most on it.")
 
 st.subheader("Who sends feedback")
+st.caption(overview.HR_NOTE)
 min_size = overview.min_group_size()
 volume = cache.run(overview.feedback_volume, filters, min_size)
 st.plotly_chart(charts.feedback_volume(volume), width="stretch")
