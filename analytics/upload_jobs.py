@@ -183,10 +183,10 @@ class FileOutcome:
 
 
 @contextmanager
-def writing(db_path: str | Path | None = None, wait_seconds: float = WAIT_FOR_FILE_SECONDS):
+def writing(db_path: str | Path | None = None, wait_seconds: float | None = None):
     """A connection for changing data, taken in turn with every other writer in this process."""
     with _WRITER:
-        con = db.connect(db_path, wait_seconds=wait_seconds)
+        con = db.connect(db_path, wait_seconds=WAIT_FOR_FILE_SECONDS if wait_seconds is None else wait_seconds)
         try:
             yield con
         finally:
