@@ -13,9 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from .e2e_helpers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -85,7 +84,7 @@ def open_as(browser, app_server):
 
     def _open(email: str | None):
         headers = {HEADER: email} if email else {}
-        ctx = browser.new_context(extra_http_headers=headers, viewport={"width": 1400, "height": 1000},
+        ctx = browser.new_context(extra_http_headers=headers, viewport={"width": 1400, "height": 1800},
                                   accept_downloads=True)
         ctx.set_default_timeout(60_000)
         contexts.append(ctx)
@@ -93,18 +92,3 @@ def open_as(browser, app_server):
     yield _open
     for ctx in contexts:
         ctx.close()
-
-
-def shot(page, name: str) -> Path:
-    """Save a full-page screenshot as a test artifact."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
-
-
-def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until the script run is over (Streamlit's status widget gone) and no exception is shown."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
-    exc = page.locator('[data-testid="stException"]')
-    assert exc.count() == 0, exc.first.inner_text()

@@ -7,7 +7,7 @@ import io
 import re
 
 import pytest
-from conftest import shot, wait_idle
+from .e2e_helpers import shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -39,9 +39,32 @@ def metric(page, label: str) -> int:
     return int(re.sub(r"[^0-9]", "", box.locator('[data-testid="stMetricValue"]').inner_text()))
 
 
+def scorecard_closed_deals(page, url: str, name: str) -> int | None:
+    """Closed deals counted across the scorecard's messages (from its CSV download), or None if not routed."""
+    page.goto(url + "/loaded")
+    wait_idle(page)
+    if page.locator('[data-testid="stSidebarNav"] a[href$="/scorecard"]').count() == 0:
+        return None
+    page.goto(url + "/scorecard")
+    page.get_by_role("heading", name="Message scorecard").wait_for()
+    wait_idle(page, timeout=180_000)
+    button = page.get_by_role("button", name="Download the scorecard (CSV)")
+    button.wait_for(timeout=180_000)
+    shot(page, name)
+    with page.expect_download() as info:
+        button.click()
+    with open(info.value.path(), encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return sum(int(float(r["closed_deals_adopted"] or 0)) + int(float(r["closed_deals_not_adopted"] or 0))
+               for r in rows)
+
+
 def test_ops_uploads_a_salesforce_export_previews_confirms_and_sees_the_counts_change(open_as, app_server,
                                                                                      demo_world, tmp_path):
     page = open_as("ops@example.com")
+    page.goto(app_server["url"] + "/data")
+    page.get_by_role("heading", name="Data").wait_for()
+    scorecard_before = scorecard_closed_deals(page, app_server["url"], "00-scorecard-before-upload")
     page.goto(app_server["url"] + "/loaded")
     wait_idle(page)
     page.get_by_text("Opportunities").first.wait_for()
@@ -71,6 +94,9 @@ def test_ops_uploads_a_salesforce_export_previews_confirms_and_sees_the_counts_c
     page.get_by_text("Opportunities").first.wait_for()
     assert metric(page, "Opportunities") == before + N_NEW
     shot(page, "04-whats-loaded-after-upload")
+    scorecard_after = scorecard_closed_deals(page, app_server["url"], "04b-scorecard-after-upload")
+    if scorecard_before is not None:       # the scorecard is routed in app.py: its deal counts moved too
+        assert scorecard_after > scorecard_before
 
 
 def test_a_download_of_rejected_rows_is_formula_safe(open_as, app_server):
