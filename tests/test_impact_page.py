@@ -1,0 +1,177 @@
+"""Win-rate impact: filters passed to the lift model, the 'why naive differs' sentence, figures, and the page."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
+
+import analytics.db as db
+from analytics import impact, lift
+from analytics.filters import Filters
+from test_lift import planted_world
+from test_scorecard_page import (HOSTILE, csv_frame, demo_app, demo_copy, downloads, empty_db,  # noqa: F401
+                                 hostile, shared_demo)
+
+PAGE = str(ROOT / "pages" / "impact.py")
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def planted():
+    con = planted_world(db.connect(":memory:"), n_reps=200, deals_per_rep=40)
+    yield con
+    con.close()
+
+
+# ------------------------------------------------------------------------------------------ library
+
+def test_the_sidebar_filters_reach_the_lift_model_as_its_own_arguments(planted):
+    filters = Filters(start=date(2024, 3, 1), teams=("team1",), segments=("SMB",), regions=("east", "west"))
+    got = impact.message_impact(planted, filters, as_of=date(2025, 6, 30), n_boot=30)
+    want = lift.message_lift(planted, as_of=date(2025, 6, 30), date_from=date(2024, 3, 1), team="team1",
+                             segment="SMB", n_boot=30)
+    pd.testing.assert_frame_equal(got, want)
+    assert impact.ignored_filters(filters) == ["several regions"]
+
+
+def test_an_empty_filter_uses_every_closed_deal(planted):
+    got = impact.message_impact(planted, Filters(), n_boot=30)
+    assert got["closed_deals_adopted"].sum() + got["closed_deals_not_adopted"].sum() == planted.execute(
+        "SELECT count(*) FROM opportunities o JOIN messages m ON m.target_segment IS NULL OR "
+        "o.segment = m.target_segment WHERE o.close_date >= m.launch_date").fetchone()[0]
+
+
+def test_the_message_filter_keeps_the_launch_order(planted):
+    got = impact.message_impact(planted, Filters(messages=("m_flat", "m_open")), n_boot=20)
+    assert list(got["message_id"]) == ["m_open", "m_flat"]
+
+
+def test_a_hostile_segment_is_bound_and_simply_matches_nothing(planted):
+    got = impact.message_impact(planted, Filters(segments=("SMB'; DROP TABLE opportunities; --",)), n_boot=20)
+    assert (got["closed_deals_adopted"] == 0).all()
+    assert planted.execute("SELECT count(*) FROM opportunities").fetchone()[0] > 0
+
+
+def test_strata_hold_both_segment_and_ability_band_rows_for_one_message(planted):
+    frame = impact.strata(planted, "m_open")
+    assert set(frame["by"]) == {"segment", "ability_band"}
+    assert set(frame.loc[frame["by"] == "segment", "stratum"]) == {"SMB", "Mid-Market", "Enterprise"}
+    assert set(frame["message_id"]) == {"m_open"}
+
+
+def test_the_planted_world_is_explained_by_able_reps_adopting_first(planted):
+    """Able reps certify sooner in the planted world: the sentence must say adopted deals lean to the top third."""
+    frame = impact.strata(planted, "m_open")
+    naive = impact.message_impact(planted, Filters(messages=("m_open",)), n_boot=20)["naive_lift_pp"].iloc[0]
+    sentence = impact.why_naive_differs(frame, naive)
+    assert sentence.startswith(tuple(f"{k}% of adopted deals belong to the top third" for k in range(101)))
+    assert "credits their ability to the message" in sentence
+
+
+def strata_frame(high_adopted: float, high_other: float) -> pd.DataFrame:
+    rows = [("low", 0.5 - high_adopted / 2, 0.5 - high_other / 2, 1.0),
+            ("middle", 0.5 - high_adopted / 2, 0.5 - high_other / 2, 2.0),
+            ("high", high_adopted, high_other, 3.0)]
+    return pd.DataFrame({"message_id": "m", "by": "ability_band", "stratum": [r[0] for r in rows],
+                         "share_of_adopted": [r[1] for r in rows], "share_of_not_adopted": [r[2] for r in rows],
+                         "lift_pp": [r[3] for r in rows]})
+
+
+@pytest.mark.parametrize(("adopted", "other", "start"), [
+    (0.50, 0.20, "50% of adopted deals belong to the top third"),
+    (0.10, 0.40, "Only 10% of adopted deals"),
+    (0.33, 0.34, "Adopted and other deals come from similarly able reps"),
+])
+def test_the_sentence_follows_where_adopted_deals_come_from(adopted, other, start):
+    sentence = impact.why_naive_differs(strata_frame(adopted, other), 9.0)
+    assert sentence.startswith(start)
+    assert "+1.0 to +3.0 points, against +9.0 overall" in sentence
+
+
+def test_no_sentence_without_ability_bands_or_a_naive_figure():
+    assert impact.why_naive_differs(strata_frame(0.5, 0.2), float("nan")) is None
+    assert impact.why_naive_differs(strata_frame(0.5, 0.2).iloc[0:0], 3.0) is None
+
+
+def test_the_forest_plot_draws_naive_and_adjusted_with_their_intervals(planted):
+    lifts = impact.message_impact(planted, Filters(), n_boot=30)
+    fig = impact.forest_plot(lifts, {"Open": "#123456"})
+    naive, adjusted = fig.data
+    np.testing.assert_allclose(naive.x, lifts["naive_lift_pp"])
+    np.testing.assert_allclose(adjusted.x, lifts["adjusted_lift_pp"])
+    np.testing.assert_allclose(np.asarray(adjusted.x) + adjusted.error_x.array, lifts["ci_high_pp"])
+    np.testing.assert_allclose(np.asarray(adjusted.x) - adjusted.error_x.arrayminus, lifts["ci_low_pp"])
+    assert adjusted.marker.color[0] == "#123456"
+    assert fig.layout.xaxis.title.text == "Win-rate lift (percentage points)"
+    assert any(shape.x0 == 0 for shape in fig.layout.shapes)
+
+
+def test_the_win_rate_chart_marks_the_launch_and_leaves_out_thin_months(planted):
+    trend = impact.win_rate_trend(planted, "m_open")
+    thin = trend.assign(deals=np.where(trend.index == trend.index[-1], impact.MIN_PERIOD_DEALS - 1, trend["deals"]))
+    fig = impact.win_rate_chart(thin, "Open", date(2024, 6, 29))
+    assert {t.name for t in fig.data} == {"Before launch", "Not adopted", "Adopted (owner certified)"}
+    assert sum(len(t.x) for t in fig.data) == (thin["deals"] >= impact.MIN_PERIOD_DEALS).sum()
+    assert any(pd.Timestamp(shape.x0) == pd.Timestamp("2024-06-29") for shape in fig.layout.shapes)
+    assert fig.layout.yaxis.tickformat == ".0%"
+
+
+# ------------------------------------------------------------------------------------------ page
+
+def test_the_page_shows_the_forest_plot_sentences_and_strata_on_the_demo(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2                # forest plot, win rate over time
+    sentences = [m.value for m in at.markdown if "comparable deals" in m.value]
+    assert len(sentences) == 4
+    assert any("ROI Calculator Talk Track" in s and "less often" in s for s in sentences)
+    strata = [d.value for d in at.dataframe if "stratum" in d.value.columns]
+    assert [set(s["stratum"]) for s in strata] == [{"Enterprise", "Mid-Market", "SMB"},
+                                                   {"low", "middle", "high", "unknown"}]
+    assert any("A deal is adopted for a message" in m.value for m in at.markdown)
+
+
+def test_an_empty_database_shows_how_to_load_data(empty_db):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert any("No data loaded yet" in i.value for i in at.info)
+
+
+def test_choosing_another_message_changes_the_sentence_and_the_chart(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    first = at.info[0].value
+    at.selectbox(key="impact_message").set_value("roi-calculator-talk-track")
+    at.run()
+    assert not at.exception
+    assert at.info[0].value != first and "less often" in at.info[0].value
+    assert "ROI Calculator Talk Track" in at.get("plotly_chart")[1].proto.spec
+
+
+def test_a_segment_filter_changes_the_lifts_and_two_segments_are_reported_as_not_applied(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    everything = at.dataframe[0].value
+    at.sidebar.multiselect(key="f_segments").set_value(["SMB"])
+    at.run()
+    assert not at.exception
+    smb = at.dataframe[0].value
+    assert (smb["closed_deals_adopted"] < everything["closed_deals_adopted"]).all()
+    assert not any("Not applied" in c.value for c in at.caption)
+    at.sidebar.multiselect(key="f_segments").set_value(["SMB", "Enterprise"])
+    at.run()
+    assert any("Not applied to the lift model: several segments" in c.value for c in at.caption)
+
+
+def test_the_lift_download_is_the_table_and_cannot_run_a_formula(demo_copy, downloads):
+    hostile(demo_copy, "UPDATE messages SET message_name = $name WHERE message_id = 'security-first-value-prop'")
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    got = csv_frame(downloads(at.get("download_button")[0]))
+    assert list(got.columns) == impact.TABLE_COLUMNS
+    assert len(got) == 4
+    assert "'" + HOSTILE in set(got["message_name"])
+    assert not any(str(v).startswith(("=", "+", "@")) for v in got["message_name"])
