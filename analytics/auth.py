@@ -11,25 +11,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-
-import pandas as pd
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
 from .filters import Filters
 
 ROLES = ("admin", "ops", "leadership", "marketing", "manager")
 NO_ACCESS = "none"
 HEADER_ENV = "HUDDLE_TRUSTED_HEADER"
-DEFAULT_MIN_GROUP_SIZE = 5
 
 # page key -> roles allowed; pages not listed are open to every role. Rep-level pages list the roles that see reps.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "data": ("admin", "ops"),
 }
 
-HR_NOTE = ("Rep-level figures describe how messaging is taken up, with small samples and confounders: they are "
-           "not a measure of individual performance and are not for HR decisions.")
+# Shown next to every rep-level figure (the same text as analytics.overview.HR_NOTE; small groups are suppressed
+# there: analytics.overview.suppress_small_groups, minimum size $HUDDLE_MIN_GROUP_SIZE).
+HR_NOTE = ("Rep-level figures describe training and message adoption. They are not a measure of performance "
+           "and must not be used for HR decisions.")
 
 
 @dataclass(frozen=True)
@@ -143,52 +142,4 @@ def scope_filters(con, user: User, filters: Filters | None = None) -> Filters:
         return filters
     if filters.rep_ids is not None:
         allowed = tuple(r for r in filters.rep_ids if r in set(allowed))
-    return Filters(**{**filters.__dict__, "rep_ids": allowed})
-
-
-def min_group_size(secrets: Mapping | None = None) -> int:
-    """The smallest group whose rep-level metrics are shown: $HUDDLE_MIN_GROUP_SIZE, [huddle] min_group_size, or 5."""
-    raw = os.environ.get("HUDDLE_MIN_GROUP_SIZE") or _huddle_section(secrets).get("min_group_size")
-    try:
-        return max(1, int(raw)) if raw not in (None, "") else DEFAULT_MIN_GROUP_SIZE
-    except (TypeError, ValueError):
-        return DEFAULT_MIN_GROUP_SIZE
-
-
-def suppress_small_groups(df: pd.DataFrame, size_col: str, min_size: int,
-                          columns: Iterable[str] | None = None) -> pd.DataFrame:
-    """A copy with the metric columns blanked on rows whose group is smaller than min_size, flagged `suppressed`.
-
-    columns defaults to every numeric column except size_col. The group size itself stays visible.
-    """
-    out = df.copy()
-    small = out[size_col].fillna(0) < min_size
-    cols = list(columns) if columns is not None else [
-        c for c in out.columns if c != size_col and pd.api.types.is_numeric_dtype(out[c])
-        and not pd.api.types.is_bool_dtype(out[c])]
-    for c in cols:
-        if small.any():
-            if pd.api.types.is_numeric_dtype(out[c]):
-                out[c] = out[c].astype("float64").where(~small)
-            else:
-                out[c] = out[c].astype(object).where(~small, None)
-    out["suppressed"] = small.to_numpy()
-    return out
-
-
-def rep_level_view(df: pd.DataFrame, user: User, group_cols: list[str], size_col: str = "n_reps",
-                   min_size: int = DEFAULT_MIN_GROUP_SIZE) -> pd.DataFrame:
-    """Rep-level rows for roles that see reps; for marketing, the same rows summed into groups, small ones blanked.
-
-    df has one row per rep with numeric counts (e.g. n_deals, n_won); group_cols name the grouping (team, ...).
-    Averages are not summed: pass counts and compute rates after aggregation.
-    """
-    if user.sees_rep_detail:
-        return df
-    numeric = [c for c in df.columns if c not in group_cols and pd.api.types.is_numeric_dtype(df[c])
-               and not pd.api.types.is_bool_dtype(df[c])]
-    grouped = df.groupby(group_cols, dropna=False, sort=True)
-    out = grouped[numeric].sum(min_count=1).reset_index() if numeric else grouped.size().to_frame().reset_index()
-    out[size_col] = grouped.size().to_numpy()
-    out = out[[*group_cols, size_col, *[c for c in numeric if c != size_col]]]
-    return suppress_small_groups(out, size_col, min_size)
+    return replace(filters, rep_ids=allowed)
