@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1 import app_test as app_test_module
 
 import analytics.db as db
-from analytics import overview, report, retention, scorecard
+from analytics import overview, report, scorecard
 from test_lift import tiny_world
 
 PAGE = str(ROOT / "pages" / "scorecard.py")
