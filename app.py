@@ -9,6 +9,12 @@ st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout=
 
 # (key, file, title, icon); who may open each page is decided in analytics/auth.py.
 PAGES = [
+    ("overview", "pages/overview.py", "Overview", ":material/dashboard:"),
+    ("adoption", "pages/adoption.py", "Adoption", ":material/school:"),
+    ("retention", "pages/retention.py", "Retention", ":material/psychology:"),
+    ("scorecard", "pages/scorecard.py", "Message scorecard", ":material/leaderboard:"),
+    ("impact", "pages/impact.py", "Win-rate impact", ":material/trending_up:"),
+    ("feedback", "pages/feedback.py", "Field feedback", ":material/forum:"),
     ("loaded", "pages/loaded.py", "What's loaded", ":material/database:"),
     ("data", "pages/data.py", "Data", ":material/upload_file:"),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import auth, cache
 from analytics.filters import Filters, options
@@ -37,6 +38,11 @@ def current_user() -> auth.User:
 
 def guard(page_key: str) -> auth.User:
     """Stop the page for a role that may not open it (also when opened by URL)."""
+    if PagesManager.uses_pages_directory:
+        # A deep link as the first request since start ran this file in Streamlit's legacy pages/ mode, without
+        # app.py's identity gate and navigation: switch that mode off and rerun so app.py decides.
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     user = current_user()
     if not auth.can_open(user, page_key):
         st.error("You do not have access to this page.")
@@ -57,12 +63,16 @@ def sidebar_filters(user: auth.User | None = None) -> Filters:
     """The shared filters; widget keys live in session state so they survive page switches."""
     opts = cache.run(options)
     lo, hi = opts["date_range"]
+    # Streamlit forgets a widget's value when a page without it runs; re-assigning keeps it across page switches.
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
     with st.sidebar:
         st.caption("Filters apply to every page")
         dates = None
         if lo and hi:
-            dates = st.date_input("Date range", value=st.session_state.get("f_dates", (lo, hi)),
-                                  min_value=lo, max_value=hi, key="f_dates")
+            st.session_state.setdefault("f_dates", (lo, hi))
+            dates = st.date_input("Date range", min_value=lo, max_value=hi, key="f_dates")
         teams = st.multiselect("Team", opts["teams"], key="f_teams")
         regions = st.multiselect("Region", opts["regions"], key="f_regions")
         managers = st.multiselect("Manager", opts["managers"], key="f_managers")

@@ -4,19 +4,12 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, health, upload_jobs
 from analytics.ingest.errors import IngestError
 from analytics.ingest.kinds import default_outcome
 from analytics.safe_csv import write_csv
 from pages._ui import guard
-
-if PagesManager.uses_pages_directory:
-    # A deep link was the first request since start: Streamlit's legacy pages/ mode ran this file without app.py.
-    # Switch that mode off and rerun, so app.py's identity gate and navigation decide.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 user = guard("data")
 ss = st.session_state

@@ -3,16 +3,9 @@
 from datetime import date
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, charts, feedback, overview
 from pages._ui import guard, require_data, sidebar_filters
-
-if PagesManager.uses_pages_directory:
-    # A deep link as the first request ran this file in Streamlit's legacy pages/ mode, without app.py's identity
-    # gate: switch that mode off and rerun (as pages/data.py does).
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 user = guard("feedback")
 st.title("Field feedback")

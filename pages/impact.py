@@ -3,17 +3,10 @@
 from datetime import date
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from analytics import cache, charts, impact, lift, overview
 from analytics.safe_csv import write_csv
 from pages._ui import guard, pct, require_data, sidebar_filters
-
-if PagesManager.uses_pages_directory:
-    # A deep link as the first request ran this file in Streamlit's legacy pages/ mode, without app.py's identity
-    # gate: switch that mode off and rerun (as pages/data.py does).
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 user = guard("impact")
 st.title("Win-rate impact")

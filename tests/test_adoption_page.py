@@ -114,9 +114,6 @@ def navigation(root: str) -> None:
     st.navigation(pages).run()
 
 
-@pytest.mark.xfail(strict=True, reason="pages/_ui.py: Streamlit drops a page's widget state when another page "
-                                       "runs, so the sidebar filters reset on a page switch (fix proposed to the "
-                                       "owner of pages/_ui.py)")
 def test_the_sidebar_filters_are_kept_when_switching_pages(on_demo):
     at = AppTest.from_function(navigation, args=(str(ROOT),), default_timeout=120).run()
     at.multiselect(key="f_teams").set_value(["NA East"]).run()

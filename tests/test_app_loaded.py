@@ -18,12 +18,21 @@ def demo_copy(demo_world, tmp_path, monkeypatch):
     return target
 
 
-def test_the_app_opens_on_real_numbers_from_the_demo_database(demo_copy):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+def test_the_app_opens_on_the_overview_with_real_numbers(demo_copy):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
-    labels = {m.label: m.value for m in at.metric}
-    assert labels["Opportunities"] == "30,139" or int(labels["Opportunities"].replace(",", "")) > 1000
-    assert int(labels["Reps"].replace(",", "")) == 150
+    assert at.title[0].value == "Overview"
+    assert len(at.metric) >= 4
+
+
+def test_whats_loaded_shows_the_counts_per_kind(demo_copy, demo_world):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page(str(ROOT / "pages" / "loaded.py")).run()
+    assert not at.exception
+    labels = {m.label: int(m.value.replace(",", "")) for m in at.metric}
+    files = demo_world["truth"]["files"]
+    assert labels["Opportunities"] == files["salesforce_opportunities.csv"] + files["hubspot_deals.csv"]
+    assert labels["Reps"] == 150 and labels["Messages"] == 4
 
 
 def test_an_empty_database_shows_how_to_load_data_instead_of_an_error(tmp_path, monkeypatch):
