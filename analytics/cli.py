@@ -8,8 +8,6 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
-
 from . import db
 from .ingest.columns import KINDS
 from .ingest.errors import IngestError
@@ -197,23 +195,8 @@ def cmd_report(args) -> int:
     return 0
 
 
-FORECAST_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
-                    "last_practiced", "n_attempts", "reinforce_by"]
-
-
-def forecast_rows(df):
-    """The forecast command's public columns: ISO dates, scores to 3 decimals, half-lives to 0.1 day, nulls empty."""
-    out = df[FORECAST_COLUMNS].copy()
-    for c in ("on_date", "last_practiced", "reinforce_by"):
-        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
-    out["expected_score"] = out["expected_score"].round(3)
-    out["half_life_days"] = out["half_life_days"].round(1)
-    out["n_attempts"] = out["n_attempts"].astype("Int64")
-    return out.astype(object).where(out.notna(), None)
-
-
 def cmd_forecast(args) -> int:
-    from .retention import forecast
+    from .retention import forecast, forecast_rows
     con = db.connect(args.db)
     df = forecast_rows(forecast(con, args.on, target=args.target))
     if args.format == "json":

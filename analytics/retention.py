@@ -570,3 +570,14 @@ def _bin_labels() -> list[str]:
     for low, high in zip(GAP_EDGES[:-1], GAP_EDGES[1:]):
         labels.append(f"{low}+" if math.isinf(high) else f"{low}-{high}")
     return labels
+
+
+def forecast_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The forecast command's public rows: ISO dates, scores to 3 decimals, half-lives to 0.1 day, nulls as None."""
+    out = df[FORECAST_COLUMNS].copy()
+    for c in ("on_date", "last_practiced", "reinforce_by"):
+        out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
+    out["expected_score"] = out["expected_score"].round(3)
+    out["half_life_days"] = out["half_life_days"].round(1)
+    out["n_attempts"] = out["n_attempts"].astype("Int64")
+    return out.astype(object).where(out.notna(), None)

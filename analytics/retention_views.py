@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics import cli, overview, retention
+from analytics import overview, retention
 from analytics.charts import LAYOUT, OTHER_COLOR
 from analytics.filters import Filters
 
 # The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
-FORECAST_CSV_COLUMNS = cli.FORECAST_COLUMNS
+FORECAST_CSV_COLUMNS = retention.FORECAST_COLUMNS
 REINFORCE_COLUMNS = ["rep_name", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
                      "last_practiced", "n_attempts", "rep_email"]
 HEAT_BY = ("team", "rep")
@@ -45,7 +45,7 @@ def forecast(con, filters: Filters, on_date: date, fitted: retention.RetentionMo
 
 def forecast_csv_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The forecast as `python -m analytics forecast` prints it: its columns, ISO dates, rounded scores."""
-    return cli.forecast_rows(frame).reset_index(drop=True)
+    return retention.forecast_rows(frame).reset_index(drop=True)
 
 
 def reinforcement(con, filters: Filters, today: date, fitted: retention.RetentionModel | None,
