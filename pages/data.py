@@ -5,7 +5,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from analytics import cache, health, upload_jobs
+from analytics import cache, db, health, upload_jobs
 from analytics.ingest.errors import IngestError
 from analytics.ingest.kinds import default_outcome
 from analytics.safe_csv import write_csv
@@ -210,8 +210,10 @@ with tab_upload:
         st.caption("Choose one or several exports; Huddle detects the kind of each, shows what it would load, "
                    "and writes nothing until you confirm.")
 
+
 # -------------------------------------------------------------------------------------------------------- history
-with tab_history:
+def history_tab() -> None:
+    """Upload history with counts, who and when; undo; rejected rows."""
     history = cache.run(upload_jobs.upload_history)
     if history.empty:
         st.info("No uploads yet.")
@@ -253,8 +255,10 @@ with tab_history:
                                    key="rejects_download")
                 st.dataframe(cache.run(upload_jobs.rejects_table, pick).head(200), hide_index=True, width="stretch")
 
+
 # --------------------------------------------------------------------------------------------------------- health
-with tab_health:
+def health_tab() -> None:
+    """Unmatched people with suggested matches, unknown messages, stale kinds, deal gaps."""
     today = date.today()
     s = cache.run(health.summary, today)
     c = st.columns(5)
@@ -312,3 +316,13 @@ with tab_health:
     if not gaps.empty:
         st.download_button("Download these deals (CSV)", write_csv(gaps), file_name="huddle-deals-with-gaps.csv",
                            mime="text/csv", key="gaps_download")
+
+
+BUSY = ("Another process is writing to the database (a command-line upload?); this view is back when it "
+        "is done: reload the page in a moment.")
+for tab, body in ((tab_history, history_tab), (tab_health, health_tab)):
+    with tab:
+        try:
+            body()
+        except db.DatabaseBusy:
+            st.warning(BUSY)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
+import subprocess
+import sys
 import zipfile
 from datetime import date, timedelta
 
@@ -307,3 +310,19 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit_in_the_message(mon
     with pytest.raises(Exception, match=r"over the 1 MB upload limit"):
         upload_jobs.check_size(3 << 20, "big.csv")
     upload_jobs.check_size(1 << 19, "small.csv")
+
+
+def test_while_another_process_holds_the_database_the_page_says_so_instead_of_failing(small_db, monkeypatch):
+    from analytics import cache
+    monkeypatch.setattr(cache, "connection", functools.partial(cache.connection, wait_seconds=0.3))
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from analytics import db; "
+                               f"c = db.connect({str(small_db)!r}); print('held', flush=True); time.sleep(30)"],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        at = page().run()
+        assert not at.exception
+        assert sum("Another process is writing to the database" in w.value for w in at.warning) == 2
+    finally:
+        holder.kill()
+        holder.wait()
