@@ -45,8 +45,10 @@ WARM_START_ROWS = 20_000
 HALF_LIFE_FEATURES = ("has_passed", "n_prior_successes", "n_prior_failures", "last_score", "rep_skill",
                       "log2_spacing")
 RECALL_FEATURES = ("has_passed", "n_prior_successes", "last_score", "rep_skill")
-FORECAST_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
-                    "last_practiced", "n_attempts", "reinforce_by", "rep_id", "message_id", "manager"]
+# The forecast command's public columns (a stable interface), then the ids pages join on.
+FORECAST_PUBLIC_COLUMNS = ["rep_email", "rep_name", "team", "message", "on_date", "expected_score", "half_life_days",
+                           "last_practiced", "n_attempts", "reinforce_by"]
+FORECAST_COLUMNS = FORECAST_PUBLIC_COLUMNS + ["rep_id", "message_id", "manager"]
 PREDICT_COLUMNS = ["rep_id", "message_id", "on_date", "expected_score", "half_life_days", "last_practiced",
                    "n_attempts", "reinforce_by"]
 STATE_COLUMNS = ["rep_id", "message_id", "n_prior_attempts", "n_prior_successes", "n_prior_failures", "last_score",
@@ -574,7 +576,7 @@ def _bin_labels() -> list[str]:
 
 def forecast_rows(df: pd.DataFrame) -> pd.DataFrame:
     """The forecast command's public rows: ISO dates, scores to 3 decimals, half-lives to 0.1 day, nulls as None."""
-    out = df[FORECAST_COLUMNS].copy()
+    out = df[FORECAST_PUBLIC_COLUMNS].copy()
     for c in ("on_date", "last_practiced", "reinforce_by"):
         out[c] = pd.to_datetime(out[c]).dt.strftime("%Y-%m-%d")
     out["expected_score"] = out["expected_score"].round(3)

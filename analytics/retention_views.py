@@ -19,7 +19,7 @@ from analytics.charts import LAYOUT, OTHER_COLOR
 from analytics.filters import Filters
 
 # The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
-FORECAST_CSV_COLUMNS = retention.FORECAST_COLUMNS
+FORECAST_CSV_COLUMNS = retention.FORECAST_PUBLIC_COLUMNS
 REINFORCE_COLUMNS = ["rep_name", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
                      "last_practiced", "n_attempts", "rep_email"]
 HEAT_BY = ("team", "rep")
