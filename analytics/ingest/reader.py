@@ -71,7 +71,12 @@ def sniff_file(path: Path) -> tuple[str, str, bool]:
             enc = "utf-8"
         decoder = codecs.getincrementaldecoder("utf-8")() if enc != "utf-16" else None
         chunk = head
+        lines = _LineLengths()
         while True:
+            lines.feed(chunk)
+            if lines.longest > MAX_LINE_BYTES:
+                raise IngestError(f"{path.name}: line {lines.longest_at:,} is {lines.longest / (1 << 20):.0f} MB long, "
+                                  f"over the {MAX_LINE_BYTES >> 20} MB a line may be; this is not a CSV export")
             if decoder is not None and enc.startswith("utf-8"):
                 try:
                     decoder.decode(chunk)
@@ -85,6 +90,26 @@ def sniff_file(path: Path) -> tuple[str, str, bool]:
     if enc == "cp1252" and _has_undefined_cp1252(path):
         enc = "iso-8859-1"
     return digest.hexdigest(), enc, enc not in ("utf-8", "utf-8-sig")
+
+
+class _LineLengths:
+    """The longest line seen so far in a byte stream fed chunk by chunk, and its line number."""
+
+    def __init__(self):
+        self.current = self.longest = 0
+        self.line = self.longest_at = 1
+
+    def feed(self, chunk: bytes) -> None:
+        lens = list(map(len, chunk.split(b"\n")))
+        lens[0] += self.current
+        if len(lens) > 1:
+            longest = max(lens[:-1])
+            if longest > self.longest:
+                self.longest, self.longest_at = longest, self.line + lens.index(longest)
+        self.line += len(lens) - 1
+        self.current = lens[-1]
+        if self.current > self.longest:     # the line still running at the end of the chunk
+            self.longest, self.longest_at = self.current, self.line
 
 
 def _has_undefined_cp1252(path: Path) -> bool:
