@@ -30,6 +30,16 @@ The amount band is dropped when the CRM zeroes the amount of lost deals (it woul
 the calendar month, or the quarter when the data spans more than three years; rare segments and deal types beyond
 the 11 commonest are pooled.
 
+Filters: every function takes the same deal filters, bound as parameters of sql/marts/fct_closed_deals.sql and
+fct_message_deals.sql: close dates (`as_of`, `date_from`, `date_to`), lists of `segments`, `teams`, `regions` and
+`managers` (empty = all; several values = their union) and `rep_ids` (None = every rep; a list = only those reps'
+deals, e.g. a manager's own team). A filter only decides which closed deals enter; the estimator is unchanged, so
+a filtered estimate equals the estimate on a database holding only the filtered deals. Restricting to a team (or
+region, manager, rep scope) therefore restricts BOTH the adopted deals and the control deals the adjusted model is
+fitted on to those reps: the lift compares that team's adopted deals with that team's own other deals, never with
+the rest of the company. The one-value keywords `segment`, `team`, `region` are kept for older callers (give either
+`team` or `teams`, not both).
+
 Evidence tiers (thresholds per arm: adopted and not-adopted in-scope deals, and the reps owning them):
 - insufficient: no adjusted estimate, or fewer than 30 deals or 3 reps in an arm;
 - directional: fewer than 100 deals or 10 reps in an arm, or the interval includes zero;
@@ -40,7 +50,7 @@ Evidence tiers (thresholds per arm: adopted and not-adopted in-scope deals, and 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import numpy as np
@@ -59,7 +69,8 @@ DEFINITIONS = {
     "win_rate": "Win rate = won / (won + lost); open deals never count.",
 }
 
-FILTERS = ("as_of", "date_from", "date_to", "segment", "team", "region")
+FILTERS = ("as_of", "date_from", "date_to", "segments", "teams", "regions", "managers", "rep_ids")
+SINGLE_FILTERS = {"segment": "segments", "team": "teams", "region": "regions"}   # one-value keywords, kept
 
 MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
 MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
@@ -127,9 +138,13 @@ def describe_lift(row: Mapping) -> str:
 
 def message_lift(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None,
                  segment: str | None = None, team: str | None = None, region: str | None = None,
-                 n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
-    """One row per message: naive and adjusted lift (pp) with 95 % rep-bootstrap intervals and evidence tier."""
-    params = _params(as_of, date_from, date_to, segment, team, region)
+                 n_boot: int = N_BOOT, seed: int = 0, *, segments: Sequence[str] = (), teams: Sequence[str] = (),
+                 regions: Sequence[str] = (), managers: Sequence[str] = (),
+                 rep_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per message: naive and adjusted lift (pp), 95 % rep-bootstrap intervals and evidence tier, on the
+    closed deals the filters keep (a team filter restricts both adopted and control deals to the team's reps)."""
+    params = _params(as_of, date_from, date_to, segment, team, region, segments=segments, teams=teams,
+                     regions=regions, managers=managers, rep_ids=rep_ids)
     messages = _messages(con)
     deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params)
     pairs = _fetch(con, "marts/fct_message_deals.sql", PAIR_COLUMNS, {**params, "message_id": None}, "is_in_scope")
@@ -335,7 +350,8 @@ def _percentile_interval(draws: np.ndarray) -> np.ndarray:
 
 
 def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", **filters) -> pd.DataFrame:
-    """Win rate per message and period of the deals in its segment: before launch, adopted, not adopted."""
+    """Win rate per message and period of the deals in its segment: before launch, adopted, not adopted (filters as
+    message_lift's)."""
     if freq not in ("week", "month", "quarter"):
         raise ValueError(f"freq must be week, month or quarter, not {freq!r}")
     rows = _message_deals(con, message_id, filters, ("message_id", "close_date", "is_in_scope", "is_adopted",
@@ -352,7 +368,7 @@ def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", 
 
 def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
     """Rep ability per message: win rate on deals closed before launch, shrunk to the mean, in tercile bands."""
-    params = _params(**{k: filters.get(k) for k in FILTERS})
+    params = _filter_params(filters)
     deals = pd.DataFrame(_fetch(con, "marts/fct_closed_deals.sql", ("rep_id", "close_date", "is_won"), params))
     messages = _messages(con)
     if message_id is not None:
@@ -375,7 +391,8 @@ def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
 
 
 def stratified_lift(con, message_id: str | None = None, by: str = "segment", **filters) -> pd.DataFrame:
-    """Naive win rates of adopted vs not-adopted in-scope deals within strata (segment or rep ability band)."""
+    """Naive win rates of adopted vs not-adopted in-scope deals within strata (segment or rep ability band); filters
+    as message_lift's, also for the ability bands."""
     if by not in ("segment", "ability_band"):
         raise ValueError(f"by must be 'segment' or 'ability_band', not {by!r}")
     rows = _message_deals(con, message_id, filters, ("message_id", "rep_id", "segment", "is_in_scope",
@@ -431,10 +448,7 @@ def _column(frame: Mapping, name: str) -> np.ndarray:
 
 def _message_deals(con, message_id: str | None, filters: dict, columns: tuple[str, ...],
                    where: str | None = None) -> pd.DataFrame:
-    unknown = set(filters) - set(FILTERS)
-    if unknown:
-        raise TypeError(f"unknown filters: {sorted(unknown)}")
-    params = {**_params(**{k: filters.get(k) for k in FILTERS}), "message_id": message_id}
+    params = {**_filter_params(filters), "message_id": message_id}
     return pd.DataFrame(_fetch(con, "marts/fct_message_deals.sql", columns, params, where))
 
 
@@ -450,9 +464,37 @@ def _terciles(values: pd.Series) -> pd.Series:
     return pd.Series(np.select([ranks <= 1 / 3, ranks <= 2 / 3], ["low", "middle"], "high"), index=values.index)
 
 
-def _params(as_of=None, date_from=None, date_to=None, segment=None, team=None, region=None) -> dict:
-    return {"as_of": as_of, "date_from": date_from, "date_to": date_to, "segment": segment, "team": team,
-            "region": region}
+def _filter_params(filters: Mapping) -> dict:
+    """Bound parameters from keyword filters (FILTERS or the one-value SINGLE_FILTERS); unknown names are refused."""
+    unknown = set(filters) - set(FILTERS) - set(SINGLE_FILTERS)
+    if unknown:
+        raise TypeError(f"unknown filters: {sorted(unknown)}")
+    return _params(**filters)
+
+
+def _params(as_of=None, date_from=None, date_to=None, segment=None, team=None, region=None, *, segments=(),
+            teams=(), regions=(), managers=(), rep_ids=None) -> dict:
+    """The deal marts' bound parameters: dates, value lists (empty = all) and rep_ids (None = every rep)."""
+    return {"as_of": as_of, "date_from": date_from, "date_to": date_to,
+            "segments": _one_or_many("segment", segment, segments), "teams": _one_or_many("team", team, teams),
+            "regions": _one_or_many("region", region, regions), "managers": _listed(managers),
+            "rep_ids": None if rep_ids is None else _listed(rep_ids)}
+
+
+def _one_or_many(name: str, one: str | None, many) -> list:
+    many = _listed(many)
+    if one is None:
+        return many
+    if many:
+        raise TypeError(f"give {name} or {name}s, not both")
+    return [one]
+
+
+def _listed(values) -> list:
+    """A list of filter values: None is none, one string is one value."""
+    if values is None:
+        return []
+    return [values] if isinstance(values, str) else list(values)
 
 
 def _codes(values, max_levels: int | None = None) -> tuple[np.ndarray, int]:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import analytics.db as db
-from analytics import lift
+from analytics import auth, lift
 
 MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
 MAVEN_LAUNCH = date(2017, 7, 1)
@@ -361,3 +361,145 @@ def test_a_deal_without_a_segment_is_its_own_stratum():
     table = lift.stratified_lift(con, by="segment")
     assert sorted(table["stratum"]) == ["(none)", "SMB"]
     assert table["deals_adopted"].sum() + table["deals_not_adopted"].sum() == 2
+
+
+# ------------------------------------------------------------------------------------------ list filters and rep scope
+
+SMALL = {"n_reps": 120, "deals_per_rep": 40, "seed": 5}
+SCOPE_MANAGER = "Boss team3"
+
+
+def small_world():
+    """The planted world, small, with one manager per team (so a manager's scope is a team's reps)."""
+    con = planted_world(db.connect(":memory:"), **SMALL)
+    con.execute("UPDATE reps SET manager = 'Boss ' || team")
+    return con
+
+
+def scope_reps(con) -> tuple[str, ...]:
+    """A manager's own reps, as access control computes them."""
+    return auth.visible_rep_ids(con, auth.User("boss@example.com", "manager", "oidc", SCOPE_MANAGER))
+
+
+def restricted_world(keep):
+    """The same small world with every deal removed that `keep(deals)` (a boolean Series) does not keep."""
+    con = small_world()
+    deals = con.execute("SELECT o.opportunity_id, o.rep_id, o.segment, o.close_date, r.team, r.region, r.manager "
+                        "FROM opportunities o LEFT JOIN reps r USING (rep_id)").df()
+    drop = deals.loc[~keep(deals).to_numpy(bool), ["opportunity_id"]]
+    con.register("dropped", drop)
+    con.execute("DELETE FROM opportunities WHERE opportunity_id IN (SELECT opportunity_id FROM dropped)")
+    con.unregister("dropped")
+    return con
+
+
+def close_between(deals, start, end):
+    close = pd.to_datetime(deals["close_date"])
+    return (close >= pd.Timestamp(start)) & (close <= pd.Timestamp(end))
+
+
+# name -> (lift keyword filters, or "scope" for the manager's reps; the same restriction as a pandas predicate)
+RESTRICTIONS = {
+    "two teams": ({"teams": ("team1", "team2")}, lambda d: d["team"].isin(["team1", "team2"])),
+    "two segments, any case": ({"segments": ("smb", " Enterprise")}, lambda d: d["segment"].isin(["SMB", "Enterprise"])),
+    "one region": ({"regions": ["east"]}, lambda d: d["region"] == "east"),
+    "two managers": ({"managers": ("Boss team0", "Boss team3")},
+                     lambda d: d["manager"].isin(["Boss team0", "Boss team3"])),
+    "a manager's rep scope": ("scope", lambda d: d["manager"] == SCOPE_MANAGER),
+    "a date range": ({"date_from": date(2024, 8, 1), "date_to": date(2025, 5, 31)},
+                     lambda d: close_between(d, "2024-08-01", "2025-05-31")),
+    "everything at once": ({"teams": ("team0", "team1", "team3"), "regions": ("east",), "segments": ("SMB", "Mid-Market"),
+                            "date_from": date(2024, 3, 1), "as_of": date(2025, 9, 30)},
+                           lambda d: d["team"].isin(["team0", "team1", "team3"]) & (d["region"] == "east")
+                           & d["segment"].isin(["SMB", "Mid-Market"]) & close_between(d, "2024-03-01", "2025-09-30")),
+}
+
+
+@pytest.fixture(scope="module")
+def small():
+    con = small_world()
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("name", list(RESTRICTIONS))
+def test_a_filtered_estimate_equals_the_estimate_on_a_database_holding_only_those_deals(small, name):
+    filters, keep = RESTRICTIONS[name]
+    if filters == "scope":
+        filters = {"rep_ids": scope_reps(small)}
+    only = restricted_world(keep)
+    assert only.execute("SELECT count(*) FROM opportunities").fetchone()[0] < 120 * 40
+    got = lift.message_lift(small, n_boot=40, **filters)
+    want = lift.message_lift(only, n_boot=40)
+    assert got["closed_deals_adopted"].sum() > 0
+    pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    rest = {k: v for k, v in filters.items() if k != "as_of"}
+    as_of = filters.get("as_of")
+    pd.testing.assert_frame_equal(lift.win_rate_over_time(small, "m_open", as_of=as_of, **rest),
+                                  lift.win_rate_over_time(only, "m_open", as_of=as_of))
+    pd.testing.assert_frame_equal(lift.stratified_lift(small, "m_open", by="ability_band", **filters),
+                                  lift.stratified_lift(only, "m_open", by="ability_band"))
+    only.close()
+
+
+def test_two_teams_count_the_union_of_each_teams_deals(small):
+    both = lift.message_lift(small, teams=["team1", "team2"], n_boot=0).set_index("message_id")
+    one = lift.message_lift(small, teams=["team1"], n_boot=0).set_index("message_id")
+    other = lift.message_lift(small, team="team2", n_boot=0).set_index("message_id")
+    for column in ("closed_deals_adopted", "closed_deals_not_adopted", "won_adopted", "won_not_adopted",
+                   "reps_adopted", "reps_not_adopted"):
+        pd.testing.assert_series_equal(both[column], one[column] + other[column])
+    assert (one["closed_deals_not_adopted"] > 0).all() and (other["closed_deals_not_adopted"] > 0).all()
+
+
+def test_a_managers_rep_scope_counts_no_other_reps_deal(small):
+    scope = scope_reps(small)
+    assert 0 < len(scope) < 120
+    before = lift.message_lift(small, rep_ids=scope, n_boot=40)
+    trend = lift.win_rate_over_time(small, "m_open", rep_ids=scope)
+    theirs = small.execute("SELECT count(*) FROM opportunities WHERE rep_id IN (SELECT unnest($s::VARCHAR[]))",
+                           {"s": list(scope)}).fetchone()[0]
+    assert trend["deals"].sum() == theirs
+    assert set(lift.rep_ability(small, rep_ids=scope)["rep_id"]) <= set(scope)
+    assert (before["reps_adopted"] <= len(scope)).all() and (before["reps_not_adopted"] <= len(scope)).all()
+    # Other reps' deals all turned to wins (adopted or control alike) must change nothing in the scoped estimate.
+    small.execute("CREATE TEMP TABLE saved AS SELECT opportunity_id, outcome FROM opportunities")
+    try:
+        small.execute("UPDATE opportunities SET outcome = 'won' WHERE rep_id NOT IN (SELECT unnest($s::VARCHAR[]))",
+                      {"s": list(scope)})
+        after = lift.message_lift(small, rep_ids=scope, n_boot=40)
+        assert lift.message_lift(small, n_boot=0)["won_not_adopted"].sum() > before["won_not_adopted"].sum()
+    finally:
+        small.execute("UPDATE opportunities o SET outcome = s.outcome FROM saved s "
+                      "WHERE s.opportunity_id = o.opportunity_id")
+        small.execute("DROP TABLE saved")
+    pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-9, atol=1e-9)
+
+
+def test_an_empty_rep_scope_counts_nothing_while_no_scope_counts_everyone(small):
+    nothing = lift.message_lift(small, rep_ids=(), n_boot=0)
+    assert (nothing["closed_deals_adopted"] + nothing["closed_deals_not_adopted"] == 0).all()
+    assert lift.win_rate_over_time(small, rep_ids=()).empty
+    everyone = lift.message_lift(small, rep_ids=None, n_boot=0)
+    assert (everyone["closed_deals_not_adopted"] > 0).all()
+
+
+@pytest.mark.parametrize("name", ["segments", "teams", "regions", "managers", "rep_ids"])
+def test_a_hostile_string_in_a_list_is_bound_and_only_matches_nothing(small, name):
+    hostile = "x') OR 1=1; DROP TABLE opportunities; --"
+    kept = {"segments": "SMB", "teams": "team1", "regions": "east", "managers": "Boss team1",
+            "rep_ids": "r0001"}[name]
+    alone = lift.message_lift(small, n_boot=0, **{name: [hostile]})
+    assert (alone["closed_deals_adopted"] + alone["closed_deals_not_adopted"] == 0).all()
+    mixed = lift.message_lift(small, n_boot=0, **{name: [hostile, kept]})
+    pd.testing.assert_frame_equal(mixed, lift.message_lift(small, n_boot=0, **{name: [kept]}))
+    assert small.execute("SELECT count(*) FROM opportunities").fetchone()[0] == 120 * 40
+
+
+def test_a_single_value_and_a_list_for_the_same_filter_are_refused_and_so_are_unknown_filters(small):
+    with pytest.raises(TypeError, match="team or teams"):
+        lift.message_lift(small, team="team1", teams=["team2"], n_boot=0)
+    with pytest.raises(TypeError, match="unknown filters"):
+        lift.win_rate_over_time(small, "m_open", manager="Boss team1")
+    single = lift.message_lift(small, team="team1", segment="SMB", n_boot=0)
+    pd.testing.assert_frame_equal(single, lift.message_lift(small, teams=("team1",), segments=("SMB",), n_boot=0))

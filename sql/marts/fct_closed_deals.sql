@@ -1,6 +1,10 @@
--- One row per closed (won or lost) deal with a matched owner, with the rep's team and region; the sample
--- the adjusted lift model is fitted on. deal_key: a compact join key (hash of opportunity_id). Filters: NULL = all.
-SELECT o.opportunity_id, hash(o.opportunity_id) AS deal_key, o.rep_id, r.team, r.region, o.segment, o.amount, o.deal_type, o.close_date,
+-- One row per closed (won or lost) deal with a matched owner, with the rep's team, region and manager; the sample
+-- the adjusted lift model is fitted on. deal_key: a compact join key (hash of opportunity_id).
+-- Filters, all bound (NULL or an empty list = no filter): close date up to $as_of and within $date_from..$date_to;
+-- deal segment in $segments (case and outer spaces ignored); owner's team in $teams, region in $regions, manager in
+-- $managers; owner in $rep_ids (NULL = every rep; a list = only those reps, e.g. a manager's own team).
+SELECT o.opportunity_id, hash(o.opportunity_id) AS deal_key, o.rep_id, r.team, r.region, r.manager, o.segment,
+       o.amount, o.deal_type, o.close_date,
        o.outcome = 'won' AS is_won
 FROM opportunities o
 LEFT JOIN reps r ON r.rep_id = o.rep_id
@@ -9,7 +13,10 @@ WHERE o.outcome IN ('won', 'lost') AND o.close_date IS NOT NULL
   AND ($as_of IS NULL OR o.close_date <= $as_of::DATE)
   AND ($date_from IS NULL OR o.close_date >= $date_from::DATE)
   AND ($date_to IS NULL OR o.close_date <= $date_to::DATE)
-  AND ($segment IS NULL OR lower(trim(o.segment)) = lower(trim($segment)))
-  AND ($team IS NULL OR r.team = $team)
-  AND ($region IS NULL OR r.region = $region)
+  AND (coalesce(len($segments::VARCHAR[]), 0) = 0
+       OR lower(trim(o.segment)) IN (SELECT lower(trim(s)) FROM unnest($segments::VARCHAR[]) AS t(s)))
+  AND (coalesce(len($teams::VARCHAR[]), 0) = 0 OR r.team IN (SELECT unnest($teams::VARCHAR[])))
+  AND (coalesce(len($regions::VARCHAR[]), 0) = 0 OR r.region IN (SELECT unnest($regions::VARCHAR[])))
+  AND (coalesce(len($managers::VARCHAR[]), 0) = 0 OR r.manager IN (SELECT unnest($managers::VARCHAR[])))
+  AND ($rep_ids IS NULL OR o.rep_id IN (SELECT unnest($rep_ids::VARCHAR[])))
 ORDER BY o.opportunity_id
