@@ -218,7 +218,11 @@ def history_tab() -> None:
     if history.empty:
         st.info("No uploads yet.")
     else:
-        st.dataframe(history.rename(columns={"upload_id": "upload"}), hide_index=True, width="stretch")
+        st.dataframe(history, hide_index=True, width="stretch", column_config={
+            "upload_id": "Upload", "kind": "Kind", "file_name": "File", "source_format": "Format",
+            "uploaded_by": "By", "uploaded_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+            "rows_read": "Read", "rows_inserted": "New", "rows_updated": "Updated", "rows_unchanged": "Unchanged",
+            "rows_rejected": "Rejected", "rows_skipped": "Footer lines", "status": "Status"})
         undo_col, rej_col = st.columns(2)
         active = history[history["status"] == "active"]
         labels = {int(r.upload_id): f"#{r.upload_id} {r.file_name} ({r.kind}, {r.uploaded_at:%Y-%m-%d %H:%M}, "
@@ -274,6 +278,11 @@ def health_tab() -> None:
         st.success("Every CRM owner, quiz taker and feedback author matches a roster rep.")
     else:
         st.dataframe(people.drop(columns=["rep_id", "suggested_rep_id", "suggestions"]), hide_index=True,
+                     column_config={"name": "Name", "email": "Email", "seen_as": "Seen as", "n_deals": "Deals",
+                                    "n_attempts": "Quiz attempts", "n_feedback": "Feedback",
+                                    "suggested_rep": "Suggested roster rep", "suggested_email": "Their email",
+                                    "score": st.column_config.NumberColumn("Likeness", format="%.2f"),
+                                    "why": "Why", "can_link": "Can link", "cannot_link_because": "If not, why"},
                      width="stretch")
         linkable = people[people["can_link"]]
         if not linkable.empty:
@@ -304,14 +313,23 @@ def health_tab() -> None:
         st.success("Every message named in quizzes, feedback and CRM tags is in the catalog.")
     else:
         st.caption("Add them to the message catalog export (or rename the quiz / tag) and upload it again.")
-        st.dataframe(unknown.drop(columns=["message_id"]), hide_index=True, width="stretch")
+        st.dataframe(unknown.drop(columns=["message_id"]), hide_index=True, width="stretch", column_config={
+            "message_name": "Message", "first_seen": "First seen", "n_attempts": "Quiz attempts",
+            "n_feedback": "Feedback", "n_deals": "Deals tagged", "closest_catalog_message": "Closest catalog name"})
 
     st.subheader("Last upload per kind")
-    st.dataframe(cache.run(health.stale_data, today), hide_index=True, width="stretch")
+    st.dataframe(cache.run(health.stale_data, today).drop(columns=["kind"]), hide_index=True, width="stretch",
+                 column_config={
+                     "label": "Data", "last_uploaded_at": st.column_config.DatetimeColumn(
+                         "Last upload", format="YYYY-MM-DD HH:mm"),
+                     "last_file": "File", "last_uploaded_by": "By", "n_uploads": "Uploads",
+                     "last_record_date": st.column_config.DateColumn("Latest date in the data"),
+                     "age_days": "Days since upload", "stale_after_days": "Stale after (days)", "status": "Status"})
 
     st.subheader("Deals missing what the analyses need")
     st.dataframe(cache.run(health.deal_gaps, today), hide_index=True, width="stretch",
-                 column_config={"share": st.column_config.NumberColumn(format="percent")})
+                 column_config={"check_name": "Check", "n_deals": "Deals", "n_total": "Out of",
+                                "share": st.column_config.NumberColumn("Share", format="percent")})
     gaps = cache.run(health.deals_with_gaps)
     if not gaps.empty:
         st.download_button("Download these deals (CSV)", write_csv(gaps), file_name="huddle-deals-with-gaps.csv",
