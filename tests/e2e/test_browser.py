@@ -28,7 +28,7 @@ def salesforce_export(roster_csv) -> bytes:
         account = '=HYPERLINK("http://evil.example","Browser Test Co")' if i == 0 else f"Browser Test Co {i}"
         w.writerow([owners[i % 4], account, f"Browser Test Co {i} - Renewal", "New Business",
                     f"${1000 + i:,}.00", f"11/{(i % 20) + 1}/2026", "10/01/2026", stage, "SMB"])
-    w.writerow([owners[0], "=cmd|' /C calc'!A0", "Broken Date Deal", "New Business", "$5.00", "31/31/2026",
+    w.writerow([owners[0], "=cmd|' /C calc'!A0", "Broken Date Deal", "New Business", "$5.00", "someday",
                 "10/01/2026", "Closed Won", "SMB"])
     text = buf.getvalue() + '\n"Browser test report"\n"Grand Totals (13 records)"\n\n' \
         '"Copyright (c) 2000-2026 salesforce.com, inc. All rights reserved."\n'
@@ -82,7 +82,8 @@ def test_ops_uploads_a_salesforce_export_previews_confirms_and_sees_the_counts_c
     assert metric(page, "Would insert") == N_NEW
     assert metric(page, "Rejected") == 1
     assert page.get_by_text("salesforce_report", exact=False).count() > 0
-    assert page.get_by_text("31/31/2026", exact=False).count() > 0       # the rejected row's reason
+    assert page.get_by_text("cannot read 'someday'", exact=False).count() > 0   # the rejected row
+    assert page.get_by_text("Close Date: every date is ambiguous; read as M/D/YYYY").count() == 1   # US order
     shot(page, "02-data-upload-preview")
 
     page.get_by_role("button", name=re.compile("Confirm: load 1 file")).click()
