@@ -1,7 +1,9 @@
 """Win-rate impact: lifts, win rate over time and strata under the sidebar filters, and their figures.
 
-The sidebar's date range applies to the deals' close dates (ending no later than `as_of`); one selected team, region
-or segment is passed to the lift model as a bound parameter (several at once cannot be: `ignored_filters` says so).
+Every sidebar filter reaches the lift model as bound parameters: the date range applies to the deals' close dates
+(ending no later than `as_of`), and the selected segments, teams, regions and managers and a manager's own team keep
+only those deals. A filter only decides which closed deals enter: a team filter restricts BOTH the adopted deals and
+the control deals the adjusted model is fitted on to that team's reps (`scope_caption` says so on the page).
 Every figure here comes from analytics.lift: this module only picks the filters and draws.
 """
 
@@ -21,6 +23,9 @@ NAIVE_COLOR = "#7f7f7f"
 GROUP_COLORS = {"before launch": "#bbbbbb", "not adopted": "#4c78a8", "adopted": "#e45756"}
 MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are left off the chart (too noisy)
 ABILITY_GAP = 0.05             # a share of high-ability deals this much larger among adopted deals is worth saying
+REP_SCOPE_NOTE = ("The team, region, manager and rep filters restrict both the adopted deals and the control deals the "
+                  "adjusted model is fitted on to those reps: each lift compares their certified deals with their "
+                  "own other deals, not with the rest of the company.")
 STRATA = {"segment": "Segment", "ability_band": "Rep ability (pre-launch win rate)"}
 TABLE_COLUMNS = ["message_name", "launch_date", "target_segment", "closed_deals_adopted", "closed_deals_not_adopted",
                  "reps_adopted", "reps_not_adopted", "win_rate_adopted", "win_rate_not_adopted", "naive_lift_pp",
@@ -29,14 +34,28 @@ TABLE_COLUMNS = ["message_name", "launch_date", "target_segment", "closed_deals_
 
 
 def lift_arguments(filters: Filters = Filters(), as_of: date | None = None) -> dict:
-    """analytics.lift's keyword filters for the sidebar's: close dates up to as_of, one team, region or segment."""
-    single, _ = overview.lift_filters(filters)
-    return {"as_of": as_of, "date_from": filters.start, **single}
+    """analytics.lift's keyword filters for the sidebar's: close dates in the range up to as_of, and every list."""
+    return {"as_of": as_of, **overview.lift_filters(filters)[0]}
 
 
 def ignored_filters(filters: Filters) -> list[str]:
-    """The sidebar filters the lift model cannot apply (several values at once, manager, a manager's own team)."""
+    """The sidebar filters the lift model cannot apply: none any more (kept for the page's caption)."""
     return overview.lift_filters(filters)[1]
+
+
+def scope_caption(filters: Filters, as_of: date) -> str:
+    """Which deals the lifts use, and that a team, region, manager or rep scope also narrows the control deals."""
+    text = (f"Deals closed from {filters.start:%d %b %Y} to {as_of:%d %b %Y}" if filters.start
+            else f"Deals closed up to {as_of:%d %b %Y}")
+    chosen = [f"{label}: {', '.join(values)}" for label, values in (
+        ("segments", filters.segments), ("teams", filters.teams), ("regions", filters.regions),
+        ("managers", filters.managers)) if values]
+    if filters.rep_ids is not None:
+        chosen.append("your own team's reps")
+    text += (" (" + "; ".join(chosen) + ")." if chosen else ".")
+    if filters.teams or filters.regions or filters.managers or filters.rep_ids is not None:
+        text += (" " + REP_SCOPE_NOTE)
+    return text
 
 
 def message_impact(con, filters: Filters = Filters(), as_of: date | None = None,

@@ -342,22 +342,15 @@ def headline(con, filters: Filters, period: Period, model: retention.RetentionMo
 # ------------------------------------------------------------------------------------------ lift and attention
 
 def lift_filters(filters: Filters) -> tuple[dict, list[str]]:
-    """The filters lift.message_lift accepts (one team, region or segment) and the ones it cannot apply."""
-    out, ignored = {}, []
-    for name, values in (("team", filters.teams), ("region", filters.regions), ("segment", filters.segments)):
-        if len(values) == 1:
-            out[name] = values[0]
-        elif len(values) > 1:
-            ignored.append(f"several {name}s")
-    if filters.managers:
-        ignored.append("manager")
-    if filters.rep_ids is not None:
-        ignored.append("your own team (lift is estimated on every rep's deals)")
-    return out, ignored
+    """lift.message_lift's keyword filters for the sidebar's (dates, segments, teams, regions, managers, rep scope),
+    and the ones it cannot apply: none, the list is kept for callers."""
+    return {"date_from": filters.start, "date_to": filters.end, "segments": filters.segments, "teams": filters.teams,
+            "regions": filters.regions, "managers": filters.managers, "rep_ids": filters.rep_ids}, []
 
 
 def message_lift(con, filters: Filters = Filters(), as_of: date | None = None, n_boot: int = lift.N_BOOT) -> pd.DataFrame:
-    """Adjusted win-rate lift per message (lift.message_lift) for deals closed up to `as_of`, message filter applied."""
+    """Adjusted win-rate lift per message (lift.message_lift) on the deals the filters keep, closed up to `as_of`; a
+    team, region, manager or rep scope restricts both adopted and control deals to those reps."""
     kwargs, _ = lift_filters(filters)
     out = lift.message_lift(con, as_of=as_of, n_boot=n_boot, **kwargs)
     if filters.messages:

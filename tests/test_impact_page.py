@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -11,11 +12,11 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
-from analytics import impact, lift
+from analytics import impact, lift, overview
 from analytics.filters import Filters
 from test_lift import planted_world
 from test_scorecard_page import (HOSTILE, csv_frame, demo_app, demo_copy, downloads, empty_db,  # noqa: F401
-                                 hostile, shared_demo)
+                                 hostile, set_role, shared_demo)
 
 PAGE = str(ROOT / "pages" / "impact.py")
 TIMEOUT = 120
@@ -30,13 +31,37 @@ def planted():
 
 # ------------------------------------------------------------------------------------------ library
 
-def test_the_sidebar_filters_reach_the_lift_model_as_its_own_arguments(planted):
-    filters = Filters(start=date(2024, 3, 1), teams=("team1",), segments=("SMB",), regions=("east", "west"))
+def test_every_sidebar_filter_reaches_the_lift_model_and_none_is_reported_as_not_applied(planted):
+    reps = tuple(f"r{i:04d}" for i in range(0, 200, 3))
+    filters = Filters(start=date(2024, 3, 1), end=date(2025, 9, 30), teams=("team1", "team3"),
+                      segments=("SMB", "Enterprise"), regions=("east", "west"), managers=("Boss",), rep_ids=reps)
     got = impact.message_impact(planted, filters, as_of=date(2025, 6, 30), n_boot=30)
-    want = lift.message_lift(planted, as_of=date(2025, 6, 30), date_from=date(2024, 3, 1), team="team1",
-                             segment="SMB", n_boot=30)
+    want = lift.message_lift(planted, as_of=date(2025, 6, 30), date_from=date(2024, 3, 1), date_to=date(2025, 9, 30),
+                             teams=["team1", "team3"], segments=["SMB", "Enterprise"], regions=["east", "west"],
+                             managers=["Boss"], rep_ids=reps, n_boot=30)
     pd.testing.assert_frame_equal(got, want)
-    assert impact.ignored_filters(filters) == ["several regions"]
+    assert got["closed_deals_adopted"].sum() < impact.message_impact(planted, n_boot=0)["closed_deals_adopted"].sum()
+    assert impact.ignored_filters(filters) == []
+    assert overview.lift_filters(filters)[1] == []
+
+
+def test_the_overview_lift_applies_the_same_filters_as_the_impact_page(planted):
+    filters = Filters(start=date(2024, 6, 1), teams=("team0", "team2"), segments=("SMB",), messages=("m_open",))
+    got = overview.message_lift(planted, filters, date(2025, 6, 30), n_boot=30)
+    pd.testing.assert_frame_equal(got, impact.message_impact(planted, filters, date(2025, 6, 30), n_boot=30))
+    assert list(got["message_id"]) == ["m_open"]
+
+
+def test_the_caption_names_the_deals_used_and_that_a_team_narrows_the_control_deals_too():
+    plain = impact.scope_caption(Filters(), date(2025, 6, 30))
+    assert plain == "Deals closed up to 30 Jun 2025."
+    teams = impact.scope_caption(Filters(start=date(2024, 3, 1), teams=("NA East", "NA West"), segments=("SMB",)),
+                                 date(2025, 6, 30))
+    assert teams.startswith("Deals closed from 01 Mar 2024 to 30 Jun 2025 (segments: SMB; teams: NA East, NA West).")
+    assert teams.endswith(impact.REP_SCOPE_NOTE)
+    assert "control deals" in impact.REP_SCOPE_NOTE
+    assert impact.scope_caption(Filters(rep_ids=("r1",)), date(2025, 6, 30)).endswith(impact.REP_SCOPE_NOTE)
+    assert impact.REP_SCOPE_NOTE not in impact.scope_caption(Filters(segments=("SMB",)), date(2025, 6, 30))
 
 
 def test_an_empty_filter_uses_every_closed_deal(planted):
@@ -152,7 +177,23 @@ def test_choosing_another_message_changes_the_sentence_and_the_chart(demo_app):
     assert "ROI Calculator Talk Track" in at.get("plotly_chart")[1].proto.spec
 
 
-def test_a_segment_filter_changes_the_lifts_and_two_segments_are_reported_as_not_applied(demo_app):
+def library_counts(path, filters: Filters) -> pd.DataFrame:
+    """The page's lift counts for these sidebar filters, from the library (counts need no bootstrap)."""
+    con = db.connect(path, read_only=True)
+    try:
+        lo, hi = con.execute("SELECT least(min(close_date), min(created_date)), max(close_date) "
+                             "FROM opportunities").fetchone()
+        full = replace(filters, start=lo, end=hi)
+        out = impact.message_impact(con, full, overview.period_of(full, date.today()).end, n_boot=0)
+    finally:
+        con.close()
+    return out[COUNTS].reset_index(drop=True)
+
+
+COUNTS = ["closed_deals_adopted", "closed_deals_not_adopted", "reps_adopted", "reps_not_adopted"]
+
+
+def test_two_segments_are_applied_to_the_lifts(demo_app):
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     everything = at.dataframe[0].value
     at.sidebar.multiselect(key="f_segments").set_value(["SMB"])
@@ -160,10 +201,44 @@ def test_a_segment_filter_changes_the_lifts_and_two_segments_are_reported_as_not
     assert not at.exception
     smb = at.dataframe[0].value
     assert (smb["closed_deals_adopted"] < everything["closed_deals_adopted"]).all()
-    assert not any("Not applied" in c.value for c in at.caption)
     at.sidebar.multiselect(key="f_segments").set_value(["SMB", "Enterprise"])
     at.run()
-    assert any("Not applied to the lift model: several segments" in c.value for c in at.caption)
+    assert not at.exception
+    two = at.dataframe[0].value
+    assert not any("Not applied" in c.value for c in at.caption)
+    pd.testing.assert_frame_equal(two[COUNTS].reset_index(drop=True),
+                                  library_counts(demo_app, Filters(segments=("SMB", "Enterprise"))),
+                                  check_dtype=False)
+    assert (two["closed_deals_not_adopted"] > smb["closed_deals_not_adopted"]).all()
+
+
+def test_the_page_applies_two_selected_teams(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    everything = at.dataframe[0].value
+    at.sidebar.multiselect(key="f_teams").set_value(["NA East", "EMEA North"])
+    at.run()
+    assert not at.exception
+    assert not any("Not applied" in c.value for c in at.caption)
+    two = at.dataframe[0].value
+    assert (two["closed_deals_adopted"] < everything["closed_deals_adopted"]).all()
+    pd.testing.assert_frame_equal(two[COUNTS].reset_index(drop=True),
+                                  library_counts(demo_app, Filters(teams=("NA East", "EMEA North"))),
+                                  check_dtype=False)
+
+
+def test_a_manager_sees_lifts_estimated_on_their_own_teams_deals_only(demo_app, monkeypatch):
+    at = set_role(monkeypatch, AppTest.from_file(PAGE, default_timeout=TIMEOUT), "manager:Tom Becker").run()
+    assert not at.exception
+    assert not any("Not applied" in c.value for c in at.caption)
+    con = db.connect(demo_app, read_only=True)
+    try:
+        own = tuple(r for (r,) in con.execute("SELECT rep_id FROM reps WHERE manager = 'Tom Becker'").fetchall())
+    finally:
+        con.close()
+    shown = at.dataframe[0].value
+    pd.testing.assert_frame_equal(shown[COUNTS].reset_index(drop=True),
+                                  library_counts(demo_app, Filters(rep_ids=own)), check_dtype=False)
+    assert (shown["reps_adopted"] <= len(own)).all() and (shown["reps_not_adopted"] <= len(own)).all()
 
 
 def test_the_lift_download_is_the_table_and_cannot_run_a_formula(demo_copy, downloads):

@@ -401,15 +401,17 @@ def close_between(deals, start, end):
 # name -> (lift keyword filters, or "scope" for the manager's reps; the same restriction as a pandas predicate)
 RESTRICTIONS = {
     "two teams": ({"teams": ("team1", "team2")}, lambda d: d["team"].isin(["team1", "team2"])),
-    "two segments, any case": ({"segments": ("smb", " Enterprise")}, lambda d: d["segment"].isin(["SMB", "Enterprise"])),
+    "two segments, any case": ({"segments": ("smb", " Enterprise")},
+                               lambda d: d["segment"].isin(["SMB", "Enterprise"])),
     "one region": ({"regions": ["east"]}, lambda d: d["region"] == "east"),
     "two managers": ({"managers": ("Boss team0", "Boss team3")},
                      lambda d: d["manager"].isin(["Boss team0", "Boss team3"])),
     "a manager's rep scope": ("scope", lambda d: d["manager"] == SCOPE_MANAGER),
     "a date range": ({"date_from": date(2024, 8, 1), "date_to": date(2025, 5, 31)},
                      lambda d: close_between(d, "2024-08-01", "2025-05-31")),
-    "everything at once": ({"teams": ("team0", "team1", "team3"), "regions": ("east",), "segments": ("SMB", "Mid-Market"),
-                            "date_from": date(2024, 3, 1), "as_of": date(2025, 9, 30)},
+    "everything at once": ({"teams": ("team0", "team1", "team3"), "regions": ("east",),
+                            "segments": ("SMB", "Mid-Market"), "date_from": date(2024, 3, 1),
+                            "as_of": date(2025, 9, 30)},
                            lambda d: d["team"].isin(["team0", "team1", "team3"]) & (d["region"] == "east")
                            & d["segment"].isin(["SMB", "Mid-Market"]) & close_between(d, "2024-03-01", "2025-09-30")),
 }
