@@ -70,35 +70,10 @@ class FileInfo:
     size: int
 
 
-def longest_line(path: str | Path) -> tuple[int, int]:
-    """(line number, length in bytes) of the longest physical line, streaming."""
-    best_len, best_line, current, line = 0, 1, 0, 1
-    with Path(path).open("rb") as fh:
-        while chunk := fh.read(reader.CHUNK):
-            parts = chunk.split(b"\n")
-            current += len(parts[0])
-            if len(parts) > 1:
-                if current > best_len:
-                    best_len, best_line = current, line
-                longest = max(map(len, parts[1:-1]), default=0)
-                if longest > best_len:
-                    best_len, best_line = longest, line + 1 + [len(p) for p in parts[1:-1]].index(longest)
-                line += len(parts) - 1
-                current = len(parts[-1])
-    if current > best_len:
-        best_len, best_line = current, line
-    return best_line, best_len
-
-
 def sniff(path: str | Path) -> FileInfo:
     """Encoding, delimiter and header row (raises IngestError for files that are not CSV exports)."""
     path = Path(path)
-    _, enc, _ = reader.sniff_file(path)
-    line, length = longest_line(path)
-    if length > reader.MAX_LINE_BYTES:
-        # DuckDB 2.0.1 silently drops a record longer than ~64 MB instead of rejecting it: refuse the file here.
-        raise IngestError(f"line {line} is {length / (1 << 20):.0f} MB long, over the "
-                          f"{reader.MAX_LINE_BYTES >> 20} MB a line may hold; this is not a CSV export")
+    _, enc, _ = reader.sniff_file(path)       # also refuses archives, binaries and lines over the limit
     delim, headers, _ = reader.sniff_header(path, enc)
     return FileInfo(tuple(headers), enc, {"\t": "tab"}.get(delim, delim), path.stat().st_size)
 
