@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from analytics import auth
+from analytics import auth, db
 from pages._ui import current_user
 
 st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout="wide")
@@ -54,4 +54,8 @@ with st.sidebar:
         if user.mode == "oidc":
             st.button("Log out", on_click=st.logout)
 
-nav.run()
+try:
+    nav.run()
+except db.DatabaseBusy:
+    st.warning("The database is busy with an upload from another process. Showing nothing rather than half an "
+               "answer: reload in a moment.")

@@ -145,3 +145,12 @@ def test_rows_with_too_many_fields_are_rejected_not_shifted(fresh_db, write):
     text = GENERIC + "3,Bo Ek,Won,2026-03-01,extra\n"
     r = ingest_file(fresh_db, "crm", write("x.csv", text))
     assert r.rows_inserted == 2 and r.rejects == [{"line": 4, "reason": "expected 4 fields, found 5"}]
+
+
+def test_an_impossible_date_is_not_evidence_of_day_first_order(fresh_db, write):
+    text = ("opportunity_id,sales_agent,deal_stage,close_date\n1,A B,Won,11/1/2026\n2,A B,Won,31/31/2026\n"
+            "3,A B,Won,2/3/2026\n")
+    r = ingest_file(fresh_db, "crm", write("d.csv", text))
+    assert r.rows_rejected == 1 and r.rejects[0]["line"] == 3
+    assert fresh_db.execute("SELECT close_date FROM opportunities WHERE opportunity_id = 'generic:1'"
+                            ).fetchone()[0] == date(2026, 11, 1)

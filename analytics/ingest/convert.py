@@ -49,9 +49,11 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
           count(*) FILTER (WHERE regexp_matches(val, '{EXCEL_RE}')),
           count(*) FILTER (WHERE regexp_matches(val, '[A-Za-z]{{3,}}') AND regexp_matches(val, '\\d{{4}}')),
           count(*) FILTER (WHERE regexp_matches(val, '{DMY_RE}')
-                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) > 12),
+                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) BETWEEN 13 AND 31
+                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) <= 12),
           count(*) FILTER (WHERE regexp_matches(val, '{DMY_RE}')
-                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) > 12),
+                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) BETWEEN 13 AND 31
+                           AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) <= 12),
           count(*) FILTER (WHERE regexp_matches(val, '^\\d{{1,2}}-'))
         FROM (SELECT DISTINCT {x} AS val FROM raw_rows) WHERE val IS NOT NULL
     """).fetchone()
