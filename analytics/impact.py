@@ -38,11 +38,6 @@ def lift_arguments(filters: Filters = Filters(), as_of: date | None = None) -> d
     return {"as_of": as_of, **overview.lift_filters(filters)[0]}
 
 
-def ignored_filters(filters: Filters) -> list[str]:
-    """The sidebar filters the lift model cannot apply: none any more (kept for the page's caption)."""
-    return overview.lift_filters(filters)[1]
-
-
 def scope_caption(filters: Filters, as_of: date) -> str:
     """Which deals the lifts use, and that a team, region, manager or rep scope also narrows the control deals."""
     text = (f"Deals closed from {filters.start:%d %b %Y} to {as_of:%d %b %Y}" if filters.start

@@ -48,9 +48,6 @@ with left:
     st.plotly_chart(charts.reception_vs_effect(side, colors), width="stretch")
 with right:
     st.plotly_chart(charts.negative_share(side, colors), width="stretch")
-_, ignored = overview.lift_filters(filters)
-if ignored:
-    st.caption("Adjusted lift ignores these filters: " + ", ".join(ignored) + ".")
 
 st.subheader("Ratings over time")
 st.plotly_chart(charts.rating_trend(cache.run(feedback.rating_trend, filters), colors), width="stretch")

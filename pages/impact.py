@@ -16,11 +16,7 @@ as_of = overview.period_of(filters, date.today()).end
 colors = charts.message_colors(cache.run(overview.message_names))
 lifts = cache.run(impact.message_impact, filters, as_of)
 
-scope = (f"Deals closed from {filters.start:%d %b %Y} to {as_of:%d %b %Y}" if filters.start
-         else f"Deals closed up to {as_of:%d %b %Y}")
-ignored = impact.ignored_filters(filters)
-st.caption(scope + ". " + ("Not applied to the lift model: " + ", ".join(ignored) + ". " if ignored else "")
-           + "Naive: win rate of adopted minus other in-scope deals. Adjusted: each adopted deal against the win "
+st.caption(impact.scope_caption(filters, as_of) + " Naive: win rate of adopted minus other in-scope deals. Adjusted: each adopted deal against the win "
            "probability it would have had without adoption, from the same rep's other deals, the month and the "
            "deal mix.")
 if lifts.empty:

@@ -56,13 +56,10 @@ if attention.empty:
     st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
 for row in attention.itertuples():
     st.warning(f"**{row.message_name}**: " + "; ".join(row.reasons) + ".")
-_, ignored = overview.lift_filters(filters)
 notes = [f"Behind plan: certified share below a straight line from launch to the adoption target on its date. "
          f"Fading: under {overview.FADING_SHARE:.0%} of certified reps expected to score at least the retention "
          f"target. Poor reception: the 95% interval of the mean rating is below {feedback.NEUTRAL_RATING:.0f}. "
          "Negative lift: the 95% interval of the adjusted lift is below zero."]
 if model is None:
     notes.append("Retention is not available: too few repeat quiz attempts to fit the forgetting model.")
-if ignored:
-    notes.append("Lift ignores these filters: " + ", ".join(ignored) + ".")
 st.caption(" ".join(notes))
