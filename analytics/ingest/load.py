@@ -16,6 +16,7 @@ from .kinds import STAGERS, TARGETS, Context
 from .reader import load_raw
 
 MAX_REJECTS_SHOWN = 20
+FACT_TABLES = {"crm": "opportunities", "quiz": "quiz_attempts", "feedback": "feedback"}
 
 
 @dataclass
@@ -128,39 +129,36 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         FROM staged s JOIN raw_rows r USING (line_number) WHERE s.reject_reason IS NOT NULL
     """, hparams)
 
-    # Duplicates inside the file: the last occurrence of a key wins (deterministic), counted and reported.
     hash_cols = ", ".join(f"coalesce({c}::VARCHAR, '')" for c in columns)
-    con.execute("DROP TABLE IF EXISTS good")
+    # The version in force: current fact tables carry it; the small reference kinds read their versions.
+    current = (f"SELECT {key_col} AS k, row_hash FROM {FACT_TABLES[effective]}" if effective in FACT_TABLES else
+               f"SELECT {key_col} AS k, row_hash FROM {table} "
+               f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY upload_id DESC) = 1")
+    con.execute("DROP TABLE IF EXISTS classified")
     con.execute(f"""
-        CREATE TEMP TABLE good AS
-        SELECT * EXCLUDE (reject_reason{''.join(', ' + f for f in ctx.flags)}),
-               md5(concat_ws('|', {hash_cols})) AS row_hash FROM staged WHERE reject_reason IS NULL
-        QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1
+        CREATE TEMP TABLE classified AS
+        SELECT g.*, CASE WHEN c.row_hash IS NULL THEN 'insert' WHEN c.row_hash <> g.row_hash THEN 'update'
+                         ELSE 'unchanged' END AS action
+        FROM (SELECT * EXCLUDE (reject_reason{''.join(', ' + f for f in ctx.flags)}),
+                     md5(concat_ws('|', {hash_cols})) AS row_hash
+              FROM staged WHERE reject_reason IS NULL
+              -- Duplicates inside the file: the last occurrence of a key wins (deterministic), counted below.
+              QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1) g
+        LEFT JOIN ({current}) c ON c.k = g.record_key
     """)
     n_good = con.execute("SELECT count(*) FROM staged WHERE reject_reason IS NULL").fetchone()[0]
-    n_kept = con.execute("SELECT count(*) FROM good").fetchone()[0]
+    n_kept = con.execute("SELECT count(*) FROM classified").fetchone()[0]
     if n_good > n_kept:
         ctx.warnings.append(f"{n_good - n_kept} row(s) repeat a record that appears again later in the file; "
                             "the last occurrence was kept")
     if effective == "crm" and "derived_key" not in ctx.info:
         twins = con.execute("""
             SELECT count(*) FROM (SELECT lower(account_name), lower(opportunity_name), created_date, count(*) n
-            FROM good WHERE opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)""").fetchone()[0]
+            FROM classified WHERE opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)""").fetchone()[0]
         if twins:
             ctx.warnings.append(f"{twins} deal(s) appear under more than one record id with the same name, "
                                 "account and created date (a re-import?); they are kept as separate deals")
 
-    # Compare with the current version of each record.
-    con.execute("DROP TABLE IF EXISTS classified")
-    con.execute(f"""
-        CREATE TEMP TABLE classified AS
-        SELECT g.*, CASE WHEN c.row_hash IS NULL THEN 'insert' WHEN c.row_hash <> g.row_hash THEN 'update'
-                         ELSE 'unchanged' END AS action
-        FROM good g LEFT JOIN (
-            SELECT {key_col} AS k, row_hash FROM {table}
-            QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY upload_id DESC) = 1
-        ) c ON c.k = g.record_key
-    """)
     counts = dict(con.execute("SELECT action, count(*) FROM classified GROUP BY action").fetchall())
     result.rows_read = raw.n_rows + len(raw.bad_lines)
     result.rows_inserted = counts.get("insert", 0)
@@ -199,7 +197,7 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         rebuild(con, effective if effective in ("crm", "quiz", "feedback") else "reference", upload_id)
     else:
         bump_data_version(con)
-    for t in ("staged", "good", "classified", "new_rejects", "raw_rows"):
+    for t in ("staged", "classified", "new_rejects", "raw_rows"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 

@@ -4,7 +4,7 @@ SELECT o.opportunity_id, o.opportunity_name, o.account_name,
        o.owner_name, o.owner_email, o.owner_crm_id,
        o.stage, o.outcome, o.outcome <> 'open' AS is_closed, o.outcome = 'won' AS is_won,
        o.amount, o.currency, o.created_date, o.close_date, o.segment, o.deal_type, o.lead_source, o.product,
-       o.message_tag, ma.message_id, o.upload_id
+       o.message_tag, ma.message_id, o.upload_id, o.row_hash
 FROM src o
 LEFT JOIN rep_aliases ae ON ae.alias_key = 'email:' || email_key(o.owner_email)
 LEFT JOIN rep_aliases ac ON ac.alias_key = 'crm:' || o.owner_crm_id

@@ -166,7 +166,8 @@ CREATE TABLE IF NOT EXISTS opportunities (
     product          VARCHAR,
     message_tag      VARCHAR,
     message_id       VARCHAR,
-    upload_id        INTEGER
+    upload_id        INTEGER,
+    row_hash         VARCHAR                  -- of the version in force, to compare the next export against
 );
 
 CREATE TABLE IF NOT EXISTS quiz_attempts (
@@ -179,7 +180,8 @@ CREATE TABLE IF NOT EXISTS quiz_attempts (
     attempted_at  TIMESTAMP,
     score         DOUBLE,
     passed        BOOLEAN,
-    upload_id     INTEGER
+    upload_id     INTEGER,
+    row_hash      VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS feedback (
@@ -193,7 +195,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     rating         DOUBLE,
     outcome        VARCHAR,
     notes          VARCHAR,
-    upload_id      INTEGER
+    upload_id      INTEGER,
+    row_hash       VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS data_version (
