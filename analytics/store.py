@@ -40,18 +40,27 @@ def _seen(f: Fact, relation: str) -> str:
             f"{f.seen_date} AS seen_date FROM {relation}")
 
 
-def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None) -> None:
-    """Bring current tables up to date: after one upload (kind, id), or fully (after an undo)."""
+def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None, incoming: str | None = None) -> None:
+    """Bring current tables up to date: after one upload (kind, id), or fully (after an undo).
+
+    `incoming` optionally names a relation holding the upload's new versions (saves reading them back).
+    """
     con.execute(sql("staging/stg_latest_versions.sql"))
     full = upload_kind is None
+    for f in FACTS.values():
+        con.execute(f"DROP VIEW IF EXISTS src_{f.table}")
+        con.execute(f"DROP TABLE IF EXISTS src_{f.table}")
     for kind, f in FACTS.items():
         if full:
             con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {f.versions} "
                         f"QUALIFY row_number() OVER (PARTITION BY {f.key} ORDER BY upload_id DESC) = 1")
             seen = _seen(f, f"src_{f.table}")
         elif kind == upload_kind:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {f.versions} "
-                        "WHERE upload_id = $id", {"id": upload_id})
+            if incoming:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW src_{f.table} AS SELECT * FROM {incoming}")
+            else:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {f.versions} "
+                            "WHERE upload_id = $id", {"id": upload_id})
             seen = (_seen(f, f.table) + f" WHERE {f.key} NOT IN (SELECT {f.key} FROM src_{f.table}) "
                     "UNION ALL " + _seen(f, f"src_{f.table}"))
         else:

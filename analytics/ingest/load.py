@@ -134,6 +134,10 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     current = (f"SELECT {key_col} AS k, row_hash FROM {FACT_TABLES[effective]}" if effective in FACT_TABLES else
                f"SELECT {key_col} AS k, row_hash FROM {table} "
                f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY upload_id DESC) = 1")
+    has_twins = con.execute("SELECT count(*) > count(DISTINCT record_key) FROM staged "
+                            "WHERE reject_reason IS NULL").fetchone()[0]
+    dedupe = ("QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1"
+              if has_twins else "")
     con.execute("DROP TABLE IF EXISTS classified")
     con.execute(f"""
         CREATE TEMP TABLE classified AS
@@ -143,7 +147,7 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
                      md5(concat_ws('|', {hash_cols})) AS row_hash
               FROM staged WHERE reject_reason IS NULL
               -- Duplicates inside the file: the last occurrence of a key wins (deterministic), counted below.
-              QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1) g
+              {dedupe}) g
         LEFT JOIN ({current}) c ON c.k = g.record_key
     """)
     n_good = con.execute("SELECT count(*) FROM staged WHERE reject_reason IS NULL").fetchone()[0]
@@ -194,9 +198,16 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     if fail_after:
         raise RuntimeError("simulated failure in the middle of an upload")
     if result.rows_inserted or result.rows_updated:
-        rebuild(con, effective if effective in ("crm", "quiz", "feedback") else "reference", upload_id)
+        incoming = None
+        if effective in FACT_TABLES:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT record_key AS {key_col}, "
+                        f"{int(upload_id)} AS upload_id, * EXCLUDE (record_key, action) "
+                        "FROM classified WHERE action <> 'unchanged'")
+            incoming = "incoming"
+        rebuild(con, effective if effective in FACT_TABLES else "reference", upload_id, incoming)
     else:
         bump_data_version(con)
+    con.execute("DROP VIEW IF EXISTS incoming")
     for t in ("staged", "classified", "new_rejects", "raw_rows"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
