@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_storage import MediaFileStorageError
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import app_test as app_test_module
 
 from analytics import db
 
@@ -59,3 +63,60 @@ def demo_con(demo_world):
     con = db.connect(demo_world["db"], read_only=True)
     yield con
     con.close()
+
+
+# ------------------------------------------------------------------ page tests (AppTest)
+
+@pytest.fixture
+def demo_copy(demo_world, tmp_path, monkeypatch):
+    """A private copy of the demo database, pointed to by HUDDLE_DB."""
+    target = tmp_path / "demo.duckdb"
+    shutil.copy(demo_world["db"], target)
+    monkeypatch.setenv("HUDDLE_DB", str(target))
+    return target
+
+
+@pytest.fixture(scope="module")
+def shared_demo(demo_world, tmp_path_factory):
+    """One private demo copy per test module for pages that only read it: cached results carry across tests."""
+    target = tmp_path_factory.mktemp("shared_demo") / "demo.duckdb"
+    shutil.copy(demo_world["db"], target)
+    return target
+
+
+@pytest.fixture
+def demo_app(shared_demo, monkeypatch):
+    """HUDDLE_DB pointed at the module's shared demo copy (tests using it must not write)."""
+    monkeypatch.setenv("HUDDLE_DB", str(shared_demo))
+    return shared_demo
+
+
+@pytest.fixture
+def empty_db(tmp_path, monkeypatch):
+    """A database with no data, pointed to by HUDDLE_DB."""
+    target = tmp_path / "empty.duckdb"
+    monkeypatch.setenv("HUDDLE_DB", str(target))
+    return target
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """read(button) -> the text a download button serves (AppTest's in-memory media files, kept after the run)."""
+    stores: list[MemoryMediaFileStorage] = []
+
+    class KeptStorage(MemoryMediaFileStorage):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeptStorage)
+
+    def read(button) -> str:
+        name = button.proto.url.rsplit("/", 1)[-1]
+        for store in reversed(stores):
+            try:
+                return store.get_file(name).content.decode("utf-8")
+            except MediaFileStorageError:
+                continue
+        raise LookupError(f"no media file behind {button.proto.url!r}")
+    return read

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 
-import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
-
-
-@pytest.fixture
-def demo_copy(demo_world, tmp_path, monkeypatch):
-    """A private copy of the demo database, pointed to by HUDDLE_DB."""
-    target = tmp_path / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    monkeypatch.setenv("HUDDLE_DB", str(target))
-    return target
 
 
 def test_the_app_opens_on_the_overview_with_real_numbers(demo_copy):

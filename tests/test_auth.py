@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from conftest import ROOT
@@ -117,14 +116,6 @@ def test_a_manager_whose_name_matches_no_team_sees_nobody(two_teams):
 def test_the_hr_note_is_one_text_wherever_rep_level_figures_appear():
     from analytics import overview
     assert auth.HR_NOTE == overview.HR_NOTE and "HR decisions" in auth.HR_NOTE
-
-
-@pytest.fixture
-def demo_copy(demo_world, tmp_path, monkeypatch):
-    target = tmp_path / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    monkeypatch.setenv("HUDDLE_DB", str(target))
-    return target
 
 
 def test_the_app_asks_for_a_login_when_oidc_is_configured_and_shows_nothing_else(demo_copy):

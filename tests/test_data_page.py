@@ -15,7 +15,7 @@ from conftest import MAVEN, ROOT, snapshot
 from streamlit.testing.v1 import AppTest
 
 from analytics import db, health, upload_jobs
-from analytics.ingest.load import ingest_file, list_uploads, undo
+from analytics.ingest.load import ingest_file, undo
 
 ROSTER = ("Name,Email,Team,Region,Manager,Hire Date\n"
           "Jonathan Smith,jonathan.smith@acme.com,East,NA,Rachel Adams,2020-01-01\n"

@@ -15,8 +15,7 @@ import analytics.db as db
 from analytics import impact, lift, overview
 from analytics.filters import Filters
 from test_lift import planted_world
-from test_scorecard_page import (HOSTILE, csv_frame, demo_app, demo_copy, downloads, empty_db,  # noqa: F401
-                                 hostile, set_role, shared_demo)
+from pagetools import HOSTILE, csv_frame, hostile, set_role
 
 PAGE = str(ROOT / "pages" / "impact.py")
 TIMEOUT = 120

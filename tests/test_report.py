@@ -3,13 +3,12 @@
 import json
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import analytics.db as db
 from analytics import lift, report
-from test_lift import PLANTED, insert, planted_world, tiny_world
+from test_lift import insert, planted_world, tiny_world
 from test_themes import feedback_world
 
 AS_OF = date(2026, 1, 1)

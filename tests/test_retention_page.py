@@ -16,8 +16,7 @@ from analytics import auth, overview, retention
 from analytics import retention_views as views
 from analytics.filters import Filters
 from test_lift import tiny_world
-from test_scorecard_page import (HOSTILE, csv_frame, demo_app, demo_copy, downloads, empty_db,  # noqa: F401
-                                 hostile, set_role, shared_demo)
+from pagetools import HOSTILE, csv_frame, hostile, set_role
 
 PAGE = str(ROOT / "pages" / "retention.py")
 TIMEOUT = 180

@@ -2,104 +2,21 @@
 
 from __future__ import annotations
 
-import io
-import json
-import shutil
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import ROOT
-from streamlit.runtime.media_file_storage import MediaFileStorageError
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import app_test as app_test_module
 
 import analytics.db as db
 from analytics import overview, report, scorecard
+from pagetools import HOSTILE, csv_frame, hostile
 from test_lift import tiny_world
 
 PAGE = str(ROOT / "pages" / "scorecard.py")
-HOSTILE = '=HYPERLINK("http://evil.example","click")'
 TIMEOUT = 120
-
-
-# ------------------------------------------------------------------------------------------ shared fixtures
-
-@pytest.fixture
-def demo_copy(demo_world, tmp_path, monkeypatch):
-    """A private copy of the demo database, pointed to by HUDDLE_DB."""
-    target = tmp_path / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    monkeypatch.setenv("HUDDLE_DB", str(target))
-    return target
-
-
-@pytest.fixture(scope="module")
-def shared_demo(demo_world, tmp_path_factory):
-    """One private demo copy per test module for pages that only read it: cached results carry across tests."""
-    target = tmp_path_factory.mktemp("shared_demo") / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    return target
-
-
-@pytest.fixture
-def demo_app(shared_demo, monkeypatch):
-    """HUDDLE_DB pointed at the module's shared demo copy (tests using it must not write)."""
-    monkeypatch.setenv("HUDDLE_DB", str(shared_demo))
-    return shared_demo
-
-
-@pytest.fixture
-def empty_db(tmp_path, monkeypatch):
-    """A database with no data, pointed to by HUDDLE_DB."""
-    target = tmp_path / "empty.duckdb"
-    monkeypatch.setenv("HUDDLE_DB", str(target))
-    return target
-
-
-@pytest.fixture
-def downloads(monkeypatch):
-    """read(button) -> the text a download button serves (AppTest's in-memory media files, kept after the run)."""
-    stores: list[MemoryMediaFileStorage] = []
-
-    class KeptStorage(MemoryMediaFileStorage):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            stores.append(self)
-
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", KeptStorage)
-
-    def read(button) -> str:
-        name = button.proto.url.rsplit("/", 1)[-1]
-        for store in reversed(stores):
-            try:
-                return store.get_file(name).content.decode("utf-8")
-            except MediaFileStorageError:
-                continue
-        raise LookupError(f"no media file behind {button.proto.url!r}")
-    return read
-
-
-def set_role(monkeypatch, at: AppTest, role: str, email: str = "someone@example.com") -> AppTest:
-    """Sign the AppTest in through OIDC as `email` with `role` (e.g. 'marketing', 'manager:Tom Becker')."""
-    monkeypatch.setenv("HUDDLE_ROLES", json.dumps({email: role}))
-    at.user = {"is_logged_in": True, "email": email}
-    return at
-
-
-def hostile(path, sql: str) -> None:
-    """Change the copy's current tables (the ingestion contract) so a name starts like a spreadsheet formula."""
-    con = db.connect(path)
-    try:
-        con.execute(sql, {"name": HOSTILE})
-    finally:
-        con.close()
-
-
-def csv_frame(text: str) -> pd.DataFrame:
-    return pd.read_csv(io.StringIO(text))
 
 
 def first_frame(at: AppTest) -> pd.DataFrame:
