@@ -19,6 +19,7 @@ from scipy import stats
 from analytics import themes
 from analytics.db import sql
 from analytics.filters import Filters
+from analytics.precompute import stored
 
 NEGATIVE_RATING = 2.0
 NEUTRAL_RATING = 3.0
@@ -117,6 +118,7 @@ def outcome_mix(con, filters: Filters = Filters()) -> pd.DataFrame:
     return _in_launch_order(con, out, ["n_feedback"], ascending=False)
 
 
+@stored()
 def note_themes(con, filters: Filters = Filters(), message_id: str | None = None, quotes: int = 2) -> pd.DataFrame:
     """Themes of the free-text notes per message (analytics.themes: TF-IDF + NMF), with representative quotes."""
     out = themes.themes_from_notes(entries(con, filters), message_id, quotes=quotes)
@@ -125,9 +127,23 @@ def note_themes(con, filters: Filters = Filters(), message_id: str | None = None
     return out
 
 
+@stored()
 def distinguishing_terms(con, filters: Filters, message_id: str, n: int = 10) -> pd.DataFrame:
     """Terms a message's notes use far more often than the other messages' notes (analytics.themes)."""
     return themes.distinctive_from_notes(entries(con, filters), message_id, n)
+
+
+def distinguishing_terms_by_message(con, filters: Filters, n: int = 10) -> dict[str, pd.DataFrame]:
+    """distinguishing_terms of every message with notes, counting the words once (for analytics.precompute)."""
+    rows = entries(con, filters)
+    return themes.distinctive_by_message(rows, messages_with_notes(con, filters, rows), n)
+
+
+def messages_with_notes(con, filters: Filters, rows: pd.DataFrame | None = None) -> list[str]:
+    """Messages with at least one note of text under the filters, in launch order."""
+    rows = entries(con, filters) if rows is None else rows
+    present = set(themes.notes_with_text(rows)["message_id"])
+    return [m for m in _messages(con, filters)["message_id"] if m in present]
 
 
 def _in_launch_order(con, frame: pd.DataFrame, then: list[str], ascending: bool = True) -> pd.DataFrame:

@@ -58,6 +58,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from analytics.db import sql
+from analytics.precompute import stored
 
 DEFINITIONS = {
     "in_scope": "A closed deal is in scope of a message when its segment matches the message's target segment "
@@ -136,6 +137,35 @@ def describe_lift(row: Mapping) -> str:
     return f"{text}. Evidence: {evidence}."
 
 
+def deal_window(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None) -> dict:
+    """The close-date filters as the closed deals they admit: None when a bound excludes no deal, else the nearest
+    close date inside it ("none" when it admits no deal). Filters with equal windows keep the same deals."""
+    as_of, date_from, date_to = (None if d is None else pd.Timestamp(d).date() for d in (as_of, date_from, date_to))
+    upper = min((d for d in (as_of, date_to) if d is not None), default=None)
+    b = con.execute(sql("marts/fct_date_bounds.sql"), {"upper": upper, "lower": date_from}).fetchone()
+    first, last, until_upper, from_lower = b[0], b[1], b[2], b[3]
+    if upper is None or last is None or upper >= last:
+        close_to = None
+    else:
+        close_to = until_upper if until_upper is not None else "none"
+    if date_from is None or first is None or date_from <= first:
+        close_from = None
+    else:
+        close_from = from_lower if from_lower is not None else "none"
+    return {"close_from": close_from, "close_to": close_to}
+
+
+def _lift_key(con, arguments: dict) -> dict:
+    """message_lift's arguments with the close dates replaced by the deals they admit (same deals, same answer)."""
+    a = arguments
+    params = _params(a["as_of"], a["date_from"], a["date_to"], a["segment"], a["team"], a["region"],
+                     segments=a["segments"], teams=a["teams"], regions=a["regions"], managers=a["managers"],
+                     rep_ids=a["rep_ids"])
+    window = deal_window(con, params.pop("as_of"), params.pop("date_from"), params.pop("date_to"))
+    return {**params, **window, "n_boot": a["n_boot"], "seed": a["seed"]}
+
+
+@stored(key=_lift_key)
 def message_lift(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None,
                  segment: str | None = None, team: str | None = None, region: str | None = None,
                  n_boot: int = N_BOOT, seed: int = 0, *, segments: Sequence[str] = (), teams: Sequence[str] = (),

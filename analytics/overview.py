@@ -28,6 +28,7 @@ import pandas as pd
 from analytics import adoption, feedback, lift, retention
 from analytics.db import sql
 from analytics.filters import Filters
+from analytics.precompute import stored
 
 MIN_GROUP_SIZE_ENV = "HUDDLE_MIN_GROUP_SIZE"
 DEFAULT_MIN_GROUP_SIZE = 3
@@ -244,6 +245,7 @@ def plan_status(con, filters: Filters = Filters(), as_of: date | None = None) ->
 
 # ------------------------------------------------------------------------------------------ retention
 
+@stored()
 def retention_model(con) -> retention.RetentionModel | None:
     """The forgetting law fitted on every graded attempt, or None when there is too little history to fit it."""
     try:

@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from analytics import overview, retention
 from analytics.charts import LAYOUT, OTHER_COLOR
 from analytics.filters import Filters
+from analytics.precompute import stored
 
 # The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
 FORECAST_CSV_COLUMNS = retention.FORECAST_PUBLIC_COLUMNS
@@ -87,6 +88,7 @@ def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: retent
     return out.merge(names, on="message_id", how="left")
 
 
+@stored()
 def curves(con, fitted: retention.RetentionModel | None) -> pd.DataFrame:
     """Observed and fitted mean retest score by days since a passed attempt, per message (whole organization)."""
     if fitted is None:
@@ -96,6 +98,7 @@ def curves(con, fitted: retention.RetentionModel | None) -> pd.DataFrame:
     return _named(con, out)
 
 
+@stored()
 def forgotten(con, fitted: retention.RetentionModel | None, days: int = FORGOTTEN_DAYS) -> pd.DataFrame:
     """Per message, the share of a passed score lost after `days` days: measured, modelled and the folk figure."""
     if fitted is None:
@@ -105,6 +108,7 @@ def forgotten(con, fitted: retention.RetentionModel | None, days: int = FORGOTTE
     return _named(con, retention.forgotten_after(con, days, model=fitted))
 
 
+@stored()
 def evaluation(con) -> dict | None:
     """The time-ordered evaluation (MAE of the model and both baselines, calibration); None: too little history."""
     try:

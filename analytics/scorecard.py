@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import lift, overview, retention
+from analytics import retention_views as views
 from analytics.filters import Filters
 from analytics.report import MESSAGE_KEYS, build_report, scorecard_frame
 
@@ -58,7 +59,7 @@ def retention_columns(con, as_of: date, model: retention.RetentionModel | None) 
         return out.assign(reps_retained=np.nan, retained_share=np.nan, share_forgotten_30d=np.nan, retests_30d=0)
     share = overview.retention_share(con, Filters(), (as_of,), model)
     share = share.rename(columns={"n_above": "reps_retained", "share_above": "retained_share"})
-    lost = retention.forgotten_after(con, FORGOTTEN_DAYS, model=model)
+    lost = views.forgotten(con, model, FORGOTTEN_DAYS)
     lost = lost.rename(columns={"share_forgotten": "share_forgotten_30d", "n_attempts": "retests_30d"})
     out = (out.merge(share[["message_id", "reps_retained", "retained_share"]], on="message_id", how="left")
            .merge(lost[["message_id", "share_forgotten_30d", "retests_30d"]], on="message_id", how="left"))

@@ -18,6 +18,7 @@ from sklearn.decomposition import NMF
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer, TfidfVectorizer
 
 from analytics.db import sql
+from analytics.precompute import stored
 
 # Intensifiers and negations carry the complaint in feedback ("too long", "not clear"): keep them.
 STOP_WORDS = sorted(ENGLISH_STOP_WORDS - {"too", "not", "no", "never", "nothing", "less", "more"})
@@ -44,6 +45,17 @@ def feedback_by_message(con, **filters) -> pd.DataFrame:
             .agg(feedback_count=("feedback_id", "size"), avg_rating=("rating", "mean")))
 
 
+def _themes_key(con, arguments: dict) -> dict:
+    """message_themes' arguments with an as-of date on or after the last feedback date dropped (same notes)."""
+    filters = dict(arguments["filters"])
+    if filters.get("as_of") is not None:
+        last = con.execute(sql("marts/fct_date_bounds.sql"), {"upper": None, "lower": None}).fetchone()[4]
+        if last is None or pd.Timestamp(filters["as_of"]).date() >= last:
+            filters["as_of"] = None
+    return {**arguments, "filters": filters}
+
+
+@stored(key=_themes_key)
 def message_themes(con, message_id: str | None = None, n_themes: int | None = None, quotes: int = 2,
                    **filters) -> pd.DataFrame:
     """Themes per message: label (top terms), notes and share where it dominates, average rating, quotes."""
@@ -114,29 +126,40 @@ def distinctive_terms(con, message_id: str, n: int = 10, min_notes: int = 3, **f
 
 def distinctive_from_notes(notes: pd.DataFrame, message_id: str, n: int = 10, min_notes: int = 3) -> pd.DataFrame:
     """Distinctive terms of one message from a notes frame; share ratios smoothed by half a note."""
+    return distinctive_by_message(notes, [message_id], n, min_notes)[message_id]
+
+
+def distinctive_by_message(notes: pd.DataFrame, message_ids, n: int = 10, min_notes: int = 3) -> dict:
+    """Distinctive terms of each of several messages, counting the notes' words once for all of them."""
     cols = ["term", "notes_here", "share_here", "share_elsewhere", "ratio"]
     notes = _clean(notes)
-    here = (notes["message_id"] == message_id).to_numpy()
-    if not here.any() or here.all():       # nothing to compare with
-        return pd.DataFrame(columns=cols)
+    out = {m: pd.DataFrame(columns=cols) for m in message_ids}
+    masks = {m: (notes["message_id"] == m).to_numpy() for m in message_ids}
+    wanted = [m for m, here in masks.items() if here.any() and not here.all()]   # else nothing to compare with
+    if not wanted:
+        return out
     counts = CountVectorizer(binary=True, stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN,
                              ngram_range=(1, 2), lowercase=True)
     try:
         matrix = counts.fit_transform(notes["text"])
     except ValueError:
-        return pd.DataFrame(columns=cols)
-    n_here, n_else = here.sum(), (~here).sum()
-    df_here = np.asarray(matrix[here].sum(0)).ravel()
-    df_else = np.asarray(matrix[~here].sum(0)).ravel()
-    share_here = (df_here + 0.5) / (n_here + 1)
-    share_else = (df_else + 0.5) / (n_else + 1)
-    out = pd.DataFrame({"term": counts.get_feature_names_out(), "notes_here": df_here,
-                        "share_here": df_here / n_here, "share_elsewhere": df_else / max(n_else, 1),
-                        "ratio": share_here / share_else})
-    out = out[out["notes_here"] >= min(min_notes, n_here)]
-    out = out[~_inside_same_count_bigram(out)]
-    return out.sort_values(["ratio", "notes_here", "term"], ascending=[False, False, True]).head(n)[cols] \
-        .reset_index(drop=True)
+        return out
+    terms = counts.get_feature_names_out()
+    for m in wanted:
+        here = masks[m]
+        n_here, n_else = here.sum(), (~here).sum()
+        df_here = np.asarray(matrix[here].sum(0)).ravel()
+        df_else = np.asarray(matrix[~here].sum(0)).ravel()
+        share_here = (df_here + 0.5) / (n_here + 1)
+        share_else = (df_else + 0.5) / (n_else + 1)
+        frame = pd.DataFrame({"term": terms, "notes_here": df_here,
+                              "share_here": df_here / n_here, "share_elsewhere": df_else / max(n_else, 1),
+                              "ratio": share_here / share_else})
+        frame = frame[frame["notes_here"] >= min(min_notes, n_here)]
+        frame = frame[~_inside_same_count_bigram(frame)]
+        out[m] = frame.sort_values(["ratio", "notes_here", "term"], ascending=[False, False, True]).head(n)[cols] \
+            .reset_index(drop=True)
+    return out
 
 
 def _inside_same_count_bigram(terms: pd.DataFrame) -> np.ndarray:
@@ -155,6 +178,11 @@ def _vectorizer(n_notes: int) -> TfidfVectorizer:
     return TfidfVectorizer(stop_words=STOP_WORDS, token_pattern=TOKEN_PATTERN, ngram_range=(1, 2),
                            sublinear_tf=True, min_df=1 if small else 2, max_df=1.0 if small else 0.95,
                            max_features=MAX_FEATURES)
+
+
+def notes_with_text(notes: pd.DataFrame) -> pd.DataFrame:
+    """The notes themes are made of: with text (whitespace collapsed into `text`) and attached to a message."""
+    return _clean(notes)
 
 
 def _clean(notes: pd.DataFrame) -> pd.DataFrame:

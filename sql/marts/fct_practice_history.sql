@@ -9,22 +9,33 @@ WITH graded AS (
       AND message_id IS NOT NULL
       AND attempted_at IS NOT NULL
 ),
-windowed AS (
-    SELECT *,
-           row_number() OVER pair_history - 1                       AS n_prior_attempts,
-           coalesce(sum(is_success::INTEGER) OVER (pair_history ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
-                                                                     AS n_prior_successes,
-           lag(score) OVER pair_history                              AS last_score,
-           lag(attempted_at) OVER pair_history                       AS last_practiced_at,
-           lag(attempted_at, 2) OVER pair_history                    AS previous_practiced_at,
-           -- Everything the rep did up to this moment, minus what they did at this very moment.
-           count(*) OVER rep_until_now - count(*) OVER rep_this_moment         AS rep_n_prior_attempts,
-           sum(score) OVER rep_until_now - sum(score) OVER rep_this_moment     AS rep_score_sum_prior
+-- The rep's attempts strictly earlier in time, summed per moment in attempt_id order and then moment by moment,
+-- so the sums (and the model fitted on them) are the same on every run, whatever the threads.
+moments AS (
+    SELECT rep_id, attempted_at, count(*) AS n_at_moment, sum(score ORDER BY attempt_id) AS score_at_moment
     FROM graded
-    WINDOW pair_history AS (PARTITION BY rep_id, message_id ORDER BY attempted_at, attempt_id),
-           rep_until_now AS (PARTITION BY rep_id ORDER BY attempted_at
-                             RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-           rep_this_moment AS (PARTITION BY rep_id, attempted_at)
+    GROUP BY rep_id, attempted_at
+),
+rep_prior AS (
+    SELECT rep_id, attempted_at,
+           coalesce(sum(n_at_moment) OVER earlier, 0)::BIGINT        AS rep_n_prior_attempts,
+           coalesce(sum(score_at_moment) OVER earlier, 0.0)           AS rep_score_sum_prior
+    FROM moments
+    WINDOW earlier AS (PARTITION BY rep_id ORDER BY attempted_at ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+),
+windowed AS (
+    SELECT g.*,
+           row_number() OVER pair_history - 1                       AS n_prior_attempts,
+           coalesce(sum(g.is_success::INTEGER) OVER (pair_history ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::BIGINT
+                                                                     AS n_prior_successes,
+           lag(g.score) OVER pair_history                            AS last_score,
+           lag(g.attempted_at) OVER pair_history                     AS last_practiced_at,
+           lag(g.attempted_at, 2) OVER pair_history                  AS previous_practiced_at,
+           p.rep_n_prior_attempts,
+           p.rep_score_sum_prior
+    FROM graded g
+    JOIN rep_prior p ON p.rep_id = g.rep_id AND p.attempted_at = g.attempted_at
+    WINDOW pair_history AS (PARTITION BY g.rep_id, g.message_id ORDER BY g.attempted_at, g.attempt_id)
 )
 SELECT attempt_id, rep_id, message_id, attempted_at, score, passed, is_success,
        n_prior_attempts,
