@@ -57,6 +57,21 @@ def _run(module: str, name: str, key: tuple, args: tuple, kwargs: tuple):
         return fn(con, *args, **dict(kwargs))
 
 
+def derived(fn, *args):
+    """fn(*args) for a pure function of values -- data frames included, hashed by content -- cached: e.g. the CSV
+    text of a frame another cached call returned, so a rerun does not format it again."""
+    return _derived(fn.__module__, fn.__qualname__, args)
+
+
+@st.cache_data(show_spinner=False, max_entries=200)
+def _derived(module: str, name: str, args: tuple):
+    fn = importlib.import_module(module)
+    for part in name.split("."):
+        fn = getattr(fn, part)
+    return fn(*args)
+
+
 def clear() -> None:
     """Forget every cached result (after an upload in this process)."""
     _run.clear()
+    _derived.clear()

@@ -274,14 +274,30 @@ def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
         return pd.DataFrame(columns=columns)
     scores = retention.forecast(con, list(on_dates), model=model)
     scores["on_date"] = pd.to_datetime(scores["on_date"]).dt.date
+    certified = certified_on(con, filters, on_dates)
+    return share_above_target(certified, scores)[columns]
+
+
+def certified_on(con, filters: Filters, on_dates: tuple[date, ...]) -> pd.DataFrame:
+    """The certified in-scope rep x message pairs of launched messages on each date (rep_id, message_id, on_date).
+
+    One rep_message as of the last date serves every date: a pair certified on an earlier day d has its first pass on
+    or before d, is in scope on d when its segment deal had closed by d (in_scope_since), and its message launched.
+    """
+    columns = ["rep_id", "message_id", "on_date"]
+    if not on_dates:
+        return pd.DataFrame(columns=columns)
+    rows = rep_message(con, filters, max(on_dates))
+    rows = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool)]
+    certified_day = pd.to_datetime(rows["certified_at"]).dt.normalize()
+    since = pd.to_datetime(rows["in_scope_since"])
+    launch = pd.to_datetime(rows["launch_date"])
     frames = []
     for day in on_dates:
-        rows = rep_message(con, filters, day)
-        live = pd.to_datetime(rows["launch_date"]) <= pd.Timestamp(day)
-        done = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool) & live]
-        frames.append(done[["rep_id", "message_id"]].assign(on_date=day))
-    certified = pd.concat(frames, ignore_index=True)
-    return share_above_target(certified, scores)[columns]
+        when = pd.Timestamp(day)
+        on = (certified_day <= when) & (since.isna() | (since <= when)) & (launch <= when)
+        frames.append(rows.loc[on, ["rep_id", "message_id"]].assign(on_date=day))
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 # ------------------------------------------------------------------------------------------ headline

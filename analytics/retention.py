@@ -104,6 +104,52 @@ def pair_state(history: pd.DataFrame, before) -> pd.DataFrame:
     }, columns=STATE_COLUMNS)
 
 
+def pair_states(history: pd.DataFrame, befores) -> pd.DataFrame:
+    """pair_state for several dates at once, stacked with a `before` column: each pair's last attempt and the rep's
+    attempts strictly before each date, found by binary search in the time-ordered history (no per-date pass)."""
+    befores = [pd.Timestamp(b) for b in befores]
+    times = history["attempted_at"].to_numpy(dtype="datetime64[ns]")
+    n = len(history)
+    pair = history.groupby(["rep_id", "message_id"], sort=False).ngroup().to_numpy(dtype=np.int64)
+    rep = history.groupby("rep_id", sort=False).ngroup().to_numpy(dtype=np.int64)
+    position = np.arange(n, dtype=np.int64)
+    pair_key = np.sort(pair * n + position)                       # pair-major, then time order
+    rep_order = np.lexsort((position, rep))
+    rep_key = rep[rep_order] * n + position[rep_order]
+    rep_sum = pd.Series(history["score"].to_numpy(dtype=float)[rep_order]).groupby(rep[rep_order]).cumsum() \
+        .to_numpy()
+    n_pairs = int(pair.max()) + 1 if n else 0
+    first_of_pair = np.searchsorted(pair_key, np.arange(n_pairs) * n)
+    lasts, counts, sums, which = [], [], [], []
+    for k, before in enumerate(befores):
+        cut = int(np.searchsorted(times, np.datetime64(before.as_unit("ns").asm8), side="left"))
+        end = np.searchsorted(pair_key, np.arange(n_pairs) * n + cut) - 1        # last attempt before the cut
+        last = np.sort(pair_key[end[end >= first_of_pair]] % n)                  # in time order, as pair_state
+        r = rep[last]
+        upto = np.searchsorted(rep_key, r * n + cut)
+        lasts.append(last)
+        counts.append(upto - np.searchsorted(rep_key, r * n))
+        sums.append(rep_sum[upto - 1] if len(upto) else np.zeros(0))
+        which.append(np.full(len(last), k))
+    last = np.concatenate(lasts) if lasts else np.zeros(0, dtype=np.int64)
+    rows = history.iloc[last].reset_index(drop=True)
+    success = rows["is_success"].to_numpy(dtype=bool)
+    return pd.DataFrame({
+        "rep_id": rows["rep_id"],
+        "message_id": rows["message_id"],
+        "n_prior_attempts": rows["n_prior_attempts"].to_numpy() + 1,
+        "n_prior_successes": rows["n_prior_successes"].to_numpy() + success,
+        "n_prior_failures": rows["n_prior_failures"].to_numpy() + ~success,
+        "last_score": rows["score"].to_numpy(),
+        "last_practiced_at": rows["attempted_at"].to_numpy(),
+        "days_between_prior_practices": rows["days_since_last_practice"].to_numpy(),
+        "rep_n_prior_attempts": np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
+        "rep_score_sum_prior": np.concatenate(sums) if sums else np.zeros(0),
+        "before": np.array(befores, dtype="datetime64[ns]")[np.concatenate(which)] if which else
+        np.zeros(0, dtype="datetime64[ns]"),
+    }, columns=[*STATE_COLUMNS, "before"])
+
+
 def _attempt_frame(attempts: pd.DataFrame) -> pd.DataFrame:
     """The attempt columns the SQL needs, adding attempt ids (row order) when the frame has none."""
     frame = pd.DataFrame({
@@ -192,30 +238,37 @@ class RetentionModel:
 
     def predict(self, pairs_state: pd.DataFrame, on_dates, target: float = TARGET) -> pd.DataFrame:
         """Expected score, half-life and reinforce-by date of each pair in `pairs_state` on each date."""
-        last_day = pd.to_datetime(pairs_state["last_practiced_at"]).dt.normalize()
-        half_life = self.half_life_days(pairs_state)
-        until = self.days_until_below(pairs_state, target)
+        days = [pd.Timestamp(d).normalize() for d in on_dates]
+        if not days:
+            return pd.DataFrame(columns=PREDICT_COLUMNS)
+        stacked = pd.concat([pairs_state] * len(days), ignore_index=True) if len(days) > 1 else pairs_state
+        return self.predict_rows(stacked, np.repeat(np.array(days, dtype="datetime64[ns]"), len(pairs_state)), target)
+
+    def predict_rows(self, states: pd.DataFrame, on_days, target: float = TARGET) -> pd.DataFrame:
+        """predict() with a date per row: each row of `states` (a pair's state) scored on its own day."""
+        last_day = pd.to_datetime(states["last_practiced_at"]).dt.normalize().reset_index(drop=True)
+        day = pd.Series(pd.DatetimeIndex(np.asarray(on_days, dtype="datetime64[ns]")).normalize())
+        gap = (day - last_day.astype("datetime64[ns]")).dt.days.clip(lower=0).to_numpy(dtype=float)
+        # one design serves the score on the day, the half-life and the days until below target
+        p, f, s, c = _forward(self._theta(), _design(states, self, gap))
+        start = f + (1.0 - f) * c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            until = (2.0 ** s) * np.log2((start - f) / (target - f))
+        until = np.where(target <= f, np.inf, np.where(start < target, 0.0, until))
         # Dates are whole days: reinforce by the first day whose expected score is below target.
         finite = np.isfinite(until)
         offset = np.where(finite, np.floor(np.where(finite, until, 0.0)) + (until > 0), 0.0)
         reinforce_by = (last_day + pd.to_timedelta(offset, unit="D")).where(finite, pd.NaT)
-        frames = []
-        for on_date in on_dates:
-            day = pd.Timestamp(on_date).normalize()
-            gap = (day - last_day).dt.days.clip(lower=0).to_numpy(dtype=float)
-            frames.append(pd.DataFrame({
-                "rep_id": pairs_state["rep_id"].to_numpy(),
-                "message_id": pairs_state["message_id"].to_numpy(),
-                "on_date": day,
-                "expected_score": self.expected_score(pairs_state, gap),
-                "half_life_days": half_life,
-                "last_practiced": last_day.to_numpy(),
-                "n_attempts": pairs_state["n_prior_attempts"].to_numpy(),
-                "reinforce_by": reinforce_by.to_numpy(),
-            }))
-        if not frames:
-            return pd.DataFrame(columns=PREDICT_COLUMNS)
-        return pd.concat(frames, ignore_index=True)
+        return pd.DataFrame({
+            "rep_id": states["rep_id"].reset_index(drop=True),
+            "message_id": states["message_id"].reset_index(drop=True),
+            "on_date": day.to_numpy(),
+            "expected_score": p,
+            "half_life_days": 2.0 ** s,
+            "last_practiced": last_day.to_numpy(),
+            "n_attempts": states["n_prior_attempts"].to_numpy(),
+            "reinforce_by": reinforce_by.to_numpy(),
+        })
 
     def _theta(self) -> np.ndarray:
         values = self.params.to_numpy(dtype=float).copy()
@@ -314,7 +367,8 @@ def _design(features: pd.DataFrame, model: RetentionModel, gap_days=None) -> dic
 
 
 def _codes(values: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
-    return pd.Index(list(levels), dtype=object).get_indexer(values.astype(str).to_numpy(dtype=object)).astype(np.int64)
+    """Position of each value among the levels (-1: unseen), by category codes (no per-row Python strings)."""
+    return pd.Categorical(values.astype(str), categories=pd.Index(list(levels), dtype=object)).codes.astype(np.int64)
 
 
 def _unpack(theta, design):
@@ -447,30 +501,29 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
     The state of a pair on a date uses its attempts on or before that date; the law is fitted on all attempts.
     """
     pairs = con.execute(sql("marts/dim_retention_pairs.sql")).df()
-    history = practice_history(load_attempts(con), pass_mark)
+    history = practice_history(con, pass_mark)
     if model is None:
         try:
             model = _fit_history(history, pass_mark)
         except NotEnoughHistory:
             model = None
-    frames = []
-    for on_date in on_dates:
-        day = pd.Timestamp(on_date).normalize()
-        state = pair_state(history, day + pd.Timedelta(days=1))
-        if model is not None:
-            predicted = model.predict(state, [day], target)
-        else:
-            predicted = pd.DataFrame({"rep_id": state["rep_id"], "message_id": state["message_id"],
-                                      "expected_score": math.nan, "half_life_days": math.nan,
-                                      "last_practiced": state["last_practiced_at"].dt.normalize(),
-                                      "n_attempts": state["n_prior_attempts"], "reinforce_by": pd.NaT})
-        merged = pairs.merge(predicted.drop(columns="on_date", errors="ignore"),
-                             on=["rep_id", "message_id"], how="left")
-        merged["on_date"] = day
-        frames.append(merged)
-    if not frames:
+    days = [pd.Timestamp(d).normalize() for d in on_dates]
+    if not days:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
-    out = pd.concat(frames, ignore_index=True).rename(columns={"message_name": "message"})
+    state = pair_states(history, [day + pd.Timedelta(days=1) for day in days])
+    on_day = (state["before"] - pd.Timedelta(days=1)).to_numpy()
+    if model is not None:
+        predicted = model.predict_rows(state, on_day, target)
+    else:
+        predicted = pd.DataFrame({"rep_id": state["rep_id"], "message_id": state["message_id"],
+                                  "on_date": on_day,
+                                  "expected_score": math.nan, "half_life_days": math.nan,
+                                  "last_practiced": pd.to_datetime(state["last_practiced_at"]).dt.normalize(),
+                                  "n_attempts": state["n_prior_attempts"], "reinforce_by": pd.NaT})
+    grid = pd.concat([pairs.assign(on_date=day) for day in days], ignore_index=True)
+    predicted["on_date"] = pd.to_datetime(predicted["on_date"]).astype(grid["on_date"].dtype)
+    out = grid.merge(predicted, on=["rep_id", "message_id", "on_date"], how="left")
+    out = out.rename(columns={"message_name": "message"})
     out["n_attempts"] = out["n_attempts"].fillna(0).astype("int64")
     for column in ("expected_score", "half_life_days"):
         out[column] = out[column].astype(float)
@@ -482,13 +535,19 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
 def reinforcement_list(con: duckdb.DuckDBPyConnection, today: date, target: float = TARGET,
                        horizon_days: int = 7, model: RetentionModel | None = None) -> pd.DataFrame:
     """Trained pairs whose expected score is below target now or will be within the horizon, weakest first."""
+    return due(forecast(con, [today], target, model=model), today, horizon_days)
+
+
+def due(current: pd.DataFrame, today: date, horizon_days: int = 7) -> pd.DataFrame:
+    """The reinforcement list from forecast() rows of `today`: due within the horizon, weakest first (ties by rep,
+    message and ids, so any subset of the rows lists its pairs in the same order)."""
     today = pd.Timestamp(today).normalize()
-    current = forecast(con, [today], target, model=model)
-    due = current[(current["n_attempts"] > 0) & current["reinforce_by"].notna()
+    out = current[(current["n_attempts"] > 0) & current["reinforce_by"].notna()
                   & (current["reinforce_by"] <= today + pd.Timedelta(days=horizon_days))].copy()
-    due["days_left"] = (due["reinforce_by"] - today).dt.days.astype("int64")
-    due = due.sort_values(["expected_score", "reinforce_by", "rep_name", "message"])
-    return due[["rep_name", "rep_email", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
+    out["days_left"] = (out["reinforce_by"] - today).dt.days.astype("int64")
+    out = out.sort_values(["expected_score", "reinforce_by", "rep_name", "message", "rep_id", "message_id"],
+                          kind="stable")
+    return out[["rep_name", "rep_email", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
                 "last_practiced", "n_attempts", "half_life_days", "rep_id", "message_id"]].reset_index(drop=True)
 
 

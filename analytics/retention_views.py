@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from analytics import overview, retention
 from analytics.charts import LAYOUT, OTHER_COLOR
 from analytics.filters import Filters
+from analytics.safe_csv import write_csv
 from analytics.precompute import stored
 
 # The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
@@ -54,8 +55,22 @@ def reinforcement(con, filters: Filters, today: date, fitted: retention.Retentio
     """This week's reinforcement list (retention.reinforcement_list) for the reps and messages the filters keep."""
     if fitted is None:
         return pd.DataFrame(columns=[*REINFORCE_COLUMNS, "rep_id", "message_id"])
-    rows = retention.reinforcement_list(con, today, horizon_days=horizon_days, model=fitted)
-    return scoped(con, rows, filters, today)[[*REINFORCE_COLUMNS, "rep_id", "message_id"]]
+    return due(forecast(con, filters, today, fitted), today, horizon_days)
+
+
+def due(scores: pd.DataFrame, today: date, horizon_days: int = 7) -> pd.DataFrame:
+    """The reinforcement list from this page's forecast rows (forecast()), without forecasting again."""
+    return retention.due(scores, today, horizon_days)[[*REINFORCE_COLUMNS, "rep_id", "message_id"]]
+
+
+def reinforcement_csv(due_rows: pd.DataFrame) -> str:
+    """The reinforcement list's download: its page columns, formula-safe."""
+    return write_csv(due_rows[REINFORCE_COLUMNS])
+
+
+def forecast_csv(scores: pd.DataFrame) -> str:
+    """The forecast download: the rows of `python -m analytics forecast`, formula-safe."""
+    return write_csv(forecast_csv_rows(scores))
 
 
 def score_cells(scores: pd.DataFrame, by: str = "team", min_size: int | None = None) -> pd.DataFrame:

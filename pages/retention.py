@@ -6,7 +6,6 @@ import streamlit as st
 
 from analytics import auth, cache, charts, overview, retention
 from analytics import retention_views as views
-from analytics.safe_csv import write_csv
 from pages._ui import guard, require_data, sidebar_filters
 
 user = guard("retention")
@@ -68,7 +67,7 @@ if not user.sees_rep_detail:
     st.info("Rep-level lists are not shown for your role: the figures above are aggregated.")
 else:
     st.info(auth.HR_NOTE, icon=":material/info:")
-    due = cache.run(views.reinforcement, filters, today, fitted)
+    due = views.due(scores, today)
     st.caption(f"Reps whose expected score on a message is below {retention.TARGET:.0%} now or will be within 7 days, "
                "weakest first: a short refresher before the date keeps the message. Filter by team and manager in "
                "the sidebar.")
@@ -82,10 +81,10 @@ else:
             "last_practiced": st.column_config.DateColumn("Last practiced"), "n_attempts": "Attempts",
             "rep_email": "Email"})
     left, right = st.columns(2)
-    left.download_button("Download the reinforcement list (CSV)", write_csv(due[views.REINFORCE_COLUMNS]),
+    left.download_button("Download the reinforcement list (CSV)", cache.derived(views.reinforcement_csv, due),
                          file_name=f"huddle-reinforce-{today}.csv", mime="text/csv", key="retention_reinforce_csv",
                          icon=":material/download:", on_click="ignore")
-    right.download_button("Download the forecast (CSV)", write_csv(views.forecast_csv_rows(scores)),
+    right.download_button("Download the forecast (CSV)", cache.derived(views.forecast_csv, scores),
                           file_name=f"huddle-forecast-{today}.csv", mime="text/csv", key="retention_forecast_csv",
                           icon=":material/download:", on_click="ignore",
                           help=f"Every rep x message in these filters: the rows of "

@@ -1,7 +1,9 @@
 -- One row per rep x message: scope, first attempt and certification (first passed attempt), as of $as_of.
 -- Reps considered: on the roster, or owning an opportunity, or with a quiz attempt.
 -- A rep is in scope of a message when the message has no target segment, or the rep owns at least one
--- opportunity in that segment. A message without a launch date counts as launched at its first attempt.
+-- opportunity in that segment; in_scope_since is the first close date from which that holds (NULL: at every date, or
+-- never when not in scope), so scope on an earlier date d is is_in_scope AND (in_scope_since IS NULL OR <= d).
+-- A message without a launch date counts as launched at its first attempt.
 -- Filters ($team, $region, $manager, $segment; NULL = no filter) restrict the reps; $segment keeps reps
 -- owning at least one opportunity in that segment.
 WITH attempts AS (
@@ -17,10 +19,13 @@ launches AS (
     FROM messages m
 ),
 rep_segments AS (
-    SELECT DISTINCT rep_id, lower(trim(segment)) AS segment_key
+    -- since: the first close date from which the rep sells to the segment (NULL: an open or undated deal, at any date)
+    SELECT rep_id, lower(trim(segment)) AS segment_key,
+           CASE WHEN bool_or(close_date IS NULL OR NOT is_closed) THEN NULL ELSE min(close_date) END AS since
     FROM opportunities
     WHERE rep_id IS NOT NULL AND segment IS NOT NULL
       AND ($as_of IS NULL OR close_date IS NULL OR NOT is_closed OR close_date <= $as_of::DATE)
+    GROUP BY rep_id, lower(trim(segment))
 ),
 active_reps AS (
     SELECT r.rep_id, r.rep_name, r.team, r.region, r.manager, r.in_roster
@@ -47,9 +52,8 @@ per_rep AS (
 SELECT
     r.rep_id, r.rep_name, r.team, r.region, r.manager, r.in_roster,
     l.message_id, l.message_name, l.launch_date, l.target_segment, l.adoption_target, l.target_date,
-    (l.target_segment IS NULL
-     OR EXISTS (SELECT 1 FROM rep_segments s
-                WHERE s.rep_id = r.rep_id AND s.segment_key = lower(trim(l.target_segment)))) AS is_in_scope,
+    (l.target_segment IS NULL OR s.rep_id IS NOT NULL) AS is_in_scope,
+    s.since AS in_scope_since,
     coalesce(p.n_attempts, 0) AS n_attempts,
     p.first_attempt_at,
     p.certified_at,
@@ -60,5 +64,6 @@ SELECT
     coalesce(p.certified_at::DATE <= l.launch_date + INTERVAL 30 DAY, false) AS is_certified_30d
 FROM active_reps r
 CROSS JOIN launches l
+LEFT JOIN rep_segments s ON s.rep_id = r.rep_id AND s.segment_key = lower(trim(l.target_segment))
 LEFT JOIN per_rep p ON p.rep_id = r.rep_id AND p.message_id = l.message_id
 ORDER BY l.launch_date NULLS LAST, l.message_id, r.rep_id
