@@ -14,6 +14,10 @@ from pathlib import Path
 import streamlit as st
 
 from . import db
+from .retention import RetentionModel
+
+# A fitted model is an argument of many cached calls: hash it by its fingerprint, not value by value.
+HASH_FUNCS = {RetentionModel: lambda model: model.fingerprint}
 
 
 def db_path() -> Path:
@@ -48,7 +52,7 @@ def run(fn, *args, **kwargs):
     return _run(fn.__module__, fn.__qualname__, data_key(), args, tuple(sorted(kwargs.items())))
 
 
-@st.cache_data(show_spinner=False, max_entries=1000)
+@st.cache_data(show_spinner=False, max_entries=1000, hash_funcs=HASH_FUNCS)
 def _run(module: str, name: str, key: tuple, args: tuple, kwargs: tuple):
     fn = importlib.import_module(module)
     for part in name.split("."):
@@ -63,7 +67,7 @@ def derived(fn, *args):
     return _derived(fn.__module__, fn.__qualname__, args)
 
 
-@st.cache_data(show_spinner=False, max_entries=200)
+@st.cache_data(show_spinner=False, max_entries=200, hash_funcs=HASH_FUNCS)
 def _derived(module: str, name: str, args: tuple):
     fn = importlib.import_module(module)
     for part in name.split("."):

@@ -75,9 +75,7 @@ def win_rate_trend(con, message_id: str, filters: Filters = Filters(), as_of: da
 
 def strata(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """Win rates of adopted and other in-scope deals within segments and within rep-ability bands."""
-    kwargs = lift_arguments(filters, as_of)
-    frames = [lift.stratified_lift(con, message_id, by=by, **kwargs) for by in STRATA]
-    return pd.concat(frames, ignore_index=True)
+    return lift.strata(con, message_id, tuple(STRATA), **lift_arguments(filters, as_of))
 
 
 def why_naive_differs(strata_frame: pd.DataFrame, naive_lift_pp: float) -> str | None:

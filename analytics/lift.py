@@ -86,6 +86,7 @@ N_BOOT = 400
 AMOUNT_BANDS = 5
 MAX_LEVELS = 12              # segments or deal types beyond the 11 commonest are pooled (keeps the model small)
 ABILITY_PRIOR_DEALS = 10
+STRATA_BY = ("segment", "ability_band")
 
 
 def win_rate(won, lost):
@@ -176,7 +177,7 @@ def message_lift(con, as_of: date | None = None, date_from: date | None = None, 
     params = _params(as_of, date_from, date_to, segment, team, region, segments=segments, teams=teams,
                      regions=regions, managers=managers, rep_ids=rep_ids)
     messages = _messages(con)
-    deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params)
+    deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params, order="opportunity_id")
     pairs = _fetch(con, "marts/fct_message_deals.sql", PAIR_COLUMNS, {**params, "message_id": None}, "is_in_scope")
     ids = list(messages["message_id"])
     est = estimate_lift(deals, pairs, ids, n_boot=n_boot, seed=seed)
@@ -384,32 +385,33 @@ def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", 
     message_lift's)."""
     if freq not in ("week", "month", "quarter"):
         raise ValueError(f"freq must be week, month or quarter, not {freq!r}")
-    rows = _message_deals(con, message_id, filters, ("message_id", "close_date", "is_in_scope", "is_adopted",
-                                                     "is_won"))
+    rows = _message_deal_counts(con, message_id, filters, ("message_id", "close_date", "is_in_scope", "is_adopted"))
     code = {"week": "W-MON", "month": "M", "quarter": "Q"}[freq]
     rows["period"] = pd.to_datetime(rows["close_date"]).dt.to_period(code).dt.start_time
     rows["group"] = np.where(~rows["is_in_scope"], "before launch",
                              np.where(rows["is_adopted"], "adopted", "not adopted"))
     out = (rows.groupby(["message_id", "period", "group"], as_index=False)
-           .agg(deals=("is_won", "size"), won=("is_won", "sum")))
+           .agg(deals=("deals", "sum"), won=("won", "sum")))
     out["win_rate"] = win_rate(out["won"], out["deals"] - out["won"])
     return out.sort_values(["message_id", "period", "group"], ignore_index=True)
 
 
 def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
     """Rep ability per message: win rate on deals closed before launch, shrunk to the mean, in tercile bands."""
-    params = _filter_params(filters)
-    deals = pd.DataFrame(_fetch(con, "marts/fct_closed_deals.sql", ("rep_id", "close_date", "is_won"), params))
+    params = {**_filter_params(filters), "message_id": message_id}
+    query = (f"SELECT m.message_id, d.rep_id, count(*) AS pre_deals, sum(d.is_won::INTEGER)::BIGINT AS pre_won "
+             f"FROM ({sql('marts/fct_closed_deals.sql')}) AS d "
+             f"JOIN ({sql('marts/dim_messages.sql')}) AS m ON d.close_date < m.launch_date "
+             "WHERE $message_id IS NULL OR m.message_id = $message_id "
+             "GROUP BY m.message_id, d.rep_id ORDER BY m.message_id, d.rep_id")
+    counts = pd.DataFrame(con.execute(query, params).fetchnumpy())     # deals before launch, counted in SQL
+    counts = counts.astype({"message_id": "str", "rep_id": "str"})
     messages = _messages(con)
     if message_id is not None:
         messages = messages[messages["message_id"] == message_id]
     frames = []
     for m in messages.itertuples():
-        launch = pd.Timestamp(m.launch_date) if pd.notna(m.launch_date) else None
-        pre = deals if launch is None else deals[pd.to_datetime(deals["close_date"]) < launch]
-        if launch is None:
-            pre = pre.iloc[0:0]
-        g = pre.groupby("rep_id").agg(pre_deals=("is_won", "size"), pre_won=("is_won", "sum"))
+        g = counts[counts["message_id"] == m.message_id].drop(columns="message_id").set_index("rep_id")
         prior = win_rate(g["pre_won"].sum(), g["pre_deals"].sum() - g["pre_won"].sum())
         g["ability"] = (g["pre_won"] + ABILITY_PRIOR_DEALS * prior) / (g["pre_deals"] + ABILITY_PRIOR_DEALS)
         g["ability_band"] = _terciles(g["ability"])
@@ -423,19 +425,33 @@ def rep_ability(con, message_id: str | None = None, **filters) -> pd.DataFrame:
 def stratified_lift(con, message_id: str | None = None, by: str = "segment", **filters) -> pd.DataFrame:
     """Naive win rates of adopted vs not-adopted in-scope deals within strata (segment or rep ability band); filters
     as message_lift's, also for the ability bands."""
-    if by not in ("segment", "ability_band"):
-        raise ValueError(f"by must be 'segment' or 'ability_band', not {by!r}")
-    rows = _message_deals(con, message_id, filters, ("message_id", "rep_id", "segment", "is_in_scope",
-                                                     "is_adopted", "is_won"), where="is_in_scope")
+    return strata(con, message_id, (by,), **filters)
+
+
+def strata(con, message_id: str | None = None, by: tuple[str, ...] = STRATA_BY, **filters) -> pd.DataFrame:
+    """stratified_lift for several strata at once (rows of each `by` in turn), counting the deals once."""
+    for b in by:
+        if b not in STRATA_BY:
+            raise ValueError(f"by must be 'segment' or 'ability_band', not {b!r}")
+    counts = _message_deal_counts(con, message_id, filters, ("message_id", "rep_id", "segment", "is_adopted"),
+                                  where="is_in_scope")
+    ability = rep_ability(con, message_id, **filters) if "ability_band" in by else None
+    return pd.concat([_stratified(counts, b, ability) for b in by], ignore_index=True)
+
+
+def _stratified(counts: pd.DataFrame, by: str, ability: pd.DataFrame | None) -> pd.DataFrame:
+    """Win rates within strata from in-scope deal counts per message, rep, segment and adoption."""
+    rows = counts
     if by == "ability_band":
-        ability = rep_ability(con, message_id, **filters)[["message_id", "rep_id", "ability_band"]]
-        rows = rows.merge(ability, on=["message_id", "rep_id"], how="left")
+        rows = rows.merge(ability[["message_id", "rep_id", "ability_band"]], on=["message_id", "rep_id"], how="left")
         rows["ability_band"] = rows["ability_band"].fillna("unknown")
-    rows["stratum"] = rows[by].fillna("(none)").astype(str)
-    rows["won_adopted"] = rows["is_won"] & rows["is_adopted"]
-    rows["won_not_adopted"] = rows["is_won"] & ~rows["is_adopted"]
+    rows = rows.assign(stratum=rows[by].fillna("(none)").astype(str))
+    adopted = rows["is_adopted"].astype(bool)
+    rows["deals_adopted"] = rows["deals"].where(adopted, 0)
+    rows["won_adopted"] = rows["won"].where(adopted, 0)
+    rows["won_not_adopted"] = rows["won"].where(~adopted, 0)
     out = (rows.groupby(["message_id", "stratum"], as_index=False)
-           .agg(deals_adopted=("is_adopted", "sum"), deals=("is_won", "size"),
+           .agg(deals_adopted=("deals_adopted", "sum"), deals=("deals", "sum"),
                 won_adopted=("won_adopted", "sum"), won_not_adopted=("won_not_adopted", "sum")))
     out["deals_not_adopted"] = out["deals"] - out["deals_adopted"]
     out["win_rate_adopted"] = win_rate(out["won_adopted"], out["deals_adopted"] - out["won_adopted"])
@@ -454,9 +470,11 @@ def stratified_lift(con, message_id: str | None = None, by: str = "segment", **f
     return out[cols]
 
 
-def _fetch(con, model: str, columns: tuple[str, ...], params: dict, where: str | None = None) -> dict:
+def _fetch(con, model: str, columns: tuple[str, ...], params: dict, where: str | None = None,
+           order: str | None = None) -> dict:
     """Only the named columns of a mart, as numpy arrays (DuckDB prunes the rest; no DataFrame conversion)."""
-    query = f"SELECT {', '.join(columns)} FROM ({sql(model)}) AS model" + (f" WHERE {where}" if where else "")
+    query = (f"SELECT {', '.join(columns)} FROM ({sql(model)}) AS model" + (f" WHERE {where}" if where else "")
+             + (f" ORDER BY {order}" if order else ""))
     return con.execute(query, params).fetchnumpy()
 
 
@@ -474,6 +492,16 @@ def _column(frame: Mapping, name: str) -> np.ndarray:
             return values.to_numpy(dtype=float, na_value=np.nan)
         return values.to_numpy()
     return np.asarray(values)
+
+
+def _message_deal_counts(con, message_id: str | None, filters: dict, keys: tuple[str, ...],
+                         where: str | None = None) -> pd.DataFrame:
+    """fct_message_deals counted in SQL by the key columns: closed deals (`deals`) and won deals (`won`) per key."""
+    params = {**_filter_params(filters), "message_id": message_id}
+    query = (f"SELECT {', '.join(keys)}, count(*) AS deals, sum(is_won::INTEGER)::BIGINT AS won "
+             f"FROM ({sql('marts/fct_message_deals.sql')}) AS model" + (f" WHERE {where}" if where else "")
+             + f" GROUP BY {', '.join(keys)}")
+    return pd.DataFrame(con.execute(query, params).fetchnumpy())
 
 
 def _message_deals(con, message_id: str | None, filters: dict, columns: tuple[str, ...],

@@ -194,10 +194,14 @@ def time_to_certify(con, filters: Filters = Filters(), as_of: date | None = None
 def adoption_trend(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """Cumulative share of in-scope reps certified, week by week from each message's launch up to `as_of`."""
     as_of = as_of or date.today()
-    rows = rep_message(con, filters, as_of)
+    return trend_from_rows(rep_message(con, filters, as_of), catalog(con, filters), as_of)
+
+
+def trend_from_rows(rows: pd.DataFrame, messages: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """adoption_trend from rep_message rows as of `as_of` and the messages (catalog) they cover."""
     rows = rows[rows["is_in_scope"].astype(bool)]
     frames = []
-    for message in catalog(con, filters).itertuples():
+    for message in messages.itertuples():
         if pd.isna(message.launch_date) or pd.Timestamp(message.launch_date).date() > as_of:
             continue
         launch = pd.Timestamp(message.launch_date).date()
@@ -234,7 +238,12 @@ def planned_share(launch_date, adoption_target, target_date, as_of: date) -> flo
 def plan_status(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """Per message: certified share now against the launch plan's path; is_behind_plan only for launched messages."""
     as_of = as_of or date.today()
-    out = certification(con, filters, as_of)
+    return plan_from_rows(rep_message(con, filters, as_of), catalog(con, filters), as_of)
+
+
+def plan_from_rows(rows: pd.DataFrame, messages: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """plan_status from rep_message rows as of `as_of` and the messages (catalog) they cover."""
+    out = summarize_certification(rows, messages)
     out["planned_share"] = [planned_share(r.launch_date, r.adoption_target, r.target_date, as_of)
                             for r in out.itertuples()]
     launched = out["launch_date"].notna() & (pd.to_datetime(out["launch_date"]) <= pd.Timestamp(as_of))
@@ -309,22 +318,40 @@ def win_rate_in(con, filters: Filters, period: Period) -> dict:
     return {"n_closed": won + lost, "n_won": won, "win_rate": lift.win_rate(won, lost)}
 
 
-def headline(con, filters: Filters, period: Period, model: retention.RetentionModel | None = None) -> pd.DataFrame:
-    """The Overview tiles for a period and the one before it: value, previous value and change, with their unit."""
+def landing(con, filters: Filters, period: Period, model: retention.RetentionModel | None = None) -> dict:
+    """Everything the Overview shows for a period -- tiles, adoption trend, plan status, retained shares on the
+    period's end -- from one rep x message query per period end and one forecast for both ends."""
+    previous = period.previous()
+    messages = catalog(con, filters)
+    rows = {period.end: rep_message(con, filters, period.end), previous.end: rep_message(con, filters, previous.end)}
+    retained = retention_share(con, filters, (period.end, previous.end), model)
+    return {
+        "tiles": headline(con, filters, period, model, rows=rows, retained=retained),
+        "trend": trend_from_rows(rows[period.end], messages, period.end),
+        "plan": plan_from_rows(rows[period.end], messages, period.end),
+        "retained": retained[retained["on_date"] == period.end].reset_index(drop=True),
+    }
+
+
+def headline(con, filters: Filters, period: Period, model: retention.RetentionModel | None = None, *,
+             rows: dict | None = None, retained: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The Overview tiles for a period and the one before it: value, previous value and change, with their unit.
+    `rows` (rep_message per period end) and `retained` (retention_share of both ends) save querying them again."""
     previous = period.previous()
     messages = catalog(con, filters)
     launch = pd.to_datetime(messages["launch_date"])
     values: dict[str, list] = {key: [] for key in ("live", "certified", "retained", "win_rate", "rating")}
     counts: dict[str, list] = {key: [] for key in values}
-    ret = retention_share(con, filters, (period.end, previous.end), model)
+    ret = retention_share(con, filters, (period.end, previous.end), model) if retained is None else retained
     for p in (period, previous):
         live = int((launch <= pd.Timestamp(p.end)).sum())
         values["live"].append(live)
         counts["live"].append(live)
-        rows = rep_message(con, filters, p.end)
-        rows = rows[rows["is_in_scope"].astype(bool) & (pd.to_datetime(rows["launch_date"]) <= pd.Timestamp(p.end))]
-        values["certified"].append(adoption.certification_rate(rows["is_certified"].sum(), len(rows)))
-        counts["certified"].append(len(rows))
+        rows_on = rep_message(con, filters, p.end) if rows is None else rows[p.end]
+        rows_on = rows_on[rows_on["is_in_scope"].astype(bool)
+                          & (pd.to_datetime(rows_on["launch_date"]) <= pd.Timestamp(p.end))]
+        values["certified"].append(adoption.certification_rate(rows_on["is_certified"].sum(), len(rows_on)))
+        counts["certified"].append(len(rows_on))
         r = ret[ret["on_date"] == p.end]
         n = int(r["n_certified"].sum()) if len(r) else 0
         values["retained"].append(float(r["n_above"].sum()) / n if n and model is not None else float("nan"))

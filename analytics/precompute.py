@@ -55,6 +55,8 @@ def canonical(value):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray)):
         return {"sha256": _digest(value)}
+    if getattr(type(value), "fingerprint", None) is not None:       # e.g. a fitted RetentionModel
+        return {"class": type(value).__qualname__, "fingerprint": value.fingerprint}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"class": type(value).__qualname__, **fields}

@@ -18,7 +18,8 @@ st.caption(f"Period {period.start:%d %b %Y} to {period.end:%d %b %Y}, compared w
            f"({previous.start:%d %b %Y} to {previous.end:%d %b %Y}).")
 
 model = cache.run(overview.retention_model)
-tiles = cache.run(overview.headline, filters, period, model)
+view = cache.run(overview.landing, filters, period, model)
+tiles = view["tiles"]
 
 
 def shown(row) -> tuple[str, str | None]:
@@ -40,15 +41,14 @@ for column, row in zip(st.columns(len(tiles)), tiles.itertuples()):
     column.metric(row.label, value, delta, help=note, border=True)
 
 colors = charts.message_colors(cache.run(overview.message_names))
-trend = cache.run(overview.adoption_trend, filters, period.end)
-plan = cache.run(overview.plan_status, filters, period.end)
+trend, plan = view["trend"], view["plan"]
 if trend.empty:
     st.info("No message has launched with reps in scope for these filters yet.")
 else:
     st.plotly_chart(charts.adoption_trend(trend, plan, colors), width="stretch")
 
 st.subheader("Messages that need attention")
-retained = cache.run(overview.retention_share, filters, (period.end,), model)
+retained = view["retained"]
 reception = cache.run(feedback.reception, filters)
 lifts = cache.run(overview.message_lift, filters, period.end)
 attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts)

@@ -1,5 +1,6 @@
 -- One row per closed (won or lost) deal with a matched owner, with the rep's team, region and manager; the sample
--- the adjusted lift model is fitted on. deal_key: a compact join key (hash of opportunity_id).
+-- the adjusted lift model is fitted on. deal_key: a compact join key (hash of opportunity_id). Unordered: a reader
+-- that needs an order sorts (analytics.lift sorts by opportunity_id), an aggregate pays no sort.
 -- Filters, all bound (NULL or an empty list = no filter): close date up to $as_of and within $date_from..$date_to;
 -- deal segment in $segments (case and outer spaces ignored); owner's team in $teams, region in $regions, manager in
 -- $managers; owner in $rep_ids (NULL = every rep; a list = only those reps, e.g. a manager's own team).
@@ -19,4 +20,3 @@ WHERE o.outcome IN ('won', 'lost') AND o.close_date IS NOT NULL
   AND (coalesce(len($regions::VARCHAR[]), 0) = 0 OR r.region IN (SELECT unnest($regions::VARCHAR[])))
   AND (coalesce(len($managers::VARCHAR[]), 0) = 0 OR r.manager IN (SELECT unnest($managers::VARCHAR[])))
   AND ($rep_ids IS NULL OR o.rep_id IN (SELECT unnest($rep_ids::VARCHAR[])))
-ORDER BY o.opportunity_id
