@@ -281,7 +281,8 @@ def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
     columns = ["on_date", "message_id", "n_certified", "n_above", "share_above"]
     if model is None or not on_dates:
         return pd.DataFrame(columns=columns)
-    scores = retention.forecast(con, list(on_dates), model=model)
+    # a certified pair has practiced (its passed attempt): the practiced pairs' scores are all the share needs
+    scores = retention.practiced_scores(con, list(on_dates), model=model)
     scores["on_date"] = pd.to_datetime(scores["on_date"]).dt.date
     certified = certified_on(con, filters, on_dates)
     return share_above_target(certified, scores)[columns]

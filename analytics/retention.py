@@ -388,8 +388,10 @@ def _design(features: pd.DataFrame, model: RetentionModel, gap_days=None) -> dic
 
 
 def _codes(values: pd.Series, levels: tuple[str, ...]) -> np.ndarray:
-    """Position of each value among the levels (-1: unseen), by category codes (no per-row Python strings)."""
-    return pd.Categorical(values.astype(str), categories=pd.Index(list(levels), dtype=object)).codes.astype(np.int64)
+    """Position of each value among the levels (-1: unseen or missing), looked up once per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values).astype(str))
+    found = pd.Index(list(levels), dtype=object).get_indexer(np.asarray(uniques, dtype=object))
+    return np.where(codes >= 0, found[np.maximum(codes, 0)] if len(found) else -1, -1).astype(np.int64)
 
 
 def _unpack(theta, design):
@@ -522,27 +524,10 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
     The state of a pair on a date uses its attempts on or before that date; the law is fitted on all attempts.
     """
     pairs = con.execute(sql("marts/dim_retention_pairs.sql")).df()
-    if model is None:
-        history = practice_history(con, pass_mark)
-        try:
-            model = _fit_history(history, pass_mark)
-        except NotEnoughHistory:
-            model = None
-    else:
-        history = _state_history(con, pass_mark)
     days = [pd.Timestamp(d).normalize() for d in on_dates]
     if not days:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
-    state = pair_states(history, [day + pd.Timedelta(days=1) for day in days])
-    on_day = (state["before"] - pd.Timedelta(days=1)).to_numpy()
-    if model is not None:
-        predicted = model.predict_rows(state, on_day, target)
-    else:
-        predicted = pd.DataFrame({"rep_id": state["rep_id"], "message_id": state["message_id"],
-                                  "on_date": on_day,
-                                  "expected_score": math.nan, "half_life_days": math.nan,
-                                  "last_practiced": pd.to_datetime(state["last_practiced_at"]).dt.normalize(),
-                                  "n_attempts": state["n_prior_attempts"], "reinforce_by": pd.NaT})
+    predicted = practiced_scores(con, days, target, pass_mark, model)
     grid = pd.concat([pairs.assign(on_date=day) for day in days], ignore_index=True)
     predicted["on_date"] = pd.to_datetime(predicted["on_date"]).astype(grid["on_date"].dtype)
     out = grid.merge(predicted, on=["rep_id", "message_id", "on_date"], how="left")
@@ -553,6 +538,31 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
     for column in ("on_date", "last_practiced", "reinforce_by"):
         out[column] = pd.to_datetime(out[column])
     return out[FORECAST_COLUMNS]
+
+
+def practiced_scores(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = TARGET,
+                     pass_mark: float = PASS_MARK, model: RetentionModel | None = None) -> pd.DataFrame:
+    """forecast() for the practiced pairs only (PREDICT_COLUMNS): what a share among trained reps needs, without
+    the roster x message grid. Scores are null when no model can be fitted."""
+    days = [pd.Timestamp(d).normalize() for d in on_dates]
+    if not days:
+        return pd.DataFrame(columns=PREDICT_COLUMNS)
+    if model is None:
+        history = practice_history(con, pass_mark)
+        try:
+            model = _fit_history(history, pass_mark)
+        except NotEnoughHistory:
+            model = None
+    else:
+        history = _state_history(con, pass_mark)
+    state = pair_states(history, [day + pd.Timedelta(days=1) for day in days])
+    on_day = (state["before"] - pd.Timedelta(days=1)).to_numpy()
+    if model is not None:
+        return model.predict_rows(state, on_day, target)
+    return pd.DataFrame({"rep_id": state["rep_id"], "message_id": state["message_id"], "on_date": on_day,
+                         "expected_score": math.nan, "half_life_days": math.nan,
+                         "last_practiced": pd.to_datetime(state["last_practiced_at"]).dt.normalize(),
+                         "n_attempts": state["n_prior_attempts"], "reinforce_by": pd.NaT})
 
 
 def reinforcement_list(con: duckdb.DuckDBPyConnection, today: date, target: float = TARGET,
