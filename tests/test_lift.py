@@ -349,6 +349,41 @@ def test_win_rate_over_time_splits_before_launch_adopted_and_not_adopted(planted
     assert (series["win_rate"].between(0, 1)).all()
 
 
+def test_counts_made_in_sql_equal_counting_every_deal(planted):
+    con, _ = planted
+    deals = pd.DataFrame(lift._fetch(con, "marts/fct_message_deals.sql", ("message_id", "rep_id", "segment",
+                                     "close_date", "is_in_scope", "is_adopted", "is_won"),
+                                     {**lift._params(), "message_id": None}))
+    series = lift.win_rate_over_time(con, freq="week")
+    deals["period"] = pd.to_datetime(deals["close_date"]).dt.to_period("W-MON").dt.start_time
+    deals["group"] = np.where(~deals["is_in_scope"], "before launch",
+                              np.where(deals["is_adopted"], "adopted", "not adopted"))
+    want = deals.groupby(["message_id", "period", "group"]).agg(deals=("is_won", "size"), won=("is_won", "sum"))
+    got = series.set_index(["message_id", "period", "group"])[["deals", "won"]]
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+    closed = pd.DataFrame(lift._fetch(con, "marts/fct_closed_deals.sql", ("rep_id", "close_date", "is_won"),
+                                      lift._params()))
+    ability = lift.rep_ability(con).set_index(["message_id", "rep_id"])
+    for m in lift._messages(con).itertuples():
+        pre = closed[pd.to_datetime(closed["close_date"]) < pd.Timestamp(m.launch_date)].groupby("rep_id")
+        mine = ability.loc[m.message_id]
+        assert (mine["pre_deals"] == pre.size().loc[mine.index]).all()
+        assert (mine["pre_won"] == pre["is_won"].sum().loc[mine.index]).all()
+        assert len(mine) == pre.ngroups
+
+
+def test_both_strata_from_one_count_equal_each_stratum_alone(planted):
+    con, _ = planted
+    for message_id in (None, "m_open", "m_ent"):
+        together = lift.strata(con, message_id, ("segment", "ability_band"), as_of=date(2025, 12, 1))
+        alone = pd.concat([lift.stratified_lift(con, message_id, by, as_of=date(2025, 12, 1))
+                           for by in ("segment", "ability_band")], ignore_index=True)
+        pd.testing.assert_frame_equal(together, alone)
+    with pytest.raises(ValueError):
+        lift.strata(con, None, ("segment", "team"))
+
+
 def test_rare_segments_are_pooled_so_the_model_stays_small():
     codes, levels = lift._codes(np.array(list("aabbbcd"), dtype=object), max_levels=2)
     assert levels == 2

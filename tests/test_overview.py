@@ -234,6 +234,51 @@ def test_the_share_above_target_counts_unscored_certified_reps_as_below():
     assert (out["n_certified"].iloc[0], out["n_above"].iloc[0]) == (3, 1)
 
 
+def certified_date_by_date(con, filters, days):
+    """The certified in-scope pairs of launched messages on each day, one rep_message per day (the definition)."""
+    frames = []
+    for day in days:
+        rows = overview.rep_message(con, filters, day)
+        live = pd.to_datetime(rows["launch_date"]) <= pd.Timestamp(day)
+        done = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool) & live]
+        frames.append(done[["rep_id", "message_id"]].assign(on_date=day))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("filters", [Filters(), Filters(teams=("A",)), Filters(segments=("Enterprise",)),
+                                     Filters(messages=("beta",))], ids=["all", "team", "segment", "message"])
+def test_certified_pairs_on_many_dates_equal_one_query_per_date(world, filters):
+    days = (D(2025, 12, 31), D(2026, 1, 4), D(2026, 1, 20), D(2026, 3, 4), D(2026, 3, 9), D(2026, 3, 10),
+            D(2026, 3, 31))
+    got = overview.certified_on(world, filters, days)
+    want = certified_date_by_date(world, filters, days)
+
+    def order(frame):
+        return frame.sort_values(["on_date", "rep_id", "message_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(order(got), order(want), check_dtype=False)
+
+
+def test_a_rep_enters_a_segments_scope_when_a_deal_there_closes(world):
+    rows = overview.rep_message(world, Filters(), D(2026, 3, 31)).set_index(["message_id", "rep_id"])
+    assert rows.loc[("beta", "a1"), "in_scope_since"] == pd.Timestamp(2026, 3, 5)   # first Enterprise close
+    assert rows.loc[("beta", "b1"), "in_scope_since"] == pd.Timestamp(2026, 2, 1)
+    assert pd.isna(rows.loc[("alpha", "a1"), "in_scope_since"]) and rows.loc[("alpha", "a1"), "is_in_scope"]
+    # a1 passed Beta on 10 March and was in scope from 5 March: certified on the 10th, not before
+    on = overview.certified_on(world, Filters(), (D(2026, 3, 9), D(2026, 3, 10)))
+    beta = on[on["message_id"] == "beta"]
+    assert list(beta["on_date"]) == [D(2026, 3, 10)] and list(beta["rep_id"]) == ["a1"]
+
+
+def test_the_landing_view_equals_its_parts_computed_one_by_one(world):
+    period = overview.Period(D(2026, 2, 1), D(2026, 3, 31))
+    for filters in (Filters(), Filters(teams=("A",))):
+        view = overview.landing(world, filters, period, None)
+        pd.testing.assert_frame_equal(view["tiles"], overview.headline(world, filters, period, None))
+        pd.testing.assert_frame_equal(view["trend"], overview.adoption_trend(world, filters, period.end))
+        pd.testing.assert_frame_equal(view["plan"], overview.plan_status(world, filters, period.end))
+        assert view["retained"].empty
+
+
 # ------------------------------------------------------------------------------------------ attention
 
 def test_each_reason_for_attention_is_named_with_its_figures():
@@ -383,3 +428,11 @@ def test_an_empty_database_shows_how_to_load_data_on_the_overview(tmp_path, monk
     at = page().run()
     assert not at.exception
     assert any("No data loaded yet" in i.value for i in at.info)
+
+
+def test_the_landing_views_retained_share_is_the_retention_share_on_the_periods_end(demo_con):
+    model = overview.retention_model(demo_con)
+    period = overview.Period(D(2026, 9, 1), D(2026, 11, 27))
+    view = overview.landing(demo_con, Filters(), period, model)
+    pd.testing.assert_frame_equal(view["retained"], overview.retention_share(demo_con, Filters(), (period.end,), model))
+    assert len(view["retained"]) == 4 and view["tiles"].set_index("key").loc["retained", "is_available"]

@@ -369,3 +369,57 @@ def test_the_heat_map_averages_trained_reps_per_team_and_message(forecast_db, pl
     assert retention.expected_score_matrix(scores, by="rep").shape[0] == scores["rep_name"].nunique()
     with pytest.raises(ValueError):
         retention.expected_score_matrix(scores, by="team; DROP TABLE reps")
+
+
+# ------------------------------------------------------------------------------ many dates at once (scale)
+
+def test_pair_states_for_many_dates_equal_pair_state_date_by_date(planted):
+    history = retention.practice_history(planted)
+    befores = [START - pd.Timedelta(days=1), START + pd.Timedelta(days=3, hours=5), pd.Timestamp("2025-02-14"),
+               pd.Timestamp("2025-04-01"), pd.Timestamp("2026-01-01")]
+    many = retention.pair_states(history, befores)
+    assert list(many.columns) == [*retention.STATE_COLUMNS, "before"]
+    for before in befores:
+        one = retention.pair_state(history, before).reset_index(drop=True)
+        got = many[many["before"] == before].drop(columns="before").reset_index(drop=True)
+        assert len(got) == len(one)
+        if len(one):
+            pd.testing.assert_frame_equal(got, one, check_dtype=False, check_exact=False, rtol=1e-12)
+    assert many[many["before"] == befores[0]].empty
+
+
+def test_a_forecast_for_many_dates_equals_the_forecasts_date_by_date(forecast_db, planted_model):
+    days = [pd.Timestamp("2025-01-20").date(), pd.Timestamp("2025-03-01").date(), pd.Timestamp("2025-06-30").date()]
+    together = retention.forecast(forecast_db, days, model=planted_model)
+    apart = pd.concat([retention.forecast(forecast_db, [d], model=planted_model) for d in days], ignore_index=True)
+    pd.testing.assert_frame_equal(together, apart, check_exact=True)
+    scored = retention.practiced_scores(forecast_db, days, model=planted_model)
+    practiced = together[together["n_attempts"] > 0]
+    assert len(scored) == len(practiced)
+    assert np.allclose(np.sort(scored["expected_score"]), np.sort(practiced["expected_score"]))
+
+
+def test_the_practice_history_is_the_same_whatever_the_threads(planted):
+    tied = planted.copy()
+    tied["attempted_at"] = tied["attempted_at"].dt.floor("D")        # many attempts of a rep at one moment
+    con = database(tied)
+    runs = []
+    for threads in (1, 2, 4):
+        con.execute(f"SET threads = {threads}")
+        runs.append(retention.practice_history(con))
+    for other in runs[1:]:
+        pd.testing.assert_frame_equal(runs[0], other, check_exact=True)
+    moments = tied.groupby(["rep_id", "attempted_at"])["score"].agg(["sum", "count"]).sort_index()
+    earlier = moments.groupby(level="rep_id").transform(lambda c: c.cumsum().shift(fill_value=0))
+    history = runs[0].set_index(["rep_id", "attempted_at"])
+    want = earlier.loc[history.index]
+    assert (history["rep_n_prior_attempts"].to_numpy() == want["count"].to_numpy()).all()
+    assert np.allclose(history["rep_score_sum_prior"].to_numpy(), want["sum"].to_numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_the_reinforcement_list_is_the_forecasts_due_pairs(forecast_db, planted_model):
+    today = pd.Timestamp("2025-03-15").date()
+    want = retention.reinforcement_list(forecast_db, today, model=planted_model)
+    got = retention.due(retention.forecast(forecast_db, [today], model=planted_model), today)
+    pd.testing.assert_frame_equal(got, want)
+    assert len(want) and (want["days_left"] <= 7).all()

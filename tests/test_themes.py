@@ -112,3 +112,20 @@ def test_messages_with_few_blank_or_no_notes_do_not_crash():
                                           "notes": ["Pricing claims challenged.", "Pricing claims again!"]}))
     found = themes.message_themes(con, "m")
     assert found["label"].iloc[0].startswith("pricing claims")
+
+
+def test_distinctive_terms_of_all_messages_at_once_equal_each_message_alone(con):
+    notes = themes.feedback_notes(con)
+    ids = sorted(notes["message_id"].dropna().unique()) + ["no-such-message"]
+    together = themes.distinctive_by_message(notes, ids)
+    for message_id in ids:
+        pd.testing.assert_frame_equal(together[message_id], themes.distinctive_from_notes(notes, message_id))
+    assert together["no-such-message"].empty
+
+
+def test_themes_of_one_message_are_its_rows_of_every_messages_themes(con):
+    notes = themes.feedback_notes(con)
+    every = themes.themes_from_notes(notes)
+    for message_id in notes["message_id"].dropna().unique():
+        one = themes.themes_from_notes(notes, message_id)
+        pd.testing.assert_frame_equal(every[every["message_id"] == message_id].reset_index(drop=True), one)

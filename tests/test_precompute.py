@@ -1,0 +1,194 @@
+"""Stored results: equal to computing on demand, read only for the data version they were computed on."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analytics import db, feedback, lift, overview, precompute, retention, themes
+from analytics import retention_views as views
+from analytics.ingest.load import ingest_file
+from test_lift import planted_world, tiny_world
+
+TODAY = date(2026, 11, 27)
+D = date
+
+
+@pytest.fixture(scope="module")
+def refreshed(demo_world, tmp_path_factory):
+    """A copy of the demo database with the default view precomputed as of TODAY."""
+    path = tmp_path_factory.mktemp("precompute") / "demo.duckdb"
+    shutil.copy(demo_world["db"], path)
+    con = db.connect(path)
+    timings = precompute.refresh(con, TODAY)
+    yield con, timings
+    con.close()
+
+
+def same(stored, computed) -> None:
+    """Equal values: frames cell by cell with their dtypes, models field by field, dicts key by key."""
+    if isinstance(computed, pd.DataFrame):
+        pd.testing.assert_frame_equal(stored, computed, check_exact=True)
+    elif isinstance(computed, dict):
+        assert stored.keys() == computed.keys()
+        for key in computed:
+            same(stored[key], computed[key])
+    elif isinstance(computed, retention.RetentionModel):
+        pd.testing.assert_series_equal(stored.params, computed.params, check_exact=True)
+        for field in dataclasses.fields(computed):
+            if field.name != "params":
+                assert getattr(stored, field.name) == getattr(computed, field.name), field.name
+        assert stored.fingerprint == computed.fingerprint
+    else:
+        assert stored == computed
+
+
+def default_calls(con):
+    """Every stored function with the arguments the pages pass on first sight, as (label, function, args, kwargs)."""
+    filters, as_of = precompute.default_view(con, TODAY)
+    model = overview.retention_model(con)
+    calls = [("model", overview.retention_model, (), {}), ("evaluation", views.evaluation, (), {}),
+             ("curves", views.curves, (model,), {}), ("forgotten", views.forgotten, (model,), {}),
+             ("forgotten (scorecard)", views.forgotten, (model, 30), {}),
+             ("lift (pages)", lift.message_lift, (), {"as_of": as_of, "n_boot": lift.N_BOOT,
+                                                     **overview.lift_filters(filters)[0]}),
+             ("lift (report)", lift.message_lift, (), {"as_of": as_of, "n_boot": lift.N_BOOT}),
+             ("report themes", themes.message_themes, (), {"as_of": as_of})]
+    for message_id in feedback.messages_with_notes(con, filters):
+        calls.append((f"themes {message_id}", feedback.note_themes, (filters, message_id), {}))
+        calls.append((f"terms {message_id}", feedback.distinguishing_terms, (filters, message_id), {}))
+    return calls
+
+
+def test_refresh_stores_every_default_result_and_reports_its_seconds(refreshed):
+    con, timings = refreshed
+    assert timings and all(isinstance(s, float) for s in timings.values()), timings
+    stored = precompute.status(con).set_index("name")["n_results"]
+    assert set(stored.index) == set(precompute.STORED)
+    for label, fn, args, kwargs in default_calls(con):
+        key = fn.key(con, *args, **kwargs)
+        assert precompute.load(con, fn.stored_name, key) is not precompute.MISSING, label
+
+
+def test_a_stored_result_is_exactly_what_computing_on_demand_gives(refreshed):
+    con, _ = refreshed
+    for label, fn, args, kwargs in default_calls(con):
+        stored = fn(con, *args, **kwargs)
+        computed = fn.compute(con, *args, **kwargs)
+        try:
+            same(stored, computed)
+        except AssertionError as exc:
+            raise AssertionError(f"{label}: {exc}") from exc
+
+
+def test_an_upload_invalidates_the_stored_results_until_the_next_refresh(demo_world, tmp_path):
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_world["db"], path)
+    con = db.connect(path)
+    try:
+        precompute.refresh(con, TODAY)
+        key = overview.retention_model.key(con)
+        name = overview.retention_model.stored_name
+        before = precompute.load(con, name, key)
+        assert before is not precompute.MISSING
+        extra = tmp_path / "more_feedback.csv"
+        extra.write_text("Date;Rep;Message;Rating;Outcome;Notes\n"
+                         "20.11.2026;astrid.lefevre@huddle-demo.com;Security-First Value Prop;1;Objection;"
+                         "Far too long for a first call.\n", encoding="utf-8")
+        ingest_file(con, "feedback", extra, uploaded_by="test")
+        assert precompute.load(con, name, key) is precompute.MISSING        # the upload bumped the data version
+        assert precompute.status(con).empty
+        precompute.refresh(con, TODAY)
+        assert precompute.load(con, name, key) is not precompute.MISSING
+        versions = con.execute("SELECT DISTINCT data_version FROM precomputed").fetchall()
+        assert versions == [(db.data_version(con),)]                      # older versions' rows are gone
+    finally:
+        con.close()
+
+
+def test_a_filtered_view_is_computed_not_read_from_the_store(refreshed):
+    con, _ = refreshed
+    filters, as_of = precompute.default_view(con, TODAY)
+    team = con.execute("SELECT min(team) FROM reps").fetchone()[0]
+    kwargs = {**overview.lift_filters(filters)[0], "teams": (team,)}
+    key = lift.message_lift.key(con, as_of=as_of, **kwargs)
+    assert precompute.load(con, lift.message_lift.stored_name, key) is precompute.MISSING
+    out = lift.message_lift(con, as_of=as_of, **kwargs)
+    assert len(out) == 4
+
+
+def test_close_dates_that_admit_the_same_deals_share_one_key_and_others_do_not():
+    con = tiny_world(db.connect(":memory:"))     # matched closed deals on 1 Feb, 1 Mar, 1 May and 2 May 2024
+    key = lift.message_lift.key
+    assert key(con) == key(con, as_of=D(2024, 5, 2)) == key(con, as_of=D(2026, 1, 1))
+    assert key(con) == key(con, date_from=D(2024, 1, 1), date_to=D(2024, 6, 30))
+    assert key(con, as_of=D(2024, 4, 20)) == key(con, as_of=D(2024, 3, 1)) == key(con, date_to=D(2024, 4, 30))
+    assert key(con, date_from=D(2024, 2, 2)) == key(con, date_from=D(2024, 3, 1))
+    assert key(con, as_of=D(2024, 4, 20)) != key(con, as_of=D(2024, 5, 1))
+    assert key(con, as_of=D(2024, 1, 1)) == key(con, as_of=D(2023, 6, 1)) != key(con)       # no deal at all
+    assert key(con) != key(con, teams=("a",)) != key(con, teams=("b",))
+    assert key(con) != key(con, n_boot=10)
+    pd.testing.assert_frame_equal(lift.message_lift(con, as_of=D(2024, 4, 20), n_boot=20),
+                                  lift.message_lift(con, as_of=D(2024, 3, 1), n_boot=20))
+
+
+def test_lifts_with_equal_keys_are_equal():
+    con = db.connect(":memory:")
+    planted_world(con, n_reps=60, deals_per_rep=30, seed=5)
+    last = con.execute("SELECT max(close_date) FROM opportunities").fetchone()[0]
+    a = lift.message_lift(con, n_boot=50)
+    b = lift.message_lift(con, as_of=last + timedelta(days=10), date_from=date(1990, 1, 1), n_boot=50)
+    assert lift.message_lift.key(con, n_boot=50) == lift.message_lift.key(con, as_of=last + timedelta(days=10),
+                                                                         date_from=date(1990, 1, 1), n_boot=50)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_frames_models_dates_and_lists_survive_the_round_trip():
+    frame = pd.DataFrame({"name": ["a", None], "day": [date(2026, 1, 2), None],
+                          "at": pd.to_datetime(["2026-01-02 10:00", None]), "terms": [["x", "y"], []],
+                          "value": [1.5, np.nan], "n": [1, 2], "flag": [True, False]})
+    model = retention.RetentionModel(pd.Series([0.2, 1.0], index=["floor", "log2_half_life[intercept]"]),
+                                     0.8, 0.7, ("m",), ("r1", "r2"), 10, 5, 0.1)
+    value = {"frame": frame, "model": model, "cutoff": pd.Timestamp("2026-03-01 12:00"), "on": date(2026, 1, 1),
+             "at": datetime(2026, 1, 1, 8), "pair": ("a", 1), "none": None, "nan": float("nan"), "n": np.int64(3)}
+    back = precompute.decode(precompute.encode(value))
+    pd.testing.assert_frame_equal(back["frame"], frame)
+    assert back["frame"]["terms"].tolist() == [["x", "y"], []]
+    same(back["model"], model)
+    assert (back["cutoff"], back["on"], back["at"], back["pair"], back["none"], back["n"]) == \
+        (value["cutoff"], value["on"], value["at"], value["pair"], None, 3)
+    assert np.isnan(back["nan"])
+
+
+def test_only_huddles_own_dataclasses_are_rebuilt_from_the_database():
+    text = precompute.encode(retention.RetentionModel(pd.Series([0.2]), 0.8, 0.7, (), (), 1, 1, 0.0))
+    with pytest.raises(ValueError):
+        precompute.decode(text.replace("analytics.retention:RetentionModel", "subprocess:Popen"))
+
+
+def test_an_empty_database_has_nothing_to_store(tmp_path):
+    con = db.connect(tmp_path / "empty.duckdb")
+    try:
+        assert precompute.refresh(con) == {}
+        assert precompute.status(con).empty
+    finally:
+        con.close()
+
+
+def test_a_database_without_the_table_computes_on_demand(demo_world, tmp_path):
+    path = tmp_path / "old.duckdb"
+    shutil.copy(demo_world["db"], path)
+    con = db.connect(path)
+    con.execute("DROP TABLE precomputed")
+    con.close()
+    con = db.connect(path, read_only=True)          # read-only: not migrated, so the table stays missing
+    try:
+        assert not precompute.has_table(con)
+        assert overview.retention_model(con) is not None
+    finally:
+        con.close()
