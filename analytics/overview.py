@@ -283,9 +283,12 @@ def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
         return pd.DataFrame(columns=columns)
     # a certified pair has practiced (its passed attempt): the practiced pairs' scores are all the share needs
     scores = retention.practiced_scores(con, list(on_dates), model=model)
-    scores["on_date"] = pd.to_datetime(scores["on_date"]).dt.date
     certified = certified_on(con, filters, on_dates)
-    return share_above_target(certified, scores)[columns]
+    certified["on_date"] = pd.to_datetime(certified["on_date"])       # joined as timestamps (faster), shown as dates
+    scores["on_date"] = pd.to_datetime(scores["on_date"]).astype(certified["on_date"].dtype)
+    out = share_above_target(certified, scores)
+    out["on_date"] = out["on_date"].dt.date
+    return out[columns]
 
 
 def certified_on(con, filters: Filters, on_dates: tuple[date, ...]) -> pd.DataFrame:

@@ -1,11 +1,14 @@
 """Time every page's render through Streamlit's AppTest on a database: cold, warm, rerun and a new filter.
 
     .venv/bin/python benchmarks/bench_pages.py --db /tmp/demo.duckdb [--pages overview adoption] [--warm 5] [--json]
+                                               [--precompute]
 
 cold: the cache emptied first (every query, model fit and chart computed); warm: a new session once another
 session has filled the cache (the median of --warm runs, and the slowest); rerun: the same session again (a widget
 change that needs nothing new); new filter: the first team chosen in the sidebar (computed for that filter).
-Pages are found by glob (pages/*.py except _ui.py). Nothing here asserts a time; with --json the last line is JSON.
+Pages are found by glob (pages/*.py except _ui.py). --precompute first refreshes the stored default-view results
+(analytics.precompute.refresh, what an upload does) and times it. The peak memory (resident set) of the process is
+printed last. Nothing here asserts a time; with --json the last line is JSON.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -58,8 +62,18 @@ def main() -> None:
     parser.add_argument("--pages", nargs="*", help="page names (default: every page in pages/)")
     parser.add_argument("--warm", type=int, default=5, help="warm renders per page (new sessions)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on the last line")
+    parser.add_argument("--precompute", action="store_true",
+                        help="refresh the stored default-view results first (as an upload does) and time it")
     a = parser.parse_args()
     os.environ["HUDDLE_DB"] = str(Path(a.db).resolve())
+    refresh = None
+    if a.precompute:
+        from analytics import db, precompute
+        con = db.connect(a.db)
+        started = time.perf_counter()
+        steps = precompute.refresh(con)
+        refresh = {"seconds": round(time.perf_counter() - started, 2), "steps": steps}
+        con.close()
     import analytics.overview  # noqa: F401  (imports are not what is measured)
     import plotly.graph_objects  # noqa: F401
 
@@ -70,14 +84,20 @@ def main() -> None:
 
     out = sys.stderr if a.json else sys.stdout
     print(f"{os.cpu_count()} cores; database {a.db}; {a.warm} warm renders per page\n", file=out)
+    if refresh is not None:
+        print(f"precompute.refresh: {refresh['seconds']:.2f} s (" + ", ".join(
+            f"{k} {v if isinstance(v, str) else f'{v:.2f} s'}" for k, v in refresh["steps"].items()) + ")\n", file=out)
     print("| page | cold s | warm s (median) | warm s (max) | rerun s | new filter s | exceptions |", file=out)
     print("|---|---:|---:|---:|---:|---:|---|", file=out)
     for r in rows:
         nf = "-" if r["new_filter_s"] is None else f"{r['new_filter_s']:.2f}"
         print(f"| {r['page']} | {r['cold_s']:.2f} | {r['warm_median_s']:.2f} | {r['warm_max_s']:.2f} | "
               f"{r['rerun_s']:.2f} | {nf} | {'; '.join(r['exceptions']) or 'none'} |", file=out)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024      # kilobytes on Linux
+    print(f"\npeak memory (resident): {peak_mb:,.0f} MB", file=out)
     if a.json:
-        print(json.dumps({"pages": rows, "slowest_warm_s": max((r["warm_max_s"] for r in rows), default=None)}))
+        print(json.dumps({"pages": rows, "slowest_warm_s": max((r["warm_max_s"] for r in rows), default=None),
+                          "peak_memory_mb": round(peak_mb), "precompute": refresh}))
 
 
 if __name__ == "__main__":
