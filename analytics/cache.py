@@ -62,8 +62,7 @@ def _run(module: str, name: str, key: tuple, args: tuple, kwargs: tuple):
 
 
 def derived(fn, *args):
-    """fn(*args) for a pure function of values -- data frames included, hashed by content -- cached: e.g. the CSV
-    text of a frame another cached call returned, so a rerun does not format it again."""
+    """fn(*args) of values (frames hashed by content), cached: e.g. a CSV of a frame, not formatted again per rerun."""
     return _derived(fn.__module__, fn.__qualname__, args)
 
 

@@ -139,8 +139,8 @@ def describe_lift(row: Mapping) -> str:
 
 
 def deal_window(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None) -> dict:
-    """The close-date filters as the closed deals they admit: None when a bound excludes no deal, else the nearest
-    close date inside it ("none" when it admits no deal). Filters with equal windows keep the same deals."""
+    """The close-date filters as the closed deals they admit (equal windows keep the same deals)."""
+    # None when a bound excludes no deal, else the nearest close date inside it ("none": it admits no deal)
     as_of, date_from, date_to = (None if d is None else pd.Timestamp(d).date() for d in (as_of, date_from, date_to))
     upper = min((d for d in (as_of, date_to) if d is not None), default=None)
     b = con.execute(sql("marts/fct_date_bounds.sql"), {"upper": upper, "lower": date_from}).fetchone()

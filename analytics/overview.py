@@ -292,11 +292,9 @@ def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
 
 
 def certified_on(con, filters: Filters, on_dates: tuple[date, ...]) -> pd.DataFrame:
-    """The certified in-scope rep x message pairs of launched messages on each date (rep_id, message_id, on_date).
-
-    One rep_message as of the last date serves every date: a pair certified on an earlier day d has its first pass on
-    or before d, is in scope on d when its segment deal had closed by d (in_scope_since), and its message launched.
-    """
+    """The certified in-scope rep x message pairs of launched messages on each date (rep_id, message_id, on_date)."""
+    # One rep_message as of the last date serves every date: a pair certified on an earlier day d has its first pass
+    # on or before d, is in scope on d once its segment deal had closed (in_scope_since), and its message launched.
     columns = ["rep_id", "message_id", "on_date"]
     if not on_dates:
         return pd.DataFrame(columns=columns)
@@ -323,8 +321,7 @@ def win_rate_in(con, filters: Filters, period: Period) -> dict:
 
 
 def landing(con, filters: Filters, period: Period, model: retention.RetentionModel | None = None) -> dict:
-    """Everything the Overview shows for a period -- tiles, adoption trend, plan status, retained shares on the
-    period's end -- from one rep x message query per period end and one forecast for both ends."""
+    """The Overview's tiles, adoption trend, plan status and retained shares, sharing their queries and forecast."""
     previous = period.previous()
     messages = catalog(con, filters)
     rows = {period.end: rep_message(con, filters, period.end), previous.end: rep_message(con, filters, previous.end)}
@@ -339,8 +336,8 @@ def landing(con, filters: Filters, period: Period, model: retention.RetentionMod
 
 def headline(con, filters: Filters, period: Period, model: retention.RetentionModel | None = None, *,
              rows: dict | None = None, retained: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The Overview tiles for a period and the one before it: value, previous value and change, with their unit.
-    `rows` (rep_message per period end) and `retained` (retention_share of both ends) save querying them again."""
+    """The Overview tiles for a period and the one before it: value, previous value and change, with their unit."""
+    # rows (rep_message per period end) and retained (retention_share of both ends) spare querying them again
     previous = period.previous()
     messages = catalog(con, filters)
     launch = pd.to_datetime(messages["launch_date"])

@@ -189,12 +189,10 @@ def save(con, name: str, key: str, value, seconds: float | None = None) -> None:
 
 
 def stored(key: Callable | None = None):
-    """Mark `fn(con, ...)` as precomputable: read its stored result when there is one, else compute.
-
-    `key(con, arguments) -> dict` may normalize the arguments into a key shared by argument sets that provably give
-    the same answer (e.g. an as-of date after the last closed deal). `fn.compute` is the plain computation,
-    `fn.key(con, *args, **kwargs)` the key of a call.
-    """
+    """Mark `fn(con, ...)` as precomputable: its stored result when there is one for the call's key, else computed."""
+    # `key(con, arguments) -> dict` may normalize the arguments so that argument sets that provably give the same
+    # answer (an as-of date after the last closed deal) share one key. fn.compute is the plain computation and
+    # fn.key(con, *args, **kwargs) the key of a call.
     def wrap(fn):
         name = f"{fn.__module__}.{fn.__qualname__}"
         signature = inspect.signature(fn)
@@ -247,11 +245,9 @@ def default_view(con, today: date | None = None):
 
 
 def refresh(con, today: date | None = None) -> dict[str, float | str]:
-    """Compute and store the default view's expensive results for the current data version; seconds per step.
-
-    Call after every upload or undo (one batch of files: once after the last). Results of older data versions are
-    deleted. A step that fails is reported (its text instead of seconds) and left to compute on demand.
-    """
+    """Store the default view's expensive results for the current data version (after every upload or undo)."""
+    # Returns the seconds per step; a step that fails is reported (its text instead of seconds) and left to compute
+    # on demand, since the upload itself succeeded. Results of older data versions are deleted.
     from analytics import feedback, lift, overview, retention_views, themes
     if not has_table(con):
         db.migrate(con)
@@ -259,7 +255,6 @@ def refresh(con, today: date | None = None) -> dict[str, float | str]:
     if con.execute("SELECT count(*) FROM uploads WHERE status = 'active'").fetchone()[0] == 0:
         return {}
     filters, as_of = default_view(con, today)
-    report_as_of = as_of
     timings: dict[str, float | str] = {}
 
     def step(label, fn):
@@ -277,7 +272,7 @@ def refresh(con, today: date | None = None) -> dict[str, float | str]:
     step("forgetting curves", lambda: store_call(con, retention_views.curves, model))
     step("forgotten after 30 days", lambda: store_call(con, retention_views.forgotten, model))
     step("lift", lambda: store_call(con, lift.message_lift, **{"as_of": as_of, **overview.lift_filters(filters)[0]}))
-    step("report themes", lambda: store_call(con, themes.message_themes, as_of=report_as_of))
+    step("report themes", lambda: store_call(con, themes.message_themes, as_of=as_of))
     step("feedback themes", lambda: _store_feedback_themes(con, filters, feedback))
     return timings
 

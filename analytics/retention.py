@@ -116,8 +116,7 @@ def pair_state(history: pd.DataFrame, before) -> pd.DataFrame:
 
 
 def pair_states(history: pd.DataFrame, befores) -> pd.DataFrame:
-    """pair_state for several dates at once, stacked with a `before` column: each pair's last attempt and the rep's
-    attempts strictly before each date, found by binary search in the time-ordered history (no per-date pass)."""
+    """pair_state for several dates at once, stacked with a `before` column (binary search, no pass per date)."""
     befores = [pd.Timestamp(b) for b in befores]
     times = history["attempted_at"].to_numpy(dtype="datetime64[ns]")
     n = len(history)
@@ -542,8 +541,7 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
 
 def practiced_scores(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = TARGET,
                      pass_mark: float = PASS_MARK, model: RetentionModel | None = None) -> pd.DataFrame:
-    """forecast() for the practiced pairs only (PREDICT_COLUMNS): what a share among trained reps needs, without
-    the roster x message grid. Scores are null when no model can be fitted."""
+    """forecast() of the practiced pairs only (PREDICT_COLUMNS), without the roster grid; no model: null scores."""
     days = [pd.Timestamp(d).normalize() for d in on_dates]
     if not days:
         return pd.DataFrame(columns=PREDICT_COLUMNS)
@@ -572,8 +570,8 @@ def reinforcement_list(con: duckdb.DuckDBPyConnection, today: date, target: floa
 
 
 def due(current: pd.DataFrame, today: date, horizon_days: int = 7) -> pd.DataFrame:
-    """The reinforcement list from forecast() rows of `today`: due within the horizon, weakest first (ties by rep,
-    message and ids, so any subset of the rows lists its pairs in the same order)."""
+    """The reinforcement list from forecast() rows of `today`: due within the horizon, weakest first."""
+    # ties broken by rep, message and ids, so any subset of the rows lists its pairs in the same order
     today = pd.Timestamp(today).normalize()
     out = current[(current["n_attempts"] > 0) & current["reinforce_by"].notna()
                   & (current["reinforce_by"] <= today + pd.Timedelta(days=horizon_days))].copy()
