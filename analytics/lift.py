@@ -81,6 +81,9 @@ EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
 
 DEAL_COLUMNS = ("deal_key", "rep_id", "close_date", "segment", "amount", "deal_type", "is_won")
 PAIR_COLUMNS = ("deal_key", "message_id", "is_adopted", "is_tagged")
+# The same pairs with the message's position in $message_ids instead of its id (-1: not listed).
+PAIR_INDEX_COLUMNS = ("deal_key", "list_position($message_ids::VARCHAR[], message_id) - 1 AS message_ix",
+                      "is_adopted", "is_tagged")
 METHOD = "imputation DiD: rep + month fixed effects, deal mix; rep bootstrap"
 N_BOOT = 400
 AMOUNT_BANDS = 5
@@ -177,9 +180,11 @@ def message_lift(con, as_of: date | None = None, date_from: date | None = None, 
     params = _params(as_of, date_from, date_to, segment, team, region, segments=segments, teams=teams,
                      regions=regions, managers=managers, rep_ids=rep_ids)
     messages = _messages(con)
-    deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params, order="opportunity_id")
-    pairs = _fetch(con, "marts/fct_message_deals.sql", PAIR_COLUMNS, {**params, "message_id": None}, "is_in_scope")
     ids = list(messages["message_id"])
+    # both sorted by deal_key, so pairs find their deal by one sweep of binary searches; message positions from SQL
+    deals = _fetch(con, "marts/fct_closed_deals.sql", DEAL_COLUMNS, params, order="deal_key")
+    pairs = _fetch(con, "marts/fct_message_deals.sql", PAIR_INDEX_COLUMNS,
+                   {**params, "message_id": None, "message_ids": ids}, "is_in_scope", order="deal_key, message_ix")
     est = estimate_lift(deals, pairs, ids, n_boot=n_boot, seed=seed)
 
     out = messages.copy()
@@ -213,13 +218,21 @@ def estimate_lift(deals: Mapping, pairs: Mapping, message_ids: list[str], n_boot
     M = len(message_ids)
     keys = _column(deals, "deal_key")
     n = len(keys)
-    index = pd.Index(keys)
-    if not index.is_unique:
-        raise ValueError("deal keys must be unique (one row per closed deal)")
+    pair_keys = _column(pairs, "deal_key")
+    if n and keys.dtype.kind in "iu" and bool(np.all(keys[1:] > keys[:-1])):   # sorted and unique: binary search
+        deal_ix = np.minimum(np.searchsorted(keys, pair_keys), n - 1)
+        deal_ix = np.where(keys[deal_ix] == pair_keys, deal_ix, -1)
+    else:
+        index = pd.Index(keys)
+        if not index.is_unique:
+            raise ValueError("deal keys must be unique (one row per closed deal)")
+        deal_ix = index.get_indexer(pair_keys)
     rep, R = _codes(_column(deals, "rep_id"))
     y = _column(deals, "is_won").astype(float)
-    deal_ix = index.get_indexer(_column(pairs, "deal_key"))
-    msg_ix = pd.Index(message_ids).get_indexer(_column(pairs, "message_id"))
+    if "message_ix" in pairs:           # positions in message_ids found by SQL (no Python string per pair)
+        msg_ix = np.nan_to_num(_column(pairs, "message_ix").astype(float), nan=-1.0).astype(np.int64)
+    else:
+        msg_ix = pd.Index(message_ids).get_indexer(_column(pairs, "message_id"))
     keep = (deal_ix >= 0) & (msg_ix >= 0)
     deal_ix, msg_ix = deal_ix[keep], msg_ix[keep]
     is_adopted = _column(pairs, "is_adopted").astype(bool)[keep]
