@@ -102,6 +102,7 @@ def cmd_ingest(args) -> int:
         if fmt.upper() not in ("ISO", "MDY", "DMY", "YMD", "EXCEL"):
             raise IngestError(f"--date-format {name}={fmt}: use ISO, MDY, DMY, YMD or EXCEL")
     con = db.connect(args.db)
+    changed = False
     try:
         # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
         for path in args.files:
@@ -115,6 +116,10 @@ def cmd_ingest(args) -> int:
                 print(json.dumps({**{k: out[k] for k in keys}, **extra}, default=str))
             else:
                 print(_describe(result))
+            changed = changed or bool(result.rows_inserted or result.rows_updated)
+        if changed and not args.dry_run:
+            from .precompute import refresh
+            refresh(con)  # the pages' default view, stored for this data version
     finally:
         con.close()
     return 0
@@ -156,8 +161,10 @@ def cmd_uploads(args) -> int:
 
 def cmd_undo(args) -> int:
     from .ingest.load import undo
+    from .precompute import refresh
     con = db.connect(args.db)
     out = undo(con, args.upload_id)
+    refresh(con)
     print(json.dumps(out) if args.json else
           f"undid upload {out['upload_id']} ({out['kind']}, {out['file']}): {out['versions_removed']} record "
           "versions removed")

@@ -36,6 +36,8 @@ def build_demo(out_dir: Path, db_path: Path | None, seed: int = 7, n_reps: int =
             r = ingest_file(con, kind, Path(out_dir) / name, uploaded_by="demo")
             summary["uploads"].append({"file": name, "kind": r.kind, "inserted": r.rows_inserted,
                                        "rejected": r.rows_rejected, "skipped": r.rows_skipped})
+        from .precompute import refresh
+        summary["precomputed"] = refresh(con)
         con.execute("CHECKPOINT")
     finally:
         con.close()

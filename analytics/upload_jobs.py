@@ -189,6 +189,9 @@ def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: boo
                 except Exception as exc:     # an unexpected failure of one file must not hide the others
                     out.error = f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 out.seconds = time.monotonic() - t0
+            if not dry_run and any(o.result is not None for o in outcomes):
+                from .precompute import refresh
+                refresh(con)
     except db.DatabaseBusy as exc:
         for out in outcomes:
             if out.result is None and out.error is None:
@@ -288,8 +291,11 @@ def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
     from .ingest.load import undo
     if not getattr(user, "can_upload", False):
         raise PermissionError("only ops and admin users may undo uploads")
+    from .precompute import refresh
     with writing(db_path) as con:
-        return undo(con, int(upload_id))
+        out = undo(con, int(upload_id))
+        refresh(con)
+        return out
 
 
 def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, user):
@@ -297,8 +303,11 @@ def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, use
     from .health import link_person as link
     if not getattr(user, "can_upload", False):
         raise PermissionError("only ops and admin users may change data")
+    from .precompute import refresh
     with writing(db_path) as con:
-        return link(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
+        out = link(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
+        refresh(con)
+        return out
 
 
 def upload_history(con) -> pd.DataFrame:
