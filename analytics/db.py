@@ -72,8 +72,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
             con.execute("ROLLBACK")
             raise
         current = version
-    has_macros = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'text_key'").fetchone()[0]
-    if not has_macros:
+    try:
+        con.execute("SELECT text_key('x'), name_key('x'), email_key('x')")   # cheaper than duckdb_functions()
+    except duckdb.CatalogException:
         con.execute(MACROS)
     return current
 

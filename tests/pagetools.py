@@ -25,6 +25,7 @@ def hostile(path, sql: str) -> None:
     con = db.connect(path)
     try:
         con.execute(sql, {"name": HOSTILE})
+        db.bump_data_version(con)   # as every upload does: stored results of the old version no longer apply
     finally:
         con.close()
 
