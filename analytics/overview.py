@@ -32,7 +32,7 @@ from analytics.precompute import stored
 
 MIN_GROUP_SIZE_ENV = "HUDDLE_MIN_GROUP_SIZE"
 DEFAULT_MIN_GROUP_SIZE = 3
-BY = ("team", "region", "manager")
+BY = adoption.BY
 BY_FILTER = {"team": "teams", "region": "regions", "manager": "managers"}
 FADING_SHARE = 0.5
 QUIET_RATIO = 0.5          # a team sends little feedback below half the median team's entries per rep
@@ -519,12 +519,7 @@ def feedback_volume(con, filters: Filters = Filters(), min_size: int | None = No
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def _by(by: str | None) -> list[str]:
-    if by in (None, "message"):
-        return []
-    if by not in BY:
-        raise ValueError(f"by must be one of {BY}, not {by!r}")
-    return [by]
+_by = adoption._by   # one allow-list check for the grouping column
 
 
 def _missing(x) -> bool:
