@@ -153,6 +153,7 @@ def test_every_page_opens_without_an_error_and_is_saved_as_a_screenshot(open_as,
     for i, path in enumerate(paths):
         page.goto(f"{app_server['url']}/{path}")
         page.get_by_text("Signed in as ops@example.com (ops)").wait_for()
-        wait_idle(page, timeout=180_000)
+        page.locator('[data-testid="stMain"] h1').first.wait_for()
+        wait_idle(page, timeout=180_000)   # the run that drew the title may still be drawing the rest
         assert page.locator('[data-testid="stMain"] h1').count() >= 1
         shot(page, f"page-{i:02d}-{path or 'home'}")
