@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 from conftest import ROOT
@@ -12,17 +11,9 @@ from streamlit.testing.v1 import AppTest
 ROLES = {"mkt@example.com": "marketing", "rachel@example.com": "manager:Rachel Adams"}
 
 
-@pytest.fixture(scope="module")
-def demo_db(demo_world, tmp_path_factory):
-    """One private copy of the demo database for this module (results stay cached between tests)."""
-    target = tmp_path_factory.mktemp("adoption") / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    return target
-
-
 @pytest.fixture
-def on_demo(demo_db, monkeypatch):
-    monkeypatch.setenv("HUDDLE_DB", str(demo_db))
+def on_demo(shared_demo, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(shared_demo))
     monkeypatch.setenv("HUDDLE_ROLES", json.dumps(ROLES))
     monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import numpy as np
@@ -139,16 +138,9 @@ def test_on_the_demo_world_the_disliked_messages_themes_name_its_planted_complai
 
 # ------------------------------------------------------------------------------------------ the page
 
-@pytest.fixture(scope="module")
-def demo_db(demo_world, tmp_path_factory):
-    target = tmp_path_factory.mktemp("feedback") / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    return target
-
-
 @pytest.fixture
-def on_demo(demo_db, monkeypatch):
-    monkeypatch.setenv("HUDDLE_DB", str(demo_db))
+def on_demo(shared_demo, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(shared_demo))
     monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
 
 

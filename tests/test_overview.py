@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import date, datetime
 
 import pandas as pd
@@ -371,17 +370,9 @@ def test_a_message_keeps_its_color_whatever_the_filter_shows():
 
 # ------------------------------------------------------------------------------------------ the page
 
-@pytest.fixture(scope="module")
-def demo_db(demo_world, tmp_path_factory):
-    """One private copy of the demo database for this module's page tests (results stay cached between them)."""
-    target = tmp_path_factory.mktemp("overview") / "demo.duckdb"
-    shutil.copy(demo_world["db"], target)
-    return target
-
-
 @pytest.fixture
-def on_demo(demo_db, monkeypatch):
-    monkeypatch.setenv("HUDDLE_DB", str(demo_db))
+def on_demo(shared_demo, monkeypatch):
+    monkeypatch.setenv("HUDDLE_DB", str(shared_demo))
     monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
 
 
