@@ -40,10 +40,14 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     return Path(env) if env else DEFAULT_DB
 
 
+INCLUDE = re.compile(r"\{\{\s*([\w/]+\.sql)\s*\}\}")
+
+
 @lru_cache(maxsize=None)
 def sql(name: str) -> str:
-    """Text of a SQL file under sql/, e.g. sql('marts/fct_deals.sql')."""
-    return (SQL_DIR / name).read_text(encoding="utf-8")
+    """Text of a SQL file under sql/, e.g. sql('marts/fct_deals.sql'); `{{ marts/x.sql }}` includes another file."""
+    text = (SQL_DIR / name).read_text(encoding="utf-8")
+    return INCLUDE.sub(lambda m: sql(m.group(1)), text)
 
 
 def migrations() -> list[tuple[int, Path]]:

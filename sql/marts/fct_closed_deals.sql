@@ -6,7 +6,7 @@
 -- $managers; owner in $rep_ids (NULL = every rep; a list = only those reps, e.g. a manager's own team).
 SELECT o.opportunity_id, hash(o.opportunity_id) AS deal_key, o.rep_id, r.team, r.region, r.manager, o.segment,
        o.amount, o.deal_type, o.close_date,
-       o.outcome = 'won' AS is_won
+       o.outcome = 'won' AS is_won, o.message_id AS tagged_message_id
 FROM opportunities o
 LEFT JOIN reps r ON r.rep_id = o.rep_id
 WHERE o.outcome IN ('won', 'lost') AND o.close_date IS NOT NULL

@@ -2,7 +2,7 @@
 -- before and after launch; is_in_scope marks deals closed on or after launch, is_adopted those in scope whose
 -- owner passed the message's certification on or before the close date. Deals whose owner is not matched
 -- to a rep are left out (their certification is unknown). deal_key: hash of opportunity_id, as in fct_closed_deals.
--- Filters: $message_id (NULL = every message), and the deal filters of fct_closed_deals.sql, which this repeats
+-- Filters: $message_id (NULL = every message), and the deal filters of fct_closed_deals.sql, included below
 -- so that both marts hold the same deals: $as_of, $date_from, $date_to, $segments, $teams, $regions, $managers,
 -- $rep_ids (NULL or an empty list = no filter; $rep_ids NULL = every rep).
 WITH launches AS (
@@ -19,21 +19,7 @@ certified AS (
     GROUP BY rep_id, message_id
 ),
 deals AS (
-    SELECT o.opportunity_id, o.rep_id, r.team, r.region, r.manager, o.segment, o.amount, o.deal_type,
-           o.close_date, o.outcome = 'won' AS is_won, o.message_id AS tagged_message_id
-    FROM opportunities o
-    LEFT JOIN reps r ON r.rep_id = o.rep_id
-    WHERE o.outcome IN ('won', 'lost') AND o.close_date IS NOT NULL
-      AND o.rep_id IS NOT NULL
-      AND ($as_of IS NULL OR o.close_date <= $as_of::DATE)
-      AND ($date_from IS NULL OR o.close_date >= $date_from::DATE)
-      AND ($date_to IS NULL OR o.close_date <= $date_to::DATE)
-      AND (coalesce(len($segments::VARCHAR[]), 0) = 0
-           OR lower(trim(o.segment)) IN (SELECT lower(trim(s)) FROM unnest($segments::VARCHAR[]) AS t(s)))
-      AND (coalesce(len($teams::VARCHAR[]), 0) = 0 OR r.team IN (SELECT unnest($teams::VARCHAR[])))
-      AND (coalesce(len($regions::VARCHAR[]), 0) = 0 OR r.region IN (SELECT unnest($regions::VARCHAR[])))
-      AND (coalesce(len($managers::VARCHAR[]), 0) = 0 OR r.manager IN (SELECT unnest($managers::VARCHAR[])))
-      AND ($rep_ids IS NULL OR o.rep_id IN (SELECT unnest($rep_ids::VARCHAR[])))
+    {{ marts/fct_closed_deals.sql }}
 )
 SELECT
     d.opportunity_id, hash(d.opportunity_id) AS deal_key, l.message_id, d.rep_id, d.team, d.region, d.manager,
