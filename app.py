@@ -1,23 +1,12 @@
-"""Huddle: routing only. Pages live in pages/; the logic in analytics/."""
+"""Huddle: routing only. Page scripts live in pages/<section>/, listed in pages/__init__.py; logic in analytics/."""
 
 import streamlit as st
 
 from analytics import auth, db
+from pages import SECTIONS
 from pages._ui import current_user
 
 st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout="wide")
-
-# (key, file, title, icon); who may open each page is decided in analytics/auth.py.
-PAGES = [
-    ("overview", "pages/overview.py", "Overview", ":material/dashboard:"),
-    ("adoption", "pages/adoption.py", "Adoption", ":material/school:"),
-    ("retention", "pages/retention.py", "Retention", ":material/psychology:"),
-    ("scorecard", "pages/scorecard.py", "Message scorecard", ":material/leaderboard:"),
-    ("impact", "pages/impact.py", "Win-rate impact", ":material/trending_up:"),
-    ("feedback", "pages/feedback.py", "Field feedback", ":material/forum:"),
-    ("loaded", "pages/loaded.py", "What's loaded", ":material/database:"),
-    ("data", "pages/data.py", "Data", ":material/upload_file:"),
-]
 
 
 def sign_in() -> None:
@@ -36,14 +25,19 @@ try:
 except Exception:          # no secrets file
     source = auth.identity_source(None)
 user = current_user()
-# st.navigation is always called (also for people who may see nothing), so pages never run outside this gate.
+# st.navigation is always called (also for people who may see nothing), so pages never run outside this gate;
+# who may open each page is decided in analytics/auth.py.
 if source == "oidc" and not st.user.is_logged_in:
     pages = [st.Page(sign_in, title="Log in", url_path="login", default=True)]
 elif not user.has_access:
     pages = [st.Page(no_access, title="No access", url_path="no-access", default=True)]
 else:
-    pages = [st.Page(path, title=title, icon=icon, url_path=key, default=(i == 0))
-             for i, (key, path, title, icon) in enumerate(PAGES) if auth.can_open(user, key)]
+    visible = {section: [spec for spec in specs if auth.can_open(user, spec.key)]
+               for section, specs in SECTIONS.items()}
+    first = next(spec.key for specs in visible.values() for spec in specs)
+    pages = {section: [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.key,
+                               default=spec.key == first) for spec in specs]
+             for section, specs in visible.items() if specs}
 nav = st.navigation(pages)
 
 with st.sidebar:

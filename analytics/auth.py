@@ -12,24 +12,18 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from .filters import Filters
+from analytics.db import sql
+from analytics.settings import ROLES_ENV, TRUSTED_HEADER_ENV
 
 ROLES = ("admin", "ops", "leadership", "marketing", "manager")
 NO_ACCESS = "none"
-HEADER_ENV = "HUDDLE_TRUSTED_HEADER"
 
 # page key -> roles allowed; pages not listed are open to every role. Rep-level pages list the roles that see reps.
 PAGE_ROLES: dict[str, tuple[str, ...]] = {
     "data": ("admin", "ops"),
 }
-
-# Shown next to every rep-level figure (the same text as analytics.overview.HR_NOTE; small groups are suppressed
-# there: analytics.overview.suppress_small_groups, minimum size $HUDDLE_MIN_GROUP_SIZE).
-HR_NOTE = ("Rep-level figures describe training and message adoption. They are not a measure of performance "
-           "and must not be used for HR decisions.")
-
 
 @dataclass(frozen=True)
 class User:
@@ -74,7 +68,7 @@ class RoleConfig(dict):
 
 def role_config(secrets: Mapping | None = None) -> RoleConfig:
     """email -> role (or 'manager:Name') from $HUDDLE_ROLES (JSON) or the [huddle.roles] secrets table."""
-    raw = os.environ.get("HUDDLE_ROLES")
+    raw = os.environ.get(ROLES_ENV)
     if raw:
         data = json.loads(raw)
         if not isinstance(data, dict):
@@ -93,7 +87,7 @@ def identity_source(secrets: Mapping | None = None) -> str:
             return "oidc"
     except Exception:
         pass
-    return "header" if os.environ.get(HEADER_ENV) else "local"
+    return "header" if os.environ.get(TRUSTED_HEADER_ENV) else "local"
 
 
 def resolve_user(oidc_email: str | None, header_email: str | None, config: Mapping[str, str],
@@ -129,17 +123,5 @@ def visible_rep_ids(con, user: User) -> tuple[str, ...] | None:
     """The reps a user may see at rep level: None = all; managers see only their own team."""
     if user.role != "manager":
         return None if user.has_access else ()
-    rows = con.execute("SELECT rep_id FROM reps WHERE lower(manager) = lower($m) ORDER BY rep_id",
-                       {"m": user.manager_name or ""}).fetchall()
+    rows = con.execute(sql("queries/visible_rep_ids.sql"), {"manager": user.manager_name or ""}).fetchall()
     return tuple(r[0] for r in rows)
-
-
-def scope_filters(con, user: User, filters: Filters | None = None) -> Filters:
-    """The filters with the user's rep scope applied; a manager can never widen it to other teams."""
-    filters = filters or Filters()
-    allowed = visible_rep_ids(con, user)
-    if allowed is None:
-        return filters
-    if filters.rep_ids is not None:
-        allowed = tuple(r for r in filters.rep_ids if r in set(allowed))
-    return replace(filters, rep_ids=allowed)

@@ -14,10 +14,10 @@ from pathlib import Path
 import streamlit as st
 
 from . import db
-from .retention import RetentionModel
+from .estimators.half_life import HalfLifeRegression
 
 # A fitted model is an argument of many cached calls: hash it by its fingerprint, not value by value.
-HASH_FUNCS = {RetentionModel: lambda model: model.fingerprint}
+HASH_FUNCS = {HalfLifeRegression: lambda model: model.fingerprint}
 
 
 def db_path() -> Path:

@@ -1,16 +1,24 @@
-"""The command line: thin wrappers over the library. Output names and JSON keys are a public interface."""
+"""The command line: parse arguments, call the library, print. Output names and JSON keys are a public interface.
+
+Library modules are imported inside each command so that `--help` and the light commands stay fast.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from . import db
-from .ingest.columns import KINDS
+from . import db, settings
 from .ingest.errors import IngestError
+from .ingest.kinds import UPLOAD_KINDS
+
+# `ingest --json` prints these keys first, in this order, then every other key of the result.
+INGEST_JSON_KEYS = ("upload_id", "kind", "file", "source_format", "rows_read", "rows_inserted", "rows_updated",
+                    "rows_unchanged", "rows_rejected", "rows_skipped", "rejects", "warnings")
 
 
 def _pairs(values: list[str] | None, flag: str) -> dict[str, str]:
@@ -36,18 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_db(sp):
-        sp.add_argument("--db", help="database file (default: $HUDDLE_DB or data/huddle.duckdb)")
+        sp.add_argument("--db", help=f"database file (default: ${settings.DB_ENV} or data/huddle.duckdb)")
         return sp
 
     ing = with_db(sub.add_parser("ingest", help="load exports into the database"))
-    ing.add_argument("kind", choices=KINDS)
+    ing.add_argument("kind", choices=UPLOAD_KINDS)
     ing.add_argument("files", nargs="+", type=Path)
     ing.add_argument("--json", action="store_true", help="print one JSON object per file")
     ing.add_argument("--map", action="append", metavar="FIELD=HEADER", help="name the column for a field")
     ing.add_argument("--stage", action="append", metavar="STAGE=OUTCOME", help="map a stage to won/lost/open")
     ing.add_argument("--date-format", action="append", metavar="FIELD=FMT",
                      help="force a date format (ISO, MDY, DMY, EXCEL) for a field, or *=FMT for all")
-    ing.add_argument("--pass-mark", type=float, default=0.8, help="score that passes a quiz (default 0.8)")
+    ing.add_argument("--pass-mark", type=float, default=settings.PASS_MARK,
+                     help=f"score that passes a quiz (default {settings.PASS_MARK})")
     ing.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     ing.add_argument("--user", help="who is uploading (default: the OS user)")
 
@@ -78,8 +87,18 @@ def build_parser() -> argparse.ArgumentParser:
     fc = with_db(sub.add_parser("forecast", help="expected quiz score per rep, message and date"))
     fc.add_argument("--on", type=_date, action="append", required=True, metavar="DATE")
     fc.add_argument("--format", choices=("csv", "json"), default="csv")
-    fc.add_argument("--target", type=float, default=0.8)
+    fc.add_argument("--target", type=float, default=settings.RETENTION_TARGET)
     return p
+
+
+@contextmanager
+def _connect(args):
+    """The database of --db (default $HUDDLE_DB), closed when the command is done."""
+    con = db.connect(args.db)
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,28 +120,24 @@ def cmd_ingest(args) -> int:
     for name, fmt in options["date_formats"].items():
         if fmt.upper() not in ("ISO", "MDY", "DMY", "YMD", "EXCEL"):
             raise IngestError(f"--date-format {name}={fmt}: use ISO, MDY, DMY, YMD or EXCEL")
-    con = db.connect(args.db)
     changed = False
-    try:
+    with _connect(args) as con:
         # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
         for path in args.files:
             result = ingest_file(con, args.kind, path, pass_mark=args.pass_mark, uploaded_by=args.user,
                                  dry_run=args.dry_run, **options)
-            if args.json:
-                out = result.to_json()
-                keys = ["upload_id", "kind", "file", "source_format", "rows_read", "rows_inserted", "rows_updated",
-                        "rows_unchanged", "rows_rejected", "rows_skipped", "rejects", "warnings"]
-                extra = {k: out[k] for k in out if k not in keys}
-                print(json.dumps({**{k: out[k] for k in keys}, **extra}, default=str))
-            else:
-                print(_describe(result))
+            print(_ingest_json(result) if args.json else _describe(result))
             changed = changed or bool(result.rows_inserted or result.rows_updated)
         if changed and not args.dry_run:
-            from .precompute import refresh
+            from .refresh import refresh      # only now: it loads the models, which a no-op re-upload never needs
             refresh(con)  # the pages' default view, stored for this data version
-    finally:
-        con.close()
     return 0
+
+
+def _ingest_json(r) -> str:
+    out = r.to_json()
+    first = {k: out[k] for k in INGEST_JSON_KEYS}
+    return json.dumps({**first, **{k: v for k, v in out.items() if k not in first}}, default=str)
 
 
 def _describe(r) -> str:
@@ -154,17 +169,17 @@ def _print_frame(df, as_json: bool) -> None:
 
 def cmd_uploads(args) -> int:
     from .ingest.load import list_uploads
-    con = db.connect(args.db)
-    _print_frame(list_uploads(con), args.json)
+    with _connect(args) as con:
+        _print_frame(list_uploads(con), args.json)
     return 0
 
 
 def cmd_undo(args) -> int:
     from .ingest.load import undo
-    from .precompute import refresh
-    con = db.connect(args.db)
-    out = undo(con, args.upload_id)
-    refresh(con)
+    from .refresh import refresh
+    with _connect(args) as con:
+        out = undo(con, args.upload_id)
+        refresh(con)
     print(json.dumps(out) if args.json else
           f"undid upload {out['upload_id']} ({out['kind']}, {out['file']}): {out['versions_removed']} record "
           "versions removed")
@@ -174,15 +189,15 @@ def cmd_undo(args) -> int:
 def cmd_rejects(args) -> int:
     from .ingest.load import rejected_rows_table
     from .safe_csv import write_csv
-    con = db.connect(args.db)
-    sys.stdout.write(write_csv(rejected_rows_table(con, args.upload_id)))
+    with _connect(args) as con:
+        sys.stdout.write(write_csv(rejected_rows_table(con, args.upload_id)))
     return 0
 
 
 def cmd_reps(args) -> int:
-    from .people import list_reps
-    con = db.connect(args.db)
-    _print_frame(list_reps(con, unmatched_only=args.unmatched), args.json)
+    from .model.people import list_reps
+    with _connect(args) as con:
+        _print_frame(list_reps(con, unmatched_only=args.unmatched), args.json)
     return 0
 
 
@@ -195,22 +210,22 @@ def cmd_demo(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .report import build_report, format_report_table
-    con = db.connect(args.db)
-    report = build_report(con, args.as_of)
+    from .views.report import build_report, format_report_table
+    with _connect(args) as con:
+        report = build_report(con, args.as_of)
     print(json.dumps(report, default=str) if args.json else format_report_table(report))
     return 0
 
 
 def cmd_forecast(args) -> int:
-    from .retention import forecast, forecast_rows
-    con = db.connect(args.db)
-    df = forecast_rows(forecast(con, args.on, target=args.target))
+    from .views.forgetting import forecast, forecast_rows
+    from .safe_csv import write_csv
+    with _connect(args) as con:
+        rows = forecast_rows(forecast(con, args.on, target=args.target))
     if args.format == "json":
-        print(json.dumps(df.to_dict(orient="records"), default=str))
+        print(json.dumps(rows.to_dict(orient="records"), default=str))
     else:
-        from .safe_csv import write_csv
-        sys.stdout.write(write_csv(df))
+        sys.stdout.write(write_csv(rows))
     return 0
 
 

@@ -1,15 +1,20 @@
-"""Opening the Huddle database: path resolution, schema migration and SQL file loading."""
+"""Opening the Huddle database: path resolution, schema migration, SQL file loading and transactions."""
 
 from __future__ import annotations
 
 import os
 import re
 import time
+import weakref
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from functools import lru_cache
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
+
+from . import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "sql"
@@ -36,8 +41,56 @@ def resolve_path(path: str | os.PathLike | None = None) -> Path:
     """--db, else $HUDDLE_DB, else data/huddle.duckdb."""
     if path:
         return Path(path)
-    env = os.environ.get("HUDDLE_DB")
+    env = os.environ.get(settings.DB_ENV)
     return Path(env) if env else DEFAULT_DB
+
+
+# Open transactions per connection (or cursor): DuckDB has no savepoints, so a nested block joins the outer one.
+_DEPTH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection, *, rollback: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction: COMMIT at the end (ROLLBACK with rollback=True, for previews), ROLLBACK and re-raise on error.
+
+    A block inside another joins it: its error rolls back the whole outer transaction, which is what callers of a
+    nested step expect without savepoints.
+    """
+    depth = _DEPTH.get(con, 0)
+    if depth:
+        if rollback:
+            raise RuntimeError("a rolled-back preview cannot run inside another transaction")
+        _DEPTH[con] = depth + 1
+        try:
+            yield con
+        finally:
+            _DEPTH[con] = depth
+        return
+    con.execute("BEGIN TRANSACTION")
+    _DEPTH[con] = 1
+    try:
+        yield con
+    except BaseException:
+        _DEPTH.pop(con, None)
+        _rollback_quietly(con)
+        raise
+    _DEPTH.pop(con, None)
+    if rollback:
+        con.execute("ROLLBACK")
+    else:
+        try:
+            con.execute("COMMIT")
+        except BaseException:
+            _rollback_quietly(con)
+            raise
+
+
+def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK after a failure; an error of the rollback itself must not hide the failure that caused it."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
 
 
 INCLUDE = re.compile(r"\{\{\s*([\w/]+\.sql)\s*\}\}")
@@ -67,14 +120,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
     for version, path in migrations():
         if version <= current:
             continue
-        con.execute("BEGIN")
-        try:
+        with atomic(con):
             con.execute(path.read_text(encoding="utf-8"))
             con.execute("INSERT INTO schema_version VALUES ($v, $t)", {"v": version, "t": _now()})
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         current = version
     try:
         con.execute("SELECT text_key('x'), name_key('x'), email_key('x')")   # cheaper than duckdb_functions()
@@ -115,6 +163,7 @@ def data_version(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def bump_data_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark the data as changed (pages' caches and stored results key on data_version)."""
     con.execute("INSERT INTO data_version SELECT coalesce(max(version), 0) + 1, $t FROM data_version",
                 {"t": _now()})
 

@@ -6,6 +6,9 @@ import os
 from pathlib import Path
 
 from . import db
+from .demo import generate
+from .ingest.load import ingest_file
+from .refresh import refresh
 
 # Upload order follows how a team would start: launch plan, roster, CRM, LMS, feedback.
 DEMO_FILES = [
@@ -20,8 +23,6 @@ DEMO_FILES = [
 
 def build_demo(out_dir: Path, db_path: Path | None, seed: int = 7, n_reps: int = 150) -> dict:
     """Regenerate the demo CSVs into out_dir and, if db_path is given, build that database from them."""
-    from .demo import generate
-    from .ingest.load import ingest_file
     truth = generate(out_dir, seed=seed, n_reps=n_reps)
     summary = {"out_dir": str(out_dir), "truth": truth, "uploads": []}
     if db_path is None:
@@ -36,7 +37,6 @@ def build_demo(out_dir: Path, db_path: Path | None, seed: int = 7, n_reps: int =
             r = ingest_file(con, kind, Path(out_dir) / name, uploaded_by="demo")
             summary["uploads"].append({"file": name, "kind": r.kind, "inserted": r.rows_inserted,
                                        "rejected": r.rows_rejected, "skipped": r.rows_skipped})
-        from .precompute import refresh
         summary["precomputed"] = refresh(con)
         con.execute("CHECKPOINT")
     finally:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
+
+from analytics.db import sql
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Filters:
     rep_ids: tuple[str, ...] | None = None  # None = all reps; set by access control for managers
 
     def params(self) -> dict:
-        """Bound parameters matching the WHERE clauses of the marts ($start, $end, $teams, ...)."""
+        """Bound parameters matching the WHERE clauses of sql/queries/ ($start, $end, $teams, ...)."""
         return {
             "start": self.start, "end": self.end,
             "teams": list(self.teams), "regions": list(self.regions), "managers": list(self.managers),
@@ -33,11 +35,8 @@ class Filters:
         return self == Filters(rep_ids=self.rep_ids)
 
 
-# SQL predicates over a rep alias `r` (reps) for reuse in marts: every parameter is bound.
-REP_PREDICATE = """(len($teams) = 0 OR r.team IN (SELECT unnest($teams)))
-  AND (len($regions) = 0 OR r.region IN (SELECT unnest($regions)))
-  AND (len($managers) = 0 OR r.manager IN (SELECT unnest($managers)))
-  AND ($rep_ids IS NULL OR r.rep_id IN (SELECT unnest($rep_ids::VARCHAR[])))"""
+# The rep-scope predicate over a reps alias `r` (sql/macros/rep_scope.sql), as the queries include it.
+REP_PREDICATE = sql("macros/rep_scope.sql")
 
 
 def options(con) -> dict[str, list]:

@@ -8,36 +8,39 @@ reports clearly, while another process (the command line) holds the database fil
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from . import db
 from .ingest import reader
-from .ingest.columns import KINDS, REQUIRED, SYNONYMS, check_required, looks_like_users_file, match_columns
+from .ingest.columns import match_columns, missing_fields as _missing_groups
 from .ingest.errors import IngestError
+from .ingest.fit import best_kind, kind_fit
+from .ingest.header import read_header
+from .ingest.health import link_person as _link_person
+from .ingest.kinds import KINDS, UPLOAD_KINDS, kind_of_file
+from .ingest.load import ingest_file, list_uploads, rejected_rows_table, undo
+from .refresh import refresh
+from .safe_csv import write_csv
+from .settings import MAX_UPLOAD_MB_ENV, PASS_MARK, UPLOAD_TEMP_MAX_AGE_HOURS, max_upload_bytes
 
-KIND_LABELS = {"crm": "CRM opportunities", "quiz": "Quiz / certification results", "feedback": "Field feedback",
-               "messages": "Message catalog", "reps": "Rep roster"}
-DATE_FIELDS = {"crm": ("close_date", "created_date", "won_time", "lost_time"), "quiz": ("attempted_at",),
-               "feedback": ("feedback_date",), "messages": ("launch_date", "target_date"), "reps": ("hire_date",)}
 DATE_FORMATS = ("ISO", "MDY", "DMY", "YMD", "EXCEL")
-# Order a batch is loaded in: the catalog and roster first, so the other files resolve against them.
-LOAD_ORDER = {"messages": 0, "reps": 1, "crm": 2, "quiz": 3, "feedback": 4}
 WAIT_FOR_FILE_SECONDS = 60.0
+# A session's saved uploads (temp_dir) and a reader's UTF-8 copy: tempfile's names, holding only those files.
+TEMP_DIR_NAME = re.compile(r"^huddle-(upload-)?[a-z0-9_]{8}$")
+TEMP_FILE_NAME = re.compile(r"^([0-9a-f]{32}\.upload|utf8\.csv)$")
 
 _WRITER = threading.Lock()   # one writing job per process at a time; DuckDB would abort the loser of a conflict
-
-
-def max_upload_bytes() -> int:
-    """The largest upload accepted ($HUDDLE_MAX_UPLOAD_MB, as the command line)."""
-    return reader.MAX_UPLOAD_BYTES
+_IN_USE: set[str] = set()    # files of jobs running in this process: never swept
 
 
 def check_size(n_bytes: int, name: str = "the file") -> None:
@@ -45,14 +48,14 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
     limit = max_upload_bytes()
     if n_bytes > limit:
         raise IngestError(f"{name} is {n_bytes / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB upload "
-                          "limit (HUDDLE_MAX_UPLOAD_MB); split the export or load it with the command line")
+                          f"limit ({MAX_UPLOAD_MB_ENV}); split the export or load it with the command line")
     if n_bytes == 0:
         raise IngestError(f"{name} is empty")
 
 
-def save_upload(data: bytes, directory: str | Path) -> Path:
+def save_upload(data: bytes, directory: str | Path, file_name: str | None = None) -> Path:
     """Write uploaded bytes under a generated name: the user's file name is never used as a path."""
-    check_size(len(data))
+    check_size(len(data), file_name or "the file")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{uuid.uuid4().hex}.upload"
@@ -70,57 +73,58 @@ class FileInfo:
     size: int
 
 
-def sniff(path: str | Path) -> FileInfo:
-    """Encoding, delimiter and header row (raises IngestError for files that are not CSV exports)."""
+def sniff(path: str | Path, file_name: str | None = None) -> FileInfo:
+    """Encoding, delimiter and header row (raises IngestError, naming `file_name`, for files that are not exports)."""
     path = Path(path)
-    _, enc, _ = reader.sniff_file(path)       # also refuses archives, binaries and lines over the limit
-    delim, headers, _ = reader.sniff_header(path, enc)
-    return FileInfo(tuple(headers), enc, {"\t": "tab"}.get(delim, delim), path.stat().st_size)
+    name = file_name or path.name
+    try:
+        enc = reader.sniff_file(path, name).encoding   # also refuses archives, binaries, wide files, long lines
+        header = read_header(path, enc, name)
+    except (OSError, UnicodeError) as exc:
+        raise IngestError(f"{name}: cannot be read ({exc}); choose the file again") from None
+    return FileInfo(tuple(header.names), enc, {"\t": "tab"}.get(header.delimiter, header.delimiter),
+                    path.stat().st_size)
 
 
 def kind_scores(headers: list[str] | tuple[str, ...]) -> dict[str, int]:
     """Per kind, how many headers it recognizes; 0 when the kind's required fields are not all there."""
-    scores = {}
-    for kind in KINDS:
-        effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) else kind
-        mapping = match_columns(effective, list(headers))
-        ok = all(any(f in mapping for f in group) for group in REQUIRED[effective])
-        scores[kind] = len(mapping) if ok else 0
-    return scores
+    return {k: f.score for k, f in kind_fit(headers).items()}
 
 
 def detect_kind(headers: list[str] | tuple[str, ...]) -> str | None:
     """The kind whose fields best explain the headers, or None when no kind fits."""
-    scores = kind_scores(headers)
-    best = max(KINDS, key=lambda k: (scores[k], -KINDS.index(k)))
-    return best if scores[best] else None
+    return best_kind(headers)
+
+
+def suggest_kind(path: str | Path, file_name: str | None = None) -> str | None:
+    """The kind to propose for a saved upload: the best fit, else the kind claiming most columns, else None."""
+    headers = sniff(path, file_name).headers
+    fits = kind_fit(headers)
+    partial = max(UPLOAD_KINDS, key=lambda k: (len(fits[k].columns), -UPLOAD_KINDS.index(k)))
+    return best_kind(headers) or (partial if fits[partial].columns else None)
 
 
 def column_mapping(kind: str, headers: list[str] | tuple[str, ...],
                    overrides: dict[str, str] | None = None) -> dict[str, str]:
     """target field -> header as ingestion would map it (overrides first)."""
-    effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) and not overrides else kind
+    effective = kind_of_file(kind, list(headers), overrides).name
     mapping = match_columns(effective, list(headers), overrides or {})
     return {t: headers[i] for t, i in mapping.items()}
 
 
 def missing_fields(kind: str, headers: list[str] | tuple[str, ...], overrides: dict[str, str] | None = None) -> list[str]:
     """Required fields the file does not provide, as 'a or b' texts (empty when the file can be loaded)."""
-    effective = "crm_users" if kind == "crm" and looks_like_users_file(list(headers)) and not overrides else kind
-    mapping = match_columns(effective, list(headers), overrides or {})
-    try:
-        check_required(effective, mapping, list(headers), "file")
-    except IngestError:
-        return [" or ".join(g) for g in REQUIRED[effective] if not any(f in mapping for f in g)]
-    return []
+    effective = kind_of_file(kind, list(headers), overrides).name
+    return _missing_groups(effective, match_columns(effective, list(headers), overrides or {}))
 
 
 def fields(kind: str) -> list[str]:
     """The mappable fields of a kind."""
-    return list(SYNONYMS[kind])
+    return list(KINDS[kind].spellings)
 
 
 def _pairs(d: dict | None) -> tuple[tuple[str, str], ...]:
+    """A dict as sorted (key, value) text pairs, hashable."""
     return tuple(sorted((str(k), str(v)) for k, v in (d or {}).items()))
 
 
@@ -134,10 +138,11 @@ class FileSpec:
     column_map: tuple[tuple[str, str], ...] = ()
     stage_map: tuple[tuple[str, str], ...] = ()
     date_formats: tuple[tuple[str, str], ...] = ()
-    pass_mark: float = 0.8
+    pass_mark: float = PASS_MARK
 
     @classmethod
-    def make(cls, path, file_name, kind, column_map=None, stage_map=None, date_formats=None, pass_mark=0.8):
+    def make(cls, path, file_name, kind, column_map=None, stage_map=None, date_formats=None, pass_mark=PASS_MARK):
+        """A spec from plain dicts (as the page holds its choices)."""
         return cls(str(path), file_name, kind, _pairs(column_map), _pairs(stage_map), _pairs(date_formats),
                    float(pass_mark))
 
@@ -171,7 +176,6 @@ def writing(db_path: str | Path | None = None, wait_seconds: float | None = None
 def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: bool, uploaded_by: str | None,
               on_file=None, on_connect=None) -> list[FileOutcome]:
     """Preview (dry_run) or load files one after another, each all-or-nothing; errors are reported per file."""
-    from .ingest.load import ingest_file
     outcomes = [FileOutcome(s) for s in specs]
     try:
         with writing(db_path) as con:
@@ -190,13 +194,18 @@ def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: boo
                     out.error = f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 out.seconds = time.monotonic() - t0
             if not dry_run and any(o.result is not None for o in outcomes):
-                from .precompute import refresh
                 refresh(con)
     except db.DatabaseBusy as exc:
         for out in outcomes:
             if out.result is None and out.error is None:
                 out.error = f"{exc} (a command-line upload may be running)"
     return outcomes
+
+
+def _load_order(spec: FileSpec) -> int:
+    """A batch loads the catalog and roster first, so the other files resolve against them."""
+    kind = KINDS.get(spec.kind)
+    return kind.load_order if kind else 9
 
 
 class UploadJob:
@@ -206,7 +215,7 @@ class UploadJob:
         if not getattr(user, "can_upload", False):
             raise PermissionError("only ops and admin users may upload data")
         self.db_path = str(db.resolve_path(db_path))
-        self.specs = tuple(sorted(specs, key=lambda s: LOAD_ORDER.get(s.kind, 9)) if not dry_run else specs)
+        self.specs = tuple(sorted(specs, key=_load_order) if not dry_run else specs)
         self.dry_run = dry_run
         self.uploaded_by = getattr(user, "email", None) or "local user"
         self.state = "waiting"                 # waiting | running | done
@@ -232,6 +241,8 @@ class UploadJob:
 
         def on_file(i):
             self.current = i
+        paths = [s.path for s in self.specs]
+        _IN_USE.update(paths)
         try:
             self.outcomes = run_files(self.db_path, list(self.specs), dry_run=self.dry_run,
                                       uploaded_by=self.uploaded_by, on_file=on_file, on_connect=connected)
@@ -240,6 +251,10 @@ class UploadJob:
                 if out.result is None and out.error is None:
                     out.error = f"unexpected error: {type(exc).__name__}: {exc}"
         finally:
+            _IN_USE.difference_update(paths)
+            if not self.dry_run:
+                # Loaded or refused, the files are done with, even if the person closed the page meanwhile.
+                remove_files(paths)
             self._con = None
             self.finished_at = time.monotonic()
             self.state = "done"
@@ -288,10 +303,8 @@ class UploadJob:
 
 def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
     """Undo one upload, as an ops or admin user, in turn with other writers."""
-    from .ingest.load import undo
     if not getattr(user, "can_upload", False):
         raise PermissionError("only ops and admin users may undo uploads")
-    from .precompute import refresh
     with writing(db_path) as con:
         out = undo(con, int(upload_id))
         refresh(con)
@@ -299,38 +312,59 @@ def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
 
 
 def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, user):
-    """Confirm an unmatched person as a roster rep (see analytics.health.link_person), as ops or admin."""
-    from .health import link_person as link
+    """Confirm an unmatched person as a roster rep (see analytics.ingest.health.link_person), as ops or admin."""
     if not getattr(user, "can_upload", False):
         raise PermissionError("only ops and admin users may change data")
-    from .precompute import refresh
     with writing(db_path) as con:
-        out = link(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
+        out = _link_person(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
         refresh(con)
         return out
 
 
 def upload_history(con) -> pd.DataFrame:
     """The upload history, newest first."""
-    from .ingest.load import list_uploads
     return list_uploads(con).drop(columns=["sha256"])
 
 
 def rejects_table(con, upload_id: int) -> pd.DataFrame:
     """An upload's rejected rows: line, reason, then the row's original columns (unreadable lines as `line`)."""
-    from .ingest.load import rejected_rows_table
     return rejected_rows_table(con, int(upload_id))
 
 
 def rejects_csv(con, upload_id: int) -> str:
     """The rejected rows as formula-safe CSV text."""
-    from .safe_csv import write_csv
     return write_csv(rejects_table(con, upload_id))
 
 
-def temp_dir() -> Path:
-    """A private directory for one session's uploaded files."""
-    return Path(tempfile.mkdtemp(prefix="huddle-upload-"))
+def temp_dir(base: str | Path | None = None) -> Path:
+    """A private directory for one session's uploaded files (abandoned sessions' directories are swept first)."""
+    sweep_temp_dirs(base)
+    return Path(tempfile.mkdtemp(prefix="huddle-upload-", dir=base))
+
+
+def sweep_temp_dirs(base: str | Path | None = None, max_age_hours: float = UPLOAD_TEMP_MAX_AGE_HOURS) -> list[Path]:
+    """Remove upload directories untouched for `max_age_hours` (their session was closed or the process killed)."""
+    base = Path(base or tempfile.gettempdir())
+    cutoff = time.time() - max_age_hours * 3600
+    removed = []
+    try:
+        candidates = [d for d in base.iterdir() if TEMP_DIR_NAME.match(d.name) and d.is_dir()]
+    except OSError:
+        return removed
+    for d in candidates:
+        try:
+            files = list(d.iterdir())
+            if not all(TEMP_FILE_NAME.match(f.name) and f.is_file() for f in files):
+                continue                      # not one of ours: leave it alone
+            if any(str(f) in _IN_USE for f in files):
+                continue
+            if max([d.stat().st_mtime, *(f.stat().st_mtime for f in files)]) > cutoff:
+                continue
+            shutil.rmtree(d)
+            removed.append(d)
+        except OSError:
+            continue                          # removed meanwhile by its session, or not ours to remove
+    return removed
 
 
 def remove_files(paths) -> None:

@@ -6,9 +6,9 @@
 cold: the cache emptied first (every query, model fit and chart computed); warm: a new session once another
 session has filled the cache (the median of --warm runs, and the slowest); rerun: the same session again (a widget
 change that needs nothing new); new filter: the first team chosen in the sidebar (computed for that filter).
-Pages are found by glob (pages/*.py except _ui.py). --precompute first refreshes the stored default-view results
-(analytics.precompute.refresh, what an upload does) and times it. The peak memory (resident set) of the process is
-printed last. Nothing here asserts a time; with --json the last line is JSON.
+Pages are found by glob (pages/*/*.py except _-prefixed modules). --precompute first refreshes the stored
+default-view results (analytics.refresh.refresh, what an upload does) and times it. The peak memory (resident
+set) of the process is printed last. Nothing here asserts a time; with --json the last line is JSON.
 """
 
 from __future__ import annotations
@@ -68,16 +68,17 @@ def main() -> None:
     os.environ["HUDDLE_DB"] = str(Path(a.db).resolve())
     refresh = None
     if a.precompute:
-        from analytics import db, precompute
+        from analytics import db
+        from analytics.refresh import refresh as refresh_default_view
         con = db.connect(a.db)
         started = time.perf_counter()
-        steps = precompute.refresh(con)
+        steps = refresh_default_view(con)
         refresh = {"seconds": round(time.perf_counter() - started, 2), "steps": steps}
         con.close()
-    import analytics.overview  # noqa: F401  (imports are not what is measured)
+    import analytics.views.overview  # noqa: F401  (imports are not what is measured)
     import plotly.graph_objects  # noqa: F401
 
-    pages = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+    pages = sorted(p for p in (ROOT / "pages").glob("*/*.py") if not p.name.startswith("_"))
     if a.pages:
         pages = [p for p in pages if p.stem in a.pages]
     rows = [bench_page(p, a.warm) for p in pages]

@@ -18,7 +18,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import db, lift, report  # noqa: E402
+from analytics import db  # noqa: E402
+from analytics.estimators.lift import N_BOOT  # noqa: E402
+from analytics.views import report  # noqa: E402
 
 START = pd.Timestamp("2024-01-01")
 DAYS = 730
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deals", type=int, default=1_000_000)
     parser.add_argument("--attempts", type=int, default=200_000)
     parser.add_argument("--feedback", type=int, default=20_000)
-    parser.add_argument("--boot", type=int, default=lift.N_BOOT)
+    parser.add_argument("--boot", type=int, default=N_BOOT)
     parser.add_argument("--db", help="database file to build (default: a temporary file, removed afterwards)")
     args = parser.parse_args(argv)
     tmp = None

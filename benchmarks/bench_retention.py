@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 import analytics.db
-from analytics import retention
+from analytics.views import forgetting, practice
 
 START = pd.Timestamp("2025-01-01")
 
@@ -64,10 +64,10 @@ def main() -> None:
     attempts = timed("generate attempts", lambda: synthetic_attempts(args.reps, args.messages,
                                                                      args.attempts_per_pair))
     print(f"attempts: {len(attempts):,}  reps: {args.reps:,}  messages: {args.messages}")
-    history = timed("features (fct_practice_history.sql)", lambda: retention.practice_history(attempts))
-    model = timed("fit", lambda: retention.fit(attempts))
+    history = timed("features (fct_practice_history.sql)", lambda: practice.practice_history(attempts))
+    model = timed("fit", lambda: practice.fit(attempts))
     print("fitted:", {k: round(v, 3) for k, v in model.summary().items()})
-    result = timed("evaluate (fit on first 80 %, predict rest)", lambda: retention.evaluate(attempts))
+    result = timed("evaluate (fit on first 80 %, predict rest)", lambda: practice.evaluate(attempts))
     print(f"n_test {result['n_test']:,}  MAE model {result['mae_model']:.4f}  "
           f"last score {result['mae_last_score']:.4f}  mean score {result['mae_mean_score']:.4f}")
 
@@ -84,9 +84,9 @@ def main() -> None:
                 "SELECT attempt_id, rep_id, message_id, attempted_at, score, passed FROM new_attempts")
     last_day = attempts["attempted_at"].max().normalize()
     dates = [last_day.date(), (last_day + pd.Timedelta(days=30)).date()]
-    out = timed("forecast, 2 dates (load + features + fit)", lambda: retention.forecast(con, dates))
+    out = timed("forecast, 2 dates (load + features + fit)", lambda: forgetting.forecast(con, dates))
     print(f"forecast rows: {len(out):,}  history rows: {len(history):,}")
-    timed("forecast, 2 dates, model given", lambda: retention.forecast(con, dates, model=model))
+    timed("forecast, 2 dates, model given", lambda: forgetting.forecast(con, dates, model=model))
 
 
 if __name__ == "__main__":

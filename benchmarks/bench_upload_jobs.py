@@ -25,7 +25,7 @@ from analytics import db, upload_jobs  # noqa: E402
 from analytics.auth import User  # noqa: E402
 from analytics.demo import generate  # noqa: E402
 from analytics.ingest.load import ingest_file  # noqa: E402
-from analytics.loaded import loaded_summary  # noqa: E402
+from analytics.ingest.loaded import loaded_summary  # noqa: E402
 
 
 def reader(path, stop, out):

@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/run_all.py [--reps 5000] [--out benchmarks/out]
 
 Generates a seeded company in the real export formats (analytics.demo), then times, each step in its own process
-(peak memory = that process's max RSS): DuckDB's plain read_csv of the Salesforce-style export (the reference),
-Huddle's ingest of it, a naive pandas ingest, a re-ingest, a later overlapping export, the rest of the world,
+(peak memory = that process's max RSS; CPU seconds = its user + system time): the one-million-row export (all
+regions) ingested, re-ingested and followed by a later overlapping export, each next to DuckDB's plain read_csv of
+the same file; then the Salesforce-style export of the usual world, a naive pandas ingest, the rest of the world,
 `report --json`, the retention fit and forecast, and every page's render through AppTest (cold and warm).
-Figures are printed as a Markdown table and saved to OUT/results.json. Nothing here asserts a time.
+`--ingest-only` runs the first block alone. Figures are printed as a Markdown table and saved to
+OUT/results_REPS.json. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -47,13 +49,25 @@ def step_read_csv_1m(a):
     return {"rows": con.execute("SELECT count(*) FROM t").fetchone()[0]}
 
 
-def step_ingest_sf_1m(a):
+def step_roster_1m(a):
     from analytics import db
     from analytics.ingest.load import ingest_file
     con = db.connect(a.scratch / "huddle1m.duckdb")
-    ingest_file(con, "reps", a.world_all / "roster.csv")
-    r = ingest_file(con, "crm", a.world_all / SF, uploaded_by="bench")
-    return {"inserted": r.rows_inserted, "rejected": r.rows_rejected, "skipped": r.rows_skipped}
+    r = ingest_file(con, "reps", a.world_all / "roster.csv", uploaded_by="bench")
+    return {"inserted": r.rows_inserted}
+
+
+def step_ingest_sf_1m(a):
+    return _ingest(a, "crm", SF, a.world_all / SF, a.scratch / "huddle1m.duckdb")
+
+
+def step_reingest_sf_1m(a):
+    return _ingest(a, "crm", SF, a.world_all / SF, a.scratch / "huddle1m.duckdb")
+
+
+def step_overlap_sf_1m(a):
+    return _ingest(a, "crm", SF, _later_export(a.world_all / SF, a.scratch / "salesforce_later_1m.csv"),
+                   a.scratch / "huddle1m.duckdb")
 
 
 def step_read_csv(a):
@@ -63,10 +77,10 @@ def step_read_csv(a):
     return {"rows": con.execute("SELECT count(*) FROM t").fetchone()[0]}
 
 
-def _ingest(a, kind, name, path=None):
+def _ingest(a, kind, name, path=None, database=None):
     from analytics import db
     from analytics.ingest.load import ingest_file
-    con = db.connect(a.db)
+    con = db.connect(database or a.db)
     r = ingest_file(con, kind, path or (a.world / name), uploaded_by="bench")
     con.close()
     return {"read": r.rows_read, "inserted": r.rows_inserted, "updated": r.rows_updated,
@@ -85,17 +99,35 @@ def step_reingest_sf(a):
     return _ingest(a, "crm", SF)
 
 
+def _later_export(src_path: Path, path: Path) -> Path:
+    """A later export: the newer half of the deals, open ones now closed, plus unseen deals (10 %)."""
+    if not path.exists():
+        src = src_path.read_text(encoding="utf-8-sig").split("\n\n")[0].splitlines()
+        header, rows = src[0], src[1:]
+        half = rows[len(rows) // 2:]
+        later = [r.replace('"Prospecting"', '"Closed Won"').replace('"Qualification"', '"Closed Lost"') for r in half]
+        fresh = [r.replace('","', '","Renewal ', 1).replace('"Renewal ', '"', 1)
+                 .replace(' - ', ' - Expansion - ', 1) for r in rows[: len(rows) // 10]]
+        path.write_text("\n".join([header, *later, *fresh]) + "\n", encoding="utf-8")
+    return path
+
+
+def step_later_1m(a):
+    """Writes the later export of the 1M-row file (outside the timed steps)."""
+    path = _later_export(a.world_all / SF, a.scratch / "salesforce_later_1m.csv")
+    return {"rows": sum(1 for _ in path.open(encoding="utf-8")) - 1}
+
+
+def step_read_csv_later_1m(a):
+    import duckdb
+    con = duckdb.connect(str(a.scratch / "ref1m_later.duckdb"))
+    con.execute("CREATE OR REPLACE TABLE t AS SELECT * FROM read_csv($p, ignore_errors=true)",
+                {"p": str(a.scratch / "salesforce_later_1m.csv")})
+    return {"rows": con.execute("SELECT count(*) FROM t").fetchone()[0]}
+
+
 def step_overlap_sf(a):
-    """A later export: the newer half of the deals, open ones now closed, plus unseen deals."""
-    src = (a.world / SF).read_text(encoding="utf-8-sig").split("\n\n")[0].splitlines()
-    header, rows = src[0], src[1:]
-    half = rows[len(rows) // 2:]
-    later = [r.replace('"Prospecting"', '"Closed Won"').replace('"Qualification"', '"Closed Lost"') for r in half]
-    fresh = [r.replace('","', '","Renewal ', 1).replace('"Renewal ', '"', 1)
-             .replace(' - ', ' - Expansion - ', 1) for r in rows[: len(rows) // 10]]
-    path = a.scratch / "salesforce_later.csv"
-    path.write_text("\n".join([header, *later, *fresh]) + "\n", encoding="utf-8")
-    return _ingest(a, "crm", SF, path)
+    return _ingest(a, "crm", SF, _later_export(a.world / SF, a.scratch / "salesforce_later.csv"))
 
 
 def step_ingest_rest(a):
@@ -137,9 +169,9 @@ def step_naive_ingest(a):
 
 
 def step_precompute(a):
-    """What every upload runs after its commit: the pages' default view, stored for the data version."""
+    """What an upload is followed by: the pages' default view, stored for the data version."""
     from analytics import db
-    from analytics.precompute import refresh
+    from analytics.refresh import refresh
     con = db.connect(a.db)
     steps = refresh(con)
     return {"steps": steps}
@@ -147,7 +179,7 @@ def step_precompute(a):
 
 def step_report(a):
     from analytics import db
-    from analytics.report import build_report
+    from analytics.views.report import build_report
     con = db.connect(a.db)
     rep = build_report(con)
     return {"messages": len(rep["messages"]), "closed_deals": rep["data"]["closed_deals"]}
@@ -156,14 +188,15 @@ def step_report(a):
 def step_forecast(a):
     from datetime import date
 
-    from analytics import db, retention
+    from analytics import db
+    from analytics.views import forgetting, practice
     con = db.connect(a.db)
     t0 = time.perf_counter()
-    attempts = retention.load_attempts(con)
-    model = retention.fit(attempts)
+    attempts = practice.load_attempts(con)
+    model = practice.fit(attempts)
     fit_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    fc = retention.forecast(con, [date(2026, 11, 27)], model=model)
+    fc = forgetting.forecast(con, [date(2026, 11, 27)], model=model)
     return {"attempts": len(attempts), "fit_seconds": round(fit_s, 2), "rows": len(fc),
             "forecast_seconds": round(time.perf_counter() - t1, 2)}
 
@@ -181,7 +214,9 @@ def step_pages(a):
 
 STEPS = {
     "generate": step_generate, "generate_sf_all": step_generate_sf_all, "read_csv_1m": step_read_csv_1m,
-    "ingest_sf_1m": step_ingest_sf_1m, "read_csv": step_read_csv, "ingest_roster": step_ingest_roster,
+    "roster_1m": step_roster_1m, "ingest_sf_1m": step_ingest_sf_1m, "reingest_sf_1m": step_reingest_sf_1m,
+    "later_1m": step_later_1m, "read_csv_later_1m": step_read_csv_later_1m, "overlap_sf_1m": step_overlap_sf_1m,
+    "read_csv": step_read_csv, "ingest_roster": step_ingest_roster,
     "ingest_sf": step_ingest_sf, "reingest_sf": step_reingest_sf, "naive_ingest": step_naive_ingest,
     "overlap_sf": step_overlap_sf, "ingest_rest": step_ingest_rest, "precompute": step_precompute,
     "report": step_report,
@@ -190,7 +225,10 @@ STEPS = {
 
 LABELS = {
     "read_csv_1m": "DuckDB read_csv of the all-regions Salesforce export (reference)",
-    "ingest_sf_1m": "Huddle ingest of that file (roster + export)",
+    "ingest_sf_1m": "Huddle ingest of that file",
+    "reingest_sf_1m": "Re-ingest of that file (all unchanged)",
+    "read_csv_later_1m": "DuckDB read_csv of a later overlapping export of it (reference)",
+    "overlap_sf_1m": "Huddle ingest of the later overlapping export",
     "read_csv": "DuckDB read_csv of the Salesforce export (reference)",
     "ingest_sf": "Huddle ingest of the same file",
     "naive_ingest": "Naive ingest (pandas + Python rows)",
@@ -206,18 +244,33 @@ LABELS = {
 
 # ----------------------------------------------------------------------------------------------- orchestration
 def run_step(name: str, a) -> dict:
-    """Run one step in a fresh process: the step's own time, the process's wall time and peak memory (max RSS)."""
+    """Run one step in a fresh process: the step's own time, the process's wall and CPU time and peak memory
+    (max RSS). CPU seconds tell a slow step from a busy machine when other work shares the cores."""
     cmd = [sys.executable, __file__, "--step", name, "--reps", str(a.reps), "--out", str(a.out)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    _, status, usage = os.wait4(proc.pid, 0)
+    out, err = proc.communicate()
     seconds = time.perf_counter() - t0
-    out, err = proc.stdout.read(), proc.stderr.read()
-    if status:
+    if proc.returncode:
         raise SystemExit(f"step {name} failed:\n{err}")
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(process_seconds=round(seconds, 2), peak_mb=round(usage.ru_maxrss / 1024))
+    result.update(process_seconds=round(seconds, 2), cpu_seconds=result.pop("_cpu"), peak_mb=result.pop("_peak_mb"))
     return result
+
+
+def _load() -> str:
+    """The machine's load average over the last minute, to read the figures by."""
+    return f"{os.getloadavg()[0]:.1f}"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
 
 
 def paths(a):
@@ -230,43 +283,65 @@ def paths(a):
     return a
 
 
+# Each step against the read_csv of the same file, measured in the same run.
+REFERENCE = {"ingest_sf_1m": "read_csv_1m", "reingest_sf_1m": "read_csv_1m", "overlap_sf_1m": "read_csv_later_1m",
+             "ingest_sf": "read_csv", "reingest_sf": "read_csv", "naive_ingest": "read_csv",
+             "overlap_sf": "read_csv"}
+INGEST_1M = ("later_1m", "read_csv_1m", "roster_1m", "ingest_sf_1m", "reingest_sf_1m", "read_csv_later_1m",
+             "overlap_sf_1m")
+REST = ("read_csv", "ingest_roster", "ingest_sf", "reingest_sf", "naive_ingest", "overlap_sf", "ingest_rest",
+        "precompute", "report", "forecast", "pages")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--reps", type=int, default=5000)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "out"))
     p.add_argument("--step")
     p.add_argument("--skip", action="append", default=[], help="steps to leave out")
+    p.add_argument("--ingest-only", action="store_true",
+                   help="only the all-regions export: ingest, re-ingest and a later overlapping export")
     a = paths(p.parse_args())
     if a.step:
+        import resource
         t0 = time.perf_counter()
         result = STEPS[a.step](a)
-        print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), **result}, default=str))
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        print(json.dumps({"seconds": round(time.perf_counter() - t0, 2), **result,
+                          "_cpu": round(usage.ru_utime + usage.ru_stime, 2),
+                          "_peak_mb": round(usage.ru_maxrss / 1024)}, default=str))
         return
     for f in a.scratch.glob("*.duckdb*"):
         f.unlink()
-    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-               "reps": a.reps}
-    if not (a.world / SF).exists():
+    results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {_cpu_model()}, "
+                          f"Python {platform.python_version()}",
+               "reps": a.reps, "date": time.strftime("%Y-%m-%d"), "load_before": _load()}
+    if not (a.world / SF).exists() and not a.ingest_only:
         results["generate"] = run_step("generate", a)
     if not (a.world_all / SF).exists() and "ingest_sf_1m" not in a.skip:
         results["generate_sf_all"] = run_step("generate_sf_all", a)
-    for name in ("read_csv_1m", "ingest_sf_1m", "read_csv", "ingest_roster", "ingest_sf", "reingest_sf", "naive_ingest", "overlap_sf",
-                 "ingest_rest", "precompute", "report", "forecast", "pages"):
-        if name in a.skip or (name.endswith("_1m") and "ingest_sf_1m" in a.skip):
+    names = INGEST_1M if a.ingest_only else (() if "ingest_sf_1m" in a.skip else INGEST_1M) + REST
+    for name in names:
+        if name in a.skip:
             continue
         results[name] = run_step(name, a)
-        print(f"{name:14s} {results[name]['seconds']:8.2f} s  {results[name]['peak_mb']:6d} MB  {results[name]}",
-              file=sys.stderr)
-    ref = results["read_csv"]["seconds"]
-    ref_1m = results.get("read_csv_1m", {}).get("seconds", ref)
-    print(f"\n{results['machine']}; {a.reps} reps, "
-          f"{results['ingest_sf']['inserted']:,} Salesforce-style rows\n")
-    print("| step | seconds | vs read_csv | peak MB |\n|---|---:|---:|---:|")
+        results[name]["load"] = _load()
+        r = results[name]
+        print(f"{name:18s} {r['seconds']:8.2f} s  {r['cpu_seconds']:7.2f} cpu s  {r['peak_mb']:6d} MB  "
+              f"load {r['load']}  {r}", file=sys.stderr)
+    results["load_after"] = _load()
+    rows = results.get("ingest_sf", results.get("ingest_sf_1m", {})).get("inserted", 0)
+    print(f"\n{results['machine']}; {a.reps} reps; {results['date']}; load average {results['load_before']} "
+          f"before, {results['load_after']} after\n")
+    print("| step | seconds | vs read_csv | CPU s | peak MB |\n|---|---:|---:|---:|---:|")
     for name, label in LABELS.items():
         if name in results:
             r = results[name]
-            base = ref_1m if name.endswith("_1m") else ref
-            print(f"| {label} | {r['seconds']:.1f} | {r['seconds'] / base:.1f}x | {r['peak_mb']} |")
+            base = results.get(REFERENCE.get(name, ""), {}).get("seconds")
+            ratio = f"{r['seconds'] / base:.1f}x" if base else "-"
+            print(f"| {label} | {r['seconds']:.1f} | {ratio} | {r['cpu_seconds']:.1f} | {r['peak_mb']} |")
+    if rows:
+        print(f"\n({rows:,} Salesforce-style rows in the first ingest)")
     pages = results.get("pages", {})
     if isinstance(pages, dict) and isinstance(pages.get("pages"), list):
         print("\n| page | cold s | warm median s | warm max s |\n|---|---:|---:|---:|")

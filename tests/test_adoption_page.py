@@ -19,7 +19,7 @@ def on_demo(shared_demo, monkeypatch):
 
 
 def page(email: str | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "adoption.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "pages" / "leadership" / "adoption.py"), default_timeout=120)
     if email:
         at.user = {"email": email, "is_logged_in": True}
     return at
@@ -100,14 +100,14 @@ def test_an_empty_database_shows_how_to_load_data_on_the_adoption_page(tmp_path,
 def navigation(root: str) -> None:
     """A two-page app like app.py's navigation (app.py lists its pages; this test needs only two of them)."""
     import streamlit as st
-    pages = [st.Page(f"{root}/pages/overview.py", url_path="overview", default=True),
-             st.Page(f"{root}/pages/adoption.py", url_path="adoption")]
+    pages = [st.Page(f"{root}/pages/leadership/overview.py", url_path="overview", default=True),
+             st.Page(f"{root}/pages/leadership/adoption.py", url_path="adoption")]
     st.navigation(pages).run()
 
 
 def test_the_sidebar_filters_are_kept_when_switching_pages(on_demo):
     at = AppTest.from_function(navigation, args=(str(ROOT),), default_timeout=120).run()
     at.multiselect(key="f_teams").set_value(["NA East"]).run()
-    at.switch_page(str(ROOT / "pages" / "adoption.py")).run()
+    at.switch_page(str(ROOT / "pages" / "leadership" / "adoption.py")).run()
     assert not at.exception
     assert at.multiselect(key="f_teams").value == ["NA East"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from conftest import ROOT
@@ -96,26 +97,24 @@ def _deal_reps(con, filters: Filters) -> list[str]:
     return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
+def scoped(con, user, filters: Filters | None = None) -> Filters:
+    """The sidebar's filters with the user's rep scope, as pages/_ui composes them."""
+    return replace(filters or Filters(), rep_ids=auth.visible_rep_ids(con, user))
+
+
 def test_a_manager_gets_only_their_own_teams_reps_from_the_sql(two_teams):
     rachel = auth.User("rachel@acme.com", "manager", "header", "rachel adams")
-    assert _deal_reps(two_teams, auth.scope_filters(two_teams, rachel)) == ["r1", "r2"]
-    # Asking for another team's rep or team cannot widen the scope.
-    widened = auth.scope_filters(two_teams, rachel, Filters(rep_ids=("r1", "r3")))
-    assert _deal_reps(two_teams, widened) == ["r1"]
-    assert _deal_reps(two_teams, auth.scope_filters(two_teams, rachel, Filters(teams=("West",)))) == []
+    assert _deal_reps(two_teams, scoped(two_teams, rachel)) == ["r1", "r2"]
+    # Asking for another team cannot widen the scope.
+    assert _deal_reps(two_teams, scoped(two_teams, rachel, Filters(teams=("West",)))) == []
     lead = auth.User("vp@acme.com", "leadership", "header")
-    assert _deal_reps(two_teams, auth.scope_filters(two_teams, lead)) == ["r1", "r2", "r3"]
+    assert _deal_reps(two_teams, scoped(two_teams, lead)) == ["r1", "r2", "r3"]
 
 
 def test_a_manager_whose_name_matches_no_team_sees_nobody(two_teams):
     ghost = auth.User("g@acme.com", "manager", "header", "Nobody Here")
     assert auth.visible_rep_ids(two_teams, ghost) == ()
-    assert _deal_reps(two_teams, auth.scope_filters(two_teams, ghost)) == []
-
-
-def test_the_hr_note_is_one_text_wherever_rep_level_figures_appear():
-    from analytics import overview
-    assert auth.HR_NOTE == overview.HR_NOTE and "HR decisions" in auth.HR_NOTE
+    assert _deal_reps(two_teams, scoped(two_teams, ghost)) == []
 
 
 def test_the_app_asks_for_a_login_when_oidc_is_configured_and_shows_nothing_else(demo_copy):
@@ -140,7 +139,7 @@ def test_the_app_behind_a_proxy_without_the_header_shows_nothing(demo_copy, monk
 
 def test_a_signed_in_marketing_user_has_no_data_page_even_by_url(demo_copy, monkeypatch):
     monkeypatch.setenv("HUDDLE_ROLES", json.dumps({"cmo@acme.com": "marketing"}))
-    at = AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "ops" / "data.py"), default_timeout=60)
     at.user = {"is_logged_in": True, "email": "cmo@acme.com"}
     at.run()
     assert not at.exception

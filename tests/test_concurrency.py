@@ -13,6 +13,7 @@ from conftest import ROOT
 
 from analytics import auth, db, upload_jobs
 from analytics.ingest.load import ingest_file
+from analytics.ingest.loaded import loaded_summary
 
 ROSTER = "Name,Email,Team\n" + "".join(f"Rep {i},rep{i}@acme.com,T{i % 3}\n" for i in range(30))
 TOTALS = """
@@ -152,7 +153,6 @@ def test_a_file_held_too_long_gives_a_clear_message_not_a_lock_error(shop, monke
 
 def test_the_dashboard_shows_data_uploaded_from_the_command_line(shop, monkeypatch):
     from analytics import cache
-    from analytics.loaded import loaded_summary
     monkeypatch.setenv("HUDDLE_DB", str(shop))
     cache.clear()
     counts = cache.run(loaded_summary).set_index("kind")["n_records"]

@@ -14,7 +14,8 @@ import pytest
 from conftest import MAVEN, ROOT, snapshot
 from streamlit.testing.v1 import AppTest
 
-from analytics import db, health, upload_jobs
+from analytics import db, upload_jobs
+from analytics.ingest import health
 from analytics.ingest.load import ingest_file, undo
 
 ROSTER = ("Name,Email,Team,Region,Manager,Hire Date\n"
@@ -65,7 +66,7 @@ def fingerprint(path):
 
 
 def page():
-    return AppTest.from_file(str(ROOT / "pages" / "data.py"), default_timeout=60)
+    return AppTest.from_file(str(ROOT / "pages" / "ops" / "data.py"), default_timeout=60)
 
 
 def settle(at, key):
@@ -306,7 +307,7 @@ def test_a_background_job_previews_then_loads_with_progress(small_db, tmp_path):
 
 
 def test_a_file_over_the_size_limit_is_refused_with_the_limit_in_the_message(monkeypatch):
-    monkeypatch.setattr(upload_jobs.reader, "MAX_UPLOAD_BYTES", 1 << 20)
+    monkeypatch.setenv("HUDDLE_MAX_UPLOAD_MB", "1")
     with pytest.raises(Exception, match=r"over the 1 MB upload limit"):
         upload_jobs.check_size(3 << 20, "big.csv")
     upload_jobs.check_size(1 << 19, "small.csv")

@@ -11,7 +11,9 @@ from conftest import ROOT
 from scipy import stats
 from streamlit.testing.v1 import AppTest
 
-from analytics import db, feedback
+from analytics import db
+from analytics.metrics import reception
+from analytics.views import feedback
 from analytics.filters import Filters
 
 D = date
@@ -45,13 +47,13 @@ def notes_db(tmp_path):
 
 
 def test_the_interval_on_a_mean_rating_is_the_student_t_interval():
-    mean, low, high = feedback.mean_interval([1, 2, 3, 4, 5, None])
+    mean, low, high = reception.mean_interval([1, 2, 3, 4, 5, None])
     half = stats.t.ppf(0.975, 4) * np.std([1, 2, 3, 4, 5], ddof=1) / np.sqrt(5)
     assert mean == 3 and low == pytest.approx(3 - half) and high == pytest.approx(3 + half)
     assert high - low == pytest.approx(3.926, abs=1e-3)
-    one = feedback.mean_interval([4])
+    one = reception.mean_interval([4])
     assert one[0] == 4 and np.isnan(one[1]) and np.isnan(one[2])
-    assert all(np.isnan(feedback.mean_interval([])))
+    assert all(np.isnan(reception.mean_interval([])))
 
 
 def test_the_95_percent_interval_covers_the_true_mean_rating_about_95_percent_of_the_time():
@@ -60,7 +62,7 @@ def test_the_95_percent_interval_covers_the_true_mean_rating_about_95_percent_of
     true_mean = float(levels @ p)
     hits = 0
     for _ in range(2000):
-        _, low, high = feedback.mean_interval(rng.choice(levels, 40, p=p))
+        _, low, high = reception.mean_interval(rng.choice(levels, 40, p=p))
         hits += low <= true_mean <= high
     assert 0.93 <= hits / 2000 <= 0.97
 
@@ -78,9 +80,9 @@ def test_ratings_of_two_or_less_are_negative_and_unrated_entries_count_only_in_v
 
 def test_the_weakest_received_message_needs_enough_ratings(notes_db):
     rec = feedback.reception(notes_db)
-    assert feedback.weakest_received(rec, min_ratings=3)["message_id"] == "disliked"
-    assert feedback.weakest_received(rec, min_ratings=4)["message_id"] == "liked"
-    assert feedback.weakest_received(rec, min_ratings=10) is None
+    assert reception.weakest_received(rec, min_ratings=3)["message_id"] == "disliked"
+    assert reception.weakest_received(rec, min_ratings=4)["message_id"] == "liked"
+    assert reception.weakest_received(rec, min_ratings=10) is None
 
 
 def test_ratings_over_time_are_grouped_by_month_with_counts(notes_db):
@@ -117,7 +119,7 @@ def test_feedback_is_filtered_by_date_team_manager_message_and_visible_reps(note
 
 def test_on_the_demo_world_the_disliked_message_is_clearly_the_weakest_received(demo_con):
     rec = feedback.reception(demo_con)
-    weakest = feedback.weakest_received(rec)
+    weakest = reception.weakest_received(rec)
     assert weakest["message_name"] == "Platform Consolidation Story"
     others = rec[rec["message_id"] != weakest["message_id"]]
     assert weakest["ci_high"] < others["ci_low"].min()                   # separated by the intervals
@@ -132,7 +134,7 @@ def test_on_the_demo_world_the_disliked_messages_themes_name_its_planted_complai
     found = [t for t in ("too long", "confused", "pricing claims") if t in labels]
     assert len(found) >= 2, labels
     assert all(len(q) >= 1 for q in themes["quotes"])
-    terms = set(feedback.distinguishing_terms(demo_con, Filters(), disliked, n=15)["term"])
+    terms = set(feedback.distinctive_terms(demo_con, Filters(), disliked, n=15)["term"])
     assert {"too long", "pricing claims"} & terms
 
 
@@ -145,7 +147,7 @@ def on_demo(shared_demo, monkeypatch):
 
 
 def page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "feedback.py"), default_timeout=120)
+    return AppTest.from_file(str(ROOT / "pages" / "marketing" / "feedback.py"), default_timeout=120)
 
 
 def test_the_feedback_page_makes_the_weakest_message_and_the_quiet_team_obvious(on_demo):

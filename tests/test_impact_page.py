@@ -12,12 +12,14 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
-from analytics import impact, lift, overview
+from analytics.figures import impact as impact_figures
+from analytics.metrics.periods import period_of
+from analytics.views import impact, lift
 from analytics.filters import Filters
 from test_lift import planted_world
 from pagetools import HOSTILE, csv_frame, hostile, set_role
 
-PAGE = str(ROOT / "pages" / "impact.py")
+PAGE = str(ROOT / "pages" / "marketing" / "impact.py")
 TIMEOUT = 120
 
 
@@ -34,19 +36,19 @@ def test_every_sidebar_filter_reaches_the_lift_model_and_none_is_reported_as_not
     reps = tuple(f"r{i:04d}" for i in range(0, 200, 3))
     filters = Filters(start=date(2024, 3, 1), end=date(2025, 9, 30), teams=("team1", "team3"),
                       segments=("SMB", "Enterprise"), regions=("east", "west"), managers=("Boss",), rep_ids=reps)
-    got = impact.message_impact(planted, filters, as_of=date(2025, 6, 30), n_boot=30)
+    got = lift.message_impact(planted, filters, as_of=date(2025, 6, 30), n_boot=30)
     want = lift.message_lift(planted, as_of=date(2025, 6, 30), date_from=date(2024, 3, 1), date_to=date(2025, 9, 30),
                              teams=["team1", "team3"], segments=["SMB", "Enterprise"], regions=["east", "west"],
                              managers=["Boss"], rep_ids=reps, n_boot=30)
     pd.testing.assert_frame_equal(got, want)
-    assert got["closed_deals_adopted"].sum() < impact.message_impact(planted, n_boot=0)["closed_deals_adopted"].sum()
-    assert overview.lift_filters(filters)[1] == []
+    assert got["closed_deals_adopted"].sum() < lift.message_impact(planted, n_boot=0)["closed_deals_adopted"].sum()
 
 
 def test_the_overview_lift_applies_the_same_filters_as_the_impact_page(planted):
     filters = Filters(start=date(2024, 6, 1), teams=("team0", "team2"), segments=("SMB",), messages=("m_open",))
-    got = overview.message_lift(planted, filters, date(2025, 6, 30), n_boot=30)
-    pd.testing.assert_frame_equal(got, impact.message_impact(planted, filters, date(2025, 6, 30), n_boot=30))
+    for page in ("leadership/overview.py", "marketing/impact.py"):     # one function behind both pages
+        assert "cache.run(lift.message_impact, filters," in (ROOT / "pages" / page).read_text()
+    got = lift.message_impact(planted, filters, date(2025, 6, 30), n_boot=30)
     assert list(got["message_id"]) == ["m_open"]
 
 
@@ -63,19 +65,19 @@ def test_the_caption_names_the_deals_used_and_that_a_team_narrows_the_control_de
 
 
 def test_an_empty_filter_uses_every_closed_deal(planted):
-    got = impact.message_impact(planted, Filters(), n_boot=30)
+    got = lift.message_impact(planted, Filters(), n_boot=30)
     assert got["closed_deals_adopted"].sum() + got["closed_deals_not_adopted"].sum() == planted.execute(
         "SELECT count(*) FROM opportunities o JOIN messages m ON m.target_segment IS NULL OR "
         "o.segment = m.target_segment WHERE o.close_date >= m.launch_date").fetchone()[0]
 
 
 def test_the_message_filter_keeps_the_launch_order(planted):
-    got = impact.message_impact(planted, Filters(messages=("m_flat", "m_open")), n_boot=20)
+    got = lift.message_impact(planted, Filters(messages=("m_flat", "m_open")), n_boot=20)
     assert list(got["message_id"]) == ["m_open", "m_flat"]
 
 
 def test_a_hostile_segment_is_bound_and_simply_matches_nothing(planted):
-    got = impact.message_impact(planted, Filters(segments=("SMB'; DROP TABLE opportunities; --",)), n_boot=20)
+    got = lift.message_impact(planted, Filters(segments=("SMB'; DROP TABLE opportunities; --",)), n_boot=20)
     assert (got["closed_deals_adopted"] == 0).all()
     assert planted.execute("SELECT count(*) FROM opportunities").fetchone()[0] > 0
 
@@ -90,7 +92,7 @@ def test_strata_hold_both_segment_and_ability_band_rows_for_one_message(planted)
 def test_the_planted_world_is_explained_by_able_reps_adopting_first(planted):
     """Able reps certify sooner in the planted world: the sentence must say adopted deals lean to the top third."""
     frame = impact.strata(planted, "m_open")
-    naive = impact.message_impact(planted, Filters(messages=("m_open",)), n_boot=20)["naive_lift_pp"].iloc[0]
+    naive = lift.message_impact(planted, Filters(messages=("m_open",)), n_boot=20)["naive_lift_pp"].iloc[0]
     sentence = impact.why_naive_differs(frame, naive)
     assert sentence.startswith(tuple(f"{k}% of adopted deals belong to the top third" for k in range(101)))
     assert "credits their ability to the message" in sentence
@@ -122,8 +124,8 @@ def test_no_sentence_without_ability_bands_or_a_naive_figure():
 
 
 def test_the_forest_plot_draws_naive_and_adjusted_with_their_intervals(planted):
-    lifts = impact.message_impact(planted, Filters(), n_boot=30)
-    fig = impact.forest_plot(lifts, {"Open": "#123456"})
+    lifts = lift.message_impact(planted, Filters(), n_boot=30)
+    fig = impact_figures.forest_plot(lifts, {"Open": "#123456"})
     naive, adjusted = fig.data
     np.testing.assert_allclose(naive.x, lifts["naive_lift_pp"])
     np.testing.assert_allclose(adjusted.x, lifts["adjusted_lift_pp"])
@@ -136,10 +138,10 @@ def test_the_forest_plot_draws_naive_and_adjusted_with_their_intervals(planted):
 
 def test_the_win_rate_chart_marks_the_launch_and_leaves_out_thin_months(planted):
     trend = impact.win_rate_trend(planted, "m_open")
-    thin = trend.assign(deals=np.where(trend.index == trend.index[-1], impact.MIN_PERIOD_DEALS - 1, trend["deals"]))
-    fig = impact.win_rate_chart(thin, "Open", date(2024, 6, 29))
+    thin = trend.assign(deals=np.where(trend.index == trend.index[-1], impact_figures.MIN_PERIOD_DEALS - 1, trend["deals"]))
+    fig = impact_figures.win_rate_chart(thin, "Open", date(2024, 6, 29))
     assert {t.name for t in fig.data} == {"Before launch", "Not adopted", "Adopted (owner certified)"}
-    assert sum(len(t.x) for t in fig.data) == (thin["deals"] >= impact.MIN_PERIOD_DEALS).sum()
+    assert sum(len(t.x) for t in fig.data) == (thin["deals"] >= impact_figures.MIN_PERIOD_DEALS).sum()
     assert any(pd.Timestamp(shape.x0) == pd.Timestamp("2024-06-29") for shape in fig.layout.shapes)
     assert fig.layout.yaxis.tickformat == ".0%"
 
@@ -182,7 +184,7 @@ def library_counts(path, filters: Filters) -> pd.DataFrame:
         lo, hi = con.execute("SELECT least(min(close_date), min(created_date)), max(close_date) "
                              "FROM opportunities").fetchone()
         full = replace(filters, start=lo, end=hi)
-        out = impact.message_impact(con, full, overview.period_of(full, date.today()).end, n_boot=0)
+        out = lift.message_impact(con, full, period_of(full, date.today()).end, n_boot=0)
     finally:
         con.close()
     return out[COUNTS].reset_index(drop=True)

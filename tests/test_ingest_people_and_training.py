@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from analytics.ingest.load import ingest_file
-from analytics.people import list_reps
+from analytics.model.people import list_reps
 
 ROSTER = ("Name,Email,Team,Region,Manager,Hire Date\n"
           "José García,jose.garcia@acme.com,East,NA,Rae Adams,2020-01-02\n"

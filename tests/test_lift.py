@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 import analytics.db as db
-from analytics import auth, lift
+from analytics import auth
+from analytics.estimators.lift import ImputationLift, _codes
+from analytics.metrics import evidence
+from analytics.metrics.deals import win_rate
+from analytics.views import lift
 
 MAVEN = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "maven_crm"
 MAVEN_LAUNCH = date(2017, 7, 1)
@@ -163,11 +167,11 @@ def test_a_world_without_effects_has_intervals_covering_zero_for_most_messages(n
 def test_the_estimator_equals_an_explicit_least_squares_imputation():
     con = planted_world(db.connect(":memory:"), n_reps=40, deals_per_rep=30, seed=3)
     con.execute("UPDATE opportunities SET amount = NULL")
-    deals = con.execute(lift.sql("marts/fct_closed_deals.sql"), lift._params()).df()
-    pairs = con.execute(lift.sql("marts/fct_message_deals.sql"), {**lift._params(), "message_id": None}).df()
+    deals = con.execute(lift.sql("queries/closed_deals.sql"), lift._params()).df()
+    pairs = con.execute(lift.sql("queries/message_deals.sql"), {**lift._params(), "message_id": None}).df()
     pairs = pairs[pairs["is_in_scope"]]
     ids = ["m_open", "m_ent", "m_flat"]
-    est = lift.estimate_lift(deals, pairs, ids, n_boot=0)
+    est = ImputationLift(n_boot=0).fit(deals, pairs, ids)
 
     adopted = pairs[pairs["is_adopted"]]
     D = np.zeros((len(deals), 3))
@@ -185,7 +189,7 @@ def test_the_estimator_equals_an_explicit_least_squares_imputation():
     rows = treated & has_control
     residual = y[rows] - X.to_numpy()[rows] @ beta
     tau, *_ = np.linalg.lstsq(D[rows], residual, rcond=None)
-    np.testing.assert_allclose(est["lift_pp"], 100 * tau, atol=1e-6)
+    np.testing.assert_allclose(est.effects_, 100 * tau, atol=1e-6)
 
 
 def test_tiny_data_is_insufficient_and_raises_no_warning():
@@ -219,7 +223,7 @@ def test_a_deal_is_adopted_only_when_its_owner_passed_on_or_before_the_close_dat
         ("pass_day", "r1", "lost", "2024-04-15"), ("after", "r1", "won", "2024-06-01"),
         ("never_passed", "r2", "won", "2024-06-01"), ("still_open", "r1", "open", "2024-06-02"),
         ("no_owner", None, "won", "2024-06-03")))
-    rows = con.execute(lift.sql("marts/fct_message_deals.sql"),
+    rows = con.execute(lift.sql("queries/message_deals.sql"),
                        {**lift._params(), "message_id": None}).df().set_index("opportunity_id")
     assert set(rows.index) == {"before_launch", "before_pass", "pass_day", "after", "never_passed"}
     assert rows["is_in_scope"].to_dict() == {"before_launch": False, "before_pass": True, "pass_day": True,
@@ -231,30 +235,30 @@ def test_a_targeted_message_only_sees_deals_in_its_segment():
     con = tiny_world(db.connect(":memory:"))
     con.execute("UPDATE messages SET target_segment = 'enterprise'")
     con.execute("UPDATE opportunities SET segment = 'Enterprise ' WHERE opportunity_id IN ('o2', 'o3')")
-    rows = con.execute(lift.sql("marts/fct_message_deals.sql"), {**lift._params(), "message_id": "m"}).df()
+    rows = con.execute(lift.sql("queries/message_deals.sql"), {**lift._params(), "message_id": "m"}).df()
     assert sorted(rows["opportunity_id"]) == ["o2", "o3"]
 
 
 def test_deals_closed_after_as_of_and_outside_the_filters_are_left_out():
     con = tiny_world(db.connect(":memory:"))
     assert lift.message_lift(con, as_of=date(2024, 5, 1), n_boot=20).iloc[0].closed_deals_not_adopted == 0
-    assert lift.message_lift(con, team="b", n_boot=20).iloc[0].closed_deals_adopted == 0
-    assert lift.message_lift(con, region="east", n_boot=20).iloc[0].closed_deals_not_adopted == 0
+    assert lift.message_lift(con, teams=["b"], n_boot=20).iloc[0].closed_deals_adopted == 0
+    assert lift.message_lift(con, regions=["east"], n_boot=20).iloc[0].closed_deals_not_adopted == 0
     assert lift.message_lift(con, date_to=date(2024, 3, 31), n_boot=20).iloc[0].closed_deals_adopted == 0
 
 
 def test_a_hostile_filter_value_is_bound_not_executed():
     con = tiny_world(db.connect(":memory:"))
     hostile = "SMB' OR 1=1; DROP TABLE opportunities; --"
-    out = lift.message_lift(con, segment=hostile, team=hostile, n_boot=20)
+    out = lift.message_lift(con, segments=[hostile], teams=[hostile], n_boot=20)
     assert out.iloc[0].closed_deals_adopted == 0
     assert con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] == 5
 
 
 def test_win_rate_counts_won_and_lost_only_and_never_divides_by_zero():
-    assert lift.win_rate(3, 1) == 0.75
-    assert np.isnan(lift.win_rate(0, 0))
-    np.testing.assert_array_equal(lift.win_rate([1, 0], [1, 0]), [0.5, np.nan])
+    assert win_rate(3, 1) == 0.75
+    assert np.isnan(win_rate(0, 0))
+    np.testing.assert_array_equal(win_rate([1, 0], [1, 0]), [0.5, np.nan])
 
 
 @pytest.mark.parametrize("counts, interval, tier", [
@@ -273,22 +277,22 @@ def test_evidence_tiers_follow_the_documented_thresholds(counts, interval, tier)
     lift_pp = sum(interval) / 2
     if tier == "strong":
         assert abs(lift_pp) >= 1.5 * (interval[1] - interval[0]) / 2
-    assert lift.evidence_tier(*counts, lift_pp, *interval) == tier
+    assert evidence.evidence_tier(*counts, lift_pp, *interval) == tier
 
 
 def test_no_interval_means_at_most_directional():
-    assert lift.evidence_tier(500, 500, 40, 40, 5.0, None, None) == "directional"
-    assert lift.evidence_tier(500, 500, 40, 40, None, None, None) == "insufficient"
+    assert evidence.evidence_tier(500, 500, 40, 40, 5.0, None, None) == "directional"
+    assert evidence.evidence_tier(500, 500, 40, 40, None, None, None) == "insufficient"
 
 
 def test_the_sentence_gives_size_direction_interval_and_doubt():
-    up = lift.describe_lift({"adjusted_lift_pp": 6.2, "ci_low_pp": 2.1, "ci_high_pp": 10.4, "evidence": "moderate"})
+    up = evidence.describe_lift({"adjusted_lift_pp": 6.2, "ci_low_pp": 2.1, "ci_high_pp": 10.4, "evidence": "moderate"})
     assert up == ("Deals by certified reps won 6 points more often than comparable deals "
                   "(likely between +2 and +10). Evidence: moderate.")
-    unsure = lift.describe_lift({"adjusted_lift_pp": 1.0, "ci_low_pp": -0.3, "ci_high_pp": 2.4,
+    unsure = evidence.describe_lift({"adjusted_lift_pp": 1.0, "ci_low_pp": -0.3, "ci_high_pp": 2.4,
                                  "evidence": "directional"})
     assert "1 point more often" in unsure and "-0.3" in unsure and "can't rule out no effect" in unsure
-    down = lift.describe_lift({"adjusted_lift_pp": -4.6, "ci_low_pp": -8.0, "ci_high_pp": -1.2,
+    down = evidence.describe_lift({"adjusted_lift_pp": -4.6, "ci_low_pp": -8.0, "ci_high_pp": -1.2,
                                "evidence": "strong"})
     assert "5 points less often" in down and "can't rule out" not in down
 
@@ -351,9 +355,8 @@ def test_win_rate_over_time_splits_before_launch_adopted_and_not_adopted(planted
 
 def test_counts_made_in_sql_equal_counting_every_deal(planted):
     con, _ = planted
-    deals = pd.DataFrame(lift._fetch(con, "marts/fct_message_deals.sql", ("message_id", "rep_id", "segment",
-                                     "close_date", "is_in_scope", "is_adopted", "is_won"),
-                                     {**lift._params(), "message_id": None}))
+    deals = pd.DataFrame(lift.fetch(con, "queries/message_deals", {**lift._params(), "message_id": None}))[
+        ["message_id", "rep_id", "segment", "close_date", "is_in_scope", "is_adopted", "is_won"]]
     series = lift.win_rate_over_time(con, freq="week")
     deals["period"] = pd.to_datetime(deals["close_date"]).dt.to_period("W-MON").dt.start_time
     deals["group"] = np.where(~deals["is_in_scope"], "before launch",
@@ -362,8 +365,7 @@ def test_counts_made_in_sql_equal_counting_every_deal(planted):
     got = series.set_index(["message_id", "period", "group"])[["deals", "won"]]
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
 
-    closed = pd.DataFrame(lift._fetch(con, "marts/fct_closed_deals.sql", ("rep_id", "close_date", "is_won"),
-                                      lift._params()))
+    closed = pd.DataFrame(lift.fetch(con, "queries/closed_deals", lift._params()))[["rep_id", "close_date", "is_won"]]
     ability = lift.rep_ability(con).set_index(["message_id", "rep_id"])
     for m in lift._messages(con).itertuples():
         pre = closed[pd.to_datetime(closed["close_date"]) < pd.Timestamp(m.launch_date)].groupby("rep_id")
@@ -385,7 +387,7 @@ def test_both_strata_from_one_count_equal_each_stratum_alone(planted):
 
 
 def test_rare_segments_are_pooled_so_the_model_stays_small():
-    codes, levels = lift._codes(np.array(list("aabbbcd"), dtype=object), max_levels=2)
+    codes, levels = _codes(np.array(list("aabbbcd"), dtype=object), max_levels=2)
     assert levels == 2
     assert codes.tolist() == [1, 1, 0, 0, 0, 1, 1]      # b is commonest; a, c and d share a level
 
@@ -482,7 +484,7 @@ def test_a_filtered_estimate_equals_the_estimate_on_a_database_holding_only_thos
 def test_two_teams_count_the_union_of_each_teams_deals(small):
     both = lift.message_lift(small, teams=["team1", "team2"], n_boot=0).set_index("message_id")
     one = lift.message_lift(small, teams=["team1"], n_boot=0).set_index("message_id")
-    other = lift.message_lift(small, team="team2", n_boot=0).set_index("message_id")
+    other = lift.message_lift(small, teams=["team2"], n_boot=0).set_index("message_id")
     for column in ("closed_deals_adopted", "closed_deals_not_adopted", "won_adopted", "won_not_adopted",
                    "reps_adopted", "reps_not_adopted"):
         pd.testing.assert_series_equal(both[column], one[column] + other[column])
@@ -534,9 +536,9 @@ def test_a_hostile_string_in_a_list_is_bound_and_only_matches_nothing(small, nam
 
 
 def test_a_single_value_and_a_list_for_the_same_filter_are_refused_and_so_are_unknown_filters(small):
-    with pytest.raises(TypeError, match="team or teams"):
+    with pytest.raises(TypeError, match="'team'"):         # one-value keywords are refused altogether
         lift.message_lift(small, team="team1", teams=["team2"], n_boot=0)
     with pytest.raises(TypeError, match="unknown filters"):
         lift.win_rate_over_time(small, "m_open", manager="Boss team1")
-    single = lift.message_lift(small, team="team1", segment="SMB", n_boot=0)
+    single = lift.message_lift(small, teams=["team1"], segments=["SMB"], n_boot=0)
     pd.testing.assert_frame_equal(single, lift.message_lift(small, teams=("team1",), segments=("SMB",), n_boot=0))

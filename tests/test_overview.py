@@ -10,7 +10,15 @@ import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
-from analytics import adoption, charts, db, feedback, overview
+from analytics import db
+from analytics.figures import adoption as adoption_figures
+from analytics.figures.style import message_colors
+from analytics.metrics.groups import suppress_small_groups
+from analytics.metrics.periods import Period, period_of
+from analytics.metrics.plan import planned_share
+from analytics.settings import min_group_size
+from analytics.views import adoption, feedback, overview, queries, retention
+from analytics.views.lift import message_impact
 from analytics.db import sql
 from analytics.filters import REP_PREDICATE, Filters
 
@@ -82,59 +90,50 @@ def rate(frame, message_id, **where):
 # ------------------------------------------------------------------------------------------ certification
 
 def test_a_team_where_three_of_four_reps_passed_is_certified_at_75_percent(world):
-    by_team = overview.certification(world, Filters(), D(2026, 3, 31), "team")
+    by_team = adoption.certification(world, Filters(), D(2026, 3, 31), "team")
     a = rate(by_team, "alpha", team="A")
     assert (a.reps_in_scope, a.reps_attempted, a.reps_certified, a.reps_certified_30d) == (4, 4, 3, 2)
     assert a.certification_rate == 0.75
     assert rate(by_team, "alpha", team="C").certification_rate == 0.0
 
 
-def test_the_filtered_certification_agrees_with_the_adoption_module_when_nothing_is_filtered(world, monkeypatch):
-    monkeypatch.setenv("HUDDLE_MIN_GROUP_SIZE", "1")
-    ours = overview.certification(world, Filters(), D(2026, 3, 31), "team")
-    theirs = adoption.certification_by(world, "team", as_of=D(2026, 3, 31))
-    cols = ["message_id", "team", "reps_in_scope", "reps_certified", "reps_certified_30d"]
-    pd.testing.assert_frame_equal(ours[cols].reset_index(drop=True), theirs[cols].reset_index(drop=True),
-                                  check_dtype=False)
-
-
 def test_team_lists_segments_and_messages_narrow_the_reps_and_messages_counted(world):
-    two = overview.certification(world, Filters(teams=("A", "B")), D(2026, 3, 31))
+    two = adoption.certification(world, Filters(teams=("A", "B")), D(2026, 3, 31))
     assert rate(two, "alpha").reps_in_scope == 6 and rate(two, "alpha").reps_certified == 4
-    enterprise = overview.certification(world, Filters(segments=("enterprise",)), D(2026, 3, 31))
+    enterprise = adoption.certification(world, Filters(segments=("enterprise",)), D(2026, 3, 31))
     assert rate(enterprise, "alpha").reps_in_scope == 2      # a1 and b1 sell Enterprise
-    only_beta = overview.certification(world, Filters(messages=("beta",)), D(2026, 3, 31))
+    only_beta = adoption.certification(world, Filters(messages=("beta",)), D(2026, 3, 31))
     assert only_beta["message_id"].tolist() == ["beta"]
 
 
 def test_certification_as_of_a_date_ignores_later_passes(world):
-    early = overview.certification(world, Filters(teams=("A",)), D(2026, 1, 31))
+    early = adoption.certification(world, Filters(teams=("A",)), D(2026, 1, 31))
     assert rate(early, "alpha").reps_certified == 2          # a3 passed on 15 Feb
 
 
 def test_hostile_filter_values_are_bound_never_executed(world):
     hostile = "A'); DROP TABLE reps; --"
-    out = overview.certification(world, Filters(teams=(hostile,), managers=(hostile,)), D(2026, 3, 31), "team")
+    out = adoption.certification(world, Filters(teams=(hostile,), managers=(hostile,)), D(2026, 3, 31), "team")
     assert out.empty
     assert world.execute("SELECT count(*) FROM reps").fetchone()[0] == 9
 
 
 def test_every_filtered_mart_uses_the_shared_rep_predicate():
-    for name in ("fct_team_rep_message", "fct_overview_win_rate", "fct_feedback_entries", "fct_feedback_team_volume",
-                 "fct_team_rep_attempts", "fct_team_rep_deals"):
-        text = sql(f"marts/{name}.sql")
+    for name in ("rep_message", "win_rate_in_period", "feedback_entries", "feedback_team_volume",
+                 "rep_attempts", "rep_deals"):
+        text = sql(f"queries/{name}.sql")
         assert text.startswith("-- One row per") or text.startswith("-- One row:"), name
         assert REP_PREDICATE in text, name
 
 
 def test_the_funnel_counts_reps_in_scope_attempted_passed_and_passed_within_30_days(world):
-    f = overview.funnel(world, Filters(), D(2026, 3, 31))
+    f = adoption.funnel(world, Filters(), D(2026, 3, 31))
     alpha = f[f["message_id"] == "alpha"].set_index("stage")["reps"].to_dict()
     assert alpha == {"in scope": 9, "attempted": 5, "passed": 4, "passed within 30 days": 3}
 
 
 def test_time_to_certify_lists_days_from_launch_of_each_certified_rep(world):
-    days = overview.time_to_certify(world, Filters(), D(2026, 3, 31))
+    days = adoption.time_to_certify(world, Filters(), D(2026, 3, 31))
     assert sorted(days.loc[days["message_id"] == "alpha", "days_to_certify"]) == [2, 4, 19, 45]
 
 
@@ -142,21 +141,21 @@ def test_time_to_certify_lists_days_from_launch_of_each_certified_rep(world):
 
 def test_groups_smaller_than_the_minimum_are_blanked_and_the_minimum_is_configurable(world, monkeypatch):
     monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
-    assert overview.min_group_size() == 3
-    by_team = overview.certification(world, Filters(), D(2026, 3, 31), "team")
+    assert min_group_size() == 3
+    by_team = adoption.certification(world, Filters(), D(2026, 3, 31), "team")
     b = rate(by_team, "alpha", team="B")
     assert b.is_suppressed and pd.isna(b.certification_rate) and pd.isna(b.reps_certified)
     assert b.reps_in_scope == 2                               # the size itself stays, to say why it is hidden
     monkeypatch.setenv("HUDDLE_MIN_GROUP_SIZE", "2")
-    b = rate(overview.certification(world, Filters(), D(2026, 3, 31), "team"), "alpha", team="B")
+    b = rate(adoption.certification(world, Filters(), D(2026, 3, 31), "team"), "alpha", team="B")
     assert not b.is_suppressed and b.certification_rate == 0.5
     monkeypatch.setenv("HUDDLE_MIN_GROUP_SIZE", "five")
-    assert overview.min_group_size() == 3
+    assert min_group_size() == 3
 
 
 def test_suppress_small_groups_keeps_large_groups_untouched():
     frame = pd.DataFrame({"group": ["x", "y"], "n": [5, 2], "rate": [0.4, 1.0]})
-    out = overview.suppress_small_groups(frame, "n", ["rate"], min_size=3)
+    out = suppress_small_groups(frame, "n", ["rate"], min_size=3)
     assert out["rate"].tolist()[0] == 0.4 and pd.isna(out["rate"].tolist()[1])
     assert out["is_suppressed"].tolist() == [False, True]
 
@@ -164,26 +163,26 @@ def test_suppress_small_groups_keeps_large_groups_untouched():
 # ------------------------------------------------------------------------------------------ plan and trend
 
 def test_the_plan_is_a_straight_line_from_launch_to_the_target_on_its_date():
-    assert overview.planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2026, 1, 16)) == pytest.approx(0.4)
-    assert overview.planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2026, 6, 1)) == pytest.approx(0.8)
-    assert overview.planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2025, 12, 1)) == 0.0
-    assert overview.planned_share(D(2026, 1, 1), 0.8, None, D(2026, 1, 2)) == pytest.approx(0.8)
-    assert pd.isna(overview.planned_share(D(2026, 1, 1), None, D(2026, 1, 31), D(2026, 1, 16)))
+    assert planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2026, 1, 16)) == pytest.approx(0.4)
+    assert planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2026, 6, 1)) == pytest.approx(0.8)
+    assert planned_share(D(2026, 1, 1), 0.8, D(2026, 1, 31), D(2025, 12, 1)) == 0.0
+    assert planned_share(D(2026, 1, 1), 0.8, None, D(2026, 1, 2)) == pytest.approx(0.8)
+    assert pd.isna(planned_share(D(2026, 1, 1), None, D(2026, 1, 31), D(2026, 1, 16)))
 
 
 def test_a_message_below_its_plan_path_is_behind_and_one_on_target_is_not(world):
-    plan = overview.plan_status(world, Filters(), D(2026, 3, 31))
+    plan = adoption.plan_status(world, Filters(), D(2026, 3, 31))
     alpha, beta = rate(plan, "alpha"), rate(plan, "beta")
     assert alpha.certification_rate == pytest.approx(4 / 9) and alpha.planned_share == pytest.approx(0.8)
     assert alpha.is_behind_plan
     assert beta.certification_rate == 0.5 and beta.planned_share == pytest.approx(0.5)
     assert not beta.is_behind_plan
-    before_launch = overview.plan_status(world, Filters(), D(2026, 2, 1))
+    before_launch = adoption.plan_status(world, Filters(), D(2026, 2, 1))
     assert not rate(before_launch, "beta").is_behind_plan
 
 
 def test_the_adoption_trend_is_cumulative_by_week_and_ends_at_the_certification_rate(world):
-    trend = overview.adoption_trend(world, Filters(), D(2026, 2, 28))
+    trend = adoption.adoption_trend(world, Filters(), D(2026, 2, 28))
     alpha = trend[trend["message_id"] == "alpha"]
     assert alpha["reps_certified"].tolist() == [0, 2, 2, 3, 3, 3, 3, 4, 4]
     assert alpha["week_start"].tolist()[1] == D(2026, 1, 8)
@@ -194,14 +193,14 @@ def test_the_adoption_trend_is_cumulative_by_week_and_ends_at_the_certification_
 # ------------------------------------------------------------------------------------------ headline
 
 def test_a_period_is_compared_with_the_equally_long_period_just_before():
-    p = overview.Period(D(2026, 2, 1), D(2026, 3, 31))
+    p = Period(D(2026, 2, 1), D(2026, 3, 31))
     assert p.days == 59
-    assert p.previous() == overview.Period(D(2025, 12, 4), D(2026, 1, 31))
-    assert overview.period_of(Filters(start=D(2026, 1, 1), end=D(2030, 1, 1)), D(2026, 3, 1)).end == D(2026, 3, 1)
+    assert p.previous() == Period(D(2025, 12, 4), D(2026, 1, 31))
+    assert period_of(Filters(start=D(2026, 1, 1), end=D(2030, 1, 1)), D(2026, 3, 1)).end == D(2026, 3, 1)
 
 
 def test_headline_tiles_give_each_figure_and_its_change_against_the_previous_period(world):
-    tiles = overview.headline(world, Filters(), overview.Period(D(2026, 2, 1), D(2026, 3, 31))).set_index("key")
+    tiles = overview.headline(world, Filters(), Period(D(2026, 2, 1), D(2026, 3, 31))).set_index("key")
     assert (tiles.loc["live", "value"], tiles.loc["live", "previous"], tiles.loc["live", "delta"]) == (2, 1, 1)
     assert tiles.loc["certified", "value"] == pytest.approx(5 / 11)      # Alpha 4/9, Beta 1/2
     assert tiles.loc["certified", "previous"] == pytest.approx(3 / 9)    # Alpha only, by 31 Jan
@@ -214,22 +213,22 @@ def test_headline_tiles_give_each_figure_and_its_change_against_the_previous_per
 
 
 def test_deals_of_unmatched_owners_count_only_while_no_rep_filter_is_set(world):
-    period = overview.Period(D(2026, 2, 1), D(2026, 3, 31))
+    period = Period(D(2026, 2, 1), D(2026, 3, 31))
     assert overview.win_rate_in(world, Filters(), period)["n_closed"] == 5
     team_a = overview.win_rate_in(world, Filters(teams=("A",)), period)
     assert (team_a["n_closed"], team_a["win_rate"]) == (3, pytest.approx(2 / 3))
 
 
 def test_the_retention_model_is_not_available_without_enough_repeat_attempts(world):
-    assert overview.retention_model(world) is None
-    assert overview.retention_share(world, Filters(), (D(2026, 3, 31),), None).empty
+    assert retention.retention_model(world) is None
+    assert retention.retention_share(world, Filters(), (D(2026, 3, 31),), None).empty
 
 
 def test_the_share_above_target_counts_unscored_certified_reps_as_below():
     certified = pd.DataFrame({"on_date": [D(2026, 1, 1)] * 3, "rep_id": ["r1", "r2", "r3"], "message_id": "m"})
     scores = pd.DataFrame({"on_date": [D(2026, 1, 1)] * 2, "rep_id": ["r1", "r2"], "message_id": "m",
                            "expected_score": [0.9, 0.5]})
-    out = overview.share_above_target(certified, scores, target=0.8)
+    out = retention.share_above_target(certified, scores, target=0.8)
     assert (out["n_certified"].iloc[0], out["n_above"].iloc[0]) == (3, 1)
 
 
@@ -237,7 +236,7 @@ def certified_date_by_date(con, filters, days):
     """The certified in-scope pairs of launched messages on each day, one rep_message per day (the definition)."""
     frames = []
     for day in days:
-        rows = overview.rep_message(con, filters, day)
+        rows = queries.rep_message(con, filters, day)
         live = pd.to_datetime(rows["launch_date"]) <= pd.Timestamp(day)
         done = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool) & live]
         frames.append(done[["rep_id", "message_id"]].assign(on_date=day))
@@ -249,7 +248,7 @@ def certified_date_by_date(con, filters, days):
 def test_certified_pairs_on_many_dates_equal_one_query_per_date(world, filters):
     days = (D(2025, 12, 31), D(2026, 1, 4), D(2026, 1, 20), D(2026, 3, 4), D(2026, 3, 9), D(2026, 3, 10),
             D(2026, 3, 31))
-    got = overview.certified_on(world, filters, days)
+    got = retention.certified_on(world, filters, days)
     want = certified_date_by_date(world, filters, days)
 
     def order(frame):
@@ -258,23 +257,23 @@ def test_certified_pairs_on_many_dates_equal_one_query_per_date(world, filters):
 
 
 def test_a_rep_enters_a_segments_scope_when_a_deal_there_closes(world):
-    rows = overview.rep_message(world, Filters(), D(2026, 3, 31)).set_index(["message_id", "rep_id"])
+    rows = queries.rep_message(world, Filters(), D(2026, 3, 31)).set_index(["message_id", "rep_id"])
     assert rows.loc[("beta", "a1"), "in_scope_since"] == pd.Timestamp(2026, 3, 5)   # first Enterprise close
     assert rows.loc[("beta", "b1"), "in_scope_since"] == pd.Timestamp(2026, 2, 1)
     assert pd.isna(rows.loc[("alpha", "a1"), "in_scope_since"]) and rows.loc[("alpha", "a1"), "is_in_scope"]
     # a1 passed Beta on 10 March and was in scope from 5 March: certified on the 10th, not before
-    on = overview.certified_on(world, Filters(), (D(2026, 3, 9), D(2026, 3, 10)))
+    on = retention.certified_on(world, Filters(), (D(2026, 3, 9), D(2026, 3, 10)))
     beta = on[on["message_id"] == "beta"]
     assert list(beta["on_date"]) == [D(2026, 3, 10)] and list(beta["rep_id"]) == ["a1"]
 
 
 def test_the_landing_view_equals_its_parts_computed_one_by_one(world):
-    period = overview.Period(D(2026, 2, 1), D(2026, 3, 31))
+    period = Period(D(2026, 2, 1), D(2026, 3, 31))
     for filters in (Filters(), Filters(teams=("A",))):
         view = overview.landing(world, filters, period, None)
         pd.testing.assert_frame_equal(view["tiles"], overview.headline(world, filters, period, None))
-        pd.testing.assert_frame_equal(view["trend"], overview.adoption_trend(world, filters, period.end))
-        pd.testing.assert_frame_equal(view["plan"], overview.plan_status(world, filters, period.end))
+        pd.testing.assert_frame_equal(view["trend"], adoption.adoption_trend(world, filters, period.end))
+        pd.testing.assert_frame_equal(view["plan"], adoption.plan_status(world, filters, period.end))
         assert view["retained"].empty
 
 
@@ -300,8 +299,8 @@ def test_each_reason_for_attention_is_named_with_its_figures():
 
 def test_on_the_demo_world_the_disliked_and_the_negative_messages_need_attention(demo_con):
     today = date.today()
-    plan = overview.plan_status(demo_con, Filters(), today)
-    out = overview.needs_attention(plan, None, feedback.reception(demo_con), overview.message_lift(demo_con, Filters(), today))
+    plan = adoption.plan_status(demo_con, Filters(), today)
+    out = overview.needs_attention(plan, None, feedback.reception(demo_con), message_impact(demo_con, Filters(), today))
     reasons = dict(zip(out["message_name"], out["reason_keys"]))
     assert "poor_reception" in reasons["Platform Consolidation Story"]
     assert "negative_lift" in reasons["ROI Calculator Talk Track"]
@@ -311,7 +310,7 @@ def test_on_the_demo_world_the_disliked_and_the_negative_messages_need_attention
 # ------------------------------------------------------------------------------------------ drill-down and access
 
 def test_a_team_drill_down_lists_its_reps_with_their_status_on_each_message(world):
-    reps = overview.group_reps(world, Filters(), D(2026, 3, 31), "team", "A").set_index("rep_id")
+    reps = adoption.group_reps(world, Filters(), D(2026, 3, 31), "team", "A").set_index("rep_id")
     assert list(reps.index) == ["a1", "a2", "a3", "a4"]
     assert reps.loc["a1", "Alpha"] == "certified 2026-01-05" and reps.loc["a1", "messages_certified"] == 2
     assert reps.loc["a4", "Alpha"].startswith("attempted, not passed")
@@ -319,7 +318,7 @@ def test_a_team_drill_down_lists_its_reps_with_their_status_on_each_message(worl
 
 
 def test_one_reps_history_has_attempts_certification_and_deals_in_scope(world):
-    h = overview.rep_history(world, Filters(), "a1", D(2026, 3, 31))
+    h = adoption.rep_history(world, Filters(), "a1", D(2026, 3, 31))
     assert len(h["attempts"]) == 2
     deals = h["deals"].set_index("message_id")
     assert (deals.loc["alpha", "n_closed_in_scope"], deals.loc["alpha", "n_closed_adopted"],
@@ -331,25 +330,25 @@ def test_one_reps_history_has_attempts_certification_and_deals_in_scope(world):
 
 def test_a_manager_never_gets_rows_of_reps_outside_their_team(world):
     bob = Filters(rep_ids=("b1", "b2"))
-    assert set(overview.rep_message(world, bob, D(2026, 3, 31))["rep_id"]) == {"b1", "b2"}
-    assert set(overview.certification(world, bob, D(2026, 3, 31), "team")["team"]) == {"B"}
-    assert overview.group_reps(world, bob, D(2026, 3, 31), "team", "A").empty
-    history = overview.rep_history(world, bob, "a1", D(2026, 3, 31))
+    assert set(queries.rep_message(world, bob, D(2026, 3, 31))["rep_id"]) == {"b1", "b2"}
+    assert set(adoption.certification(world, bob, D(2026, 3, 31), "team")["team"]) == {"B"}
+    assert adoption.group_reps(world, bob, D(2026, 3, 31), "team", "A").empty
+    history = adoption.rep_history(world, bob, "a1", D(2026, 3, 31))
     assert all(frame.empty for frame in history.values())
     assert set(feedback.entries(world, bob)["rep_id"]) == {"b1"}
-    assert overview.win_rate_in(world, bob, overview.Period(D(2026, 1, 1), D(2026, 3, 31)))["n_closed"] == 1
+    assert overview.win_rate_in(world, bob, Period(D(2026, 1, 1), D(2026, 3, 31)))["n_closed"] == 1
 
 
 def test_feedback_volume_by_team_flags_the_quiet_team_and_hides_small_ones(world, monkeypatch):
     monkeypatch.delenv("HUDDLE_MIN_GROUP_SIZE", raising=False)
-    out = overview.feedback_volume(world, Filters()).set_index("team")
+    out = feedback.feedback_volume(world, Filters()).set_index("team")
     assert (out.loc["A", "n_reps"], out.loc["A", "n_reps_sending"], out.loc["A", "n_feedback"]) == (4, 3, 4)
     assert out.loc["B", "is_suppressed"] and pd.isna(out.loc["B", "n_feedback"])
     assert out.loc["C", "n_feedback"] == 0 and out.loc["C", "is_quiet"] and not out.loc["A", "is_quiet"]
 
 
 def test_reception_use_and_effect_sit_side_by_side_per_message(world):
-    out = overview.reception_use_effect(world, Filters(), D(2026, 3, 31)).set_index("message_id")
+    out = feedback.reception_use_effect(world, Filters(), D(2026, 3, 31)).set_index("message_id")
     assert out.loc["alpha", "n_rated"] == 4 and out.loc["alpha", "certification_rate"] == pytest.approx(4 / 9)
     assert "adjusted_lift_pp" in out.columns and "evidence" in out.columns
 
@@ -357,13 +356,13 @@ def test_reception_use_and_effect_sit_side_by_side_per_message(world):
 # ------------------------------------------------------------------------------------------ charts
 
 def test_a_message_keeps_its_color_whatever_the_filter_shows():
-    colors = charts.message_colors(["Alpha", "Beta", "Gamma"])
+    colors = message_colors(["Alpha", "Beta", "Gamma"])
     curve = pd.DataFrame({"message_id": "b", "message_name": "Beta", "week_start": [D(2026, 3, 1)],
                           "weeks_since_launch": [0], "reps_in_scope": [2], "reps_certified": [1],
                           "certified_share": [0.5]})
     plan = pd.DataFrame({"message_name": ["Beta"], "launch_date": [D(2026, 3, 1)], "adoption_target": [0.5],
                          "target_date": [D(2026, 3, 31)]})
-    fig = charts.adoption_trend(curve, plan, colors)
+    fig = adoption_figures.adoption_trend(curve, plan, colors)
     assert fig.data[0].line.color == colors["Beta"] != colors["Alpha"]
     assert fig.layout.yaxis.title.text.endswith("(%)") and fig.layout.xaxis.title.text
 
@@ -377,7 +376,7 @@ def on_demo(shared_demo, monkeypatch):
 
 
 def page() -> AppTest:
-    return AppTest.from_file(str(ROOT / "pages" / "overview.py"), default_timeout=120)
+    return AppTest.from_file(str(ROOT / "pages" / "leadership" / "overview.py"), default_timeout=120)
 
 
 def test_the_overview_shows_tiles_the_plan_chart_and_the_messages_needing_attention(on_demo):
@@ -422,8 +421,8 @@ def test_an_empty_database_shows_how_to_load_data_on_the_overview(tmp_path, monk
 
 
 def test_the_landing_views_retained_share_is_the_retention_share_on_the_periods_end(demo_con):
-    model = overview.retention_model(demo_con)
-    period = overview.Period(D(2026, 9, 1), D(2026, 11, 27))
+    model = retention.retention_model(demo_con)
+    period = Period(D(2026, 9, 1), D(2026, 11, 27))
     view = overview.landing(demo_con, Filters(), period, model)
-    pd.testing.assert_frame_equal(view["retained"], overview.retention_share(demo_con, Filters(), (period.end,), model))
+    pd.testing.assert_frame_equal(view["retained"], retention.retention_share(demo_con, Filters(), (period.end,), model))
     assert len(view["retained"]) == 4 and view["tiles"].set_index("key").loc["retained", "is_available"]

@@ -9,8 +9,9 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import db
+from pages import PAGES as REGISTERED
 
-PAGES = sorted(p for p in (ROOT / "pages").glob("*.py") if not p.name.startswith("_"))
+PAGES = sorted(p for p in (ROOT / "pages").glob("*/*.py") if not p.name.startswith("_"))
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,11 @@ def render(path, database, monkeypatch) -> AppTest:
 
 def test_pages_are_found():
     assert {"overview", "adoption", "feedback", "loaded"} <= {p.stem for p in PAGES}
+
+
+def test_every_page_script_is_in_the_navigation_under_its_own_url():
+    assert {str(p.relative_to(ROOT)) for p in PAGES} == {spec.script for spec in REGISTERED.values()}
+    assert all(spec.script.endswith(f"/{key}.py") for key, spec in REGISTERED.items())
 
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)

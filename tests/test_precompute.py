@@ -10,8 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import db, feedback, lift, overview, precompute, retention, themes
-from analytics import retention_views as views
+from analytics import db, refresh, results
+from analytics.estimators.half_life import HalfLifeRegression
+from analytics.estimators.lift import N_BOOT
+from analytics.views import feedback, lift
+from analytics.views import retention as views
+from analytics.views.lift import lift_arguments
 from analytics.ingest.load import ingest_file
 from test_lift import planted_world, tiny_world
 
@@ -25,7 +29,7 @@ def refreshed(demo_world, tmp_path_factory):
     path = tmp_path_factory.mktemp("precompute") / "demo.duckdb"
     shutil.copy(demo_world["db"], path)
     con = db.connect(path)
-    timings = precompute.refresh(con, TODAY)
+    timings = refresh.refresh(con, TODAY)
     yield con, timings
     con.close()
 
@@ -38,10 +42,10 @@ def same(stored, computed) -> None:
         assert stored.keys() == computed.keys()
         for key in computed:
             same(stored[key], computed[key])
-    elif isinstance(computed, retention.RetentionModel):
-        pd.testing.assert_series_equal(stored.params, computed.params, check_exact=True)
+    elif isinstance(computed, HalfLifeRegression):
+        pd.testing.assert_series_equal(stored.params_, computed.params_, check_exact=True)
         for field in dataclasses.fields(computed):
-            if field.name != "params":
+            if field.name != "params_":
                 assert getattr(stored, field.name) == getattr(computed, field.name), field.name
         assert stored.fingerprint == computed.fingerprint
     else:
@@ -50,29 +54,28 @@ def same(stored, computed) -> None:
 
 def default_calls(con):
     """Every stored function with the arguments the pages pass on first sight, as (label, function, args, kwargs)."""
-    filters, as_of = precompute.default_view(con, TODAY)
-    model = overview.retention_model(con)
-    calls = [("model", overview.retention_model, (), {}), ("evaluation", views.evaluation, (), {}),
+    filters, as_of = refresh.default_view(con, TODAY)
+    model = views.retention_model(con)
+    calls = [("model", views.retention_model, (), {}), ("evaluation", views.evaluation, (), {}),
              ("curves", views.curves, (model,), {}), ("forgotten", views.forgotten, (model,), {}),
              ("forgotten (scorecard)", views.forgotten, (model, 30), {}),
-             ("lift (pages)", lift.message_lift, (), {"as_of": as_of, "n_boot": lift.N_BOOT,
-                                                     **overview.lift_filters(filters)[0]}),
-             ("lift (report)", lift.message_lift, (), {"as_of": as_of, "n_boot": lift.N_BOOT}),
-             ("report themes", themes.message_themes, (), {"as_of": as_of})]
+             ("lift (pages)", lift.message_lift, (), {**lift_arguments(filters, as_of), "n_boot": N_BOOT}),
+             ("lift (report)", lift.message_lift, (), {"as_of": as_of, "n_boot": N_BOOT}),
+             ("report themes", feedback.note_themes, (), {"as_of": as_of})]
     for message_id in feedback.messages_with_notes(con, filters):
         calls.append((f"themes {message_id}", feedback.note_themes, (filters, message_id), {}))
-        calls.append((f"terms {message_id}", feedback.distinguishing_terms, (filters, message_id), {}))
+        calls.append((f"terms {message_id}", feedback.distinctive_terms, (filters, message_id), {}))
     return calls
 
 
 def test_refresh_stores_every_default_result_and_reports_its_seconds(refreshed):
     con, timings = refreshed
     assert timings and all(isinstance(s, float) for s in timings.values()), timings
-    stored = precompute.status(con).set_index("name")["n_results"]
-    assert set(stored.index) == set(precompute.STORED)
+    stored = results.status(con).set_index("name")["n_results"]
+    assert set(stored.index) == set(results.STORED)
     for label, fn, args, kwargs in default_calls(con):
         key = fn.key(con, *args, **kwargs)
-        assert precompute.load(con, fn.stored_name, key) is not precompute.MISSING, label
+        assert results.load(con, fn.stored_name, key) is not results.MISSING, label
 
 
 def test_a_stored_result_is_exactly_what_computing_on_demand_gives(refreshed):
@@ -91,20 +94,20 @@ def test_an_upload_invalidates_the_stored_results_until_the_next_refresh(demo_wo
     shutil.copy(demo_world["db"], path)
     con = db.connect(path)
     try:
-        precompute.refresh(con, TODAY)
-        key = overview.retention_model.key(con)
-        name = overview.retention_model.stored_name
-        before = precompute.load(con, name, key)
-        assert before is not precompute.MISSING
+        refresh.refresh(con, TODAY)
+        key = views.retention_model.key(con)
+        name = views.retention_model.stored_name
+        before = results.load(con, name, key)
+        assert before is not results.MISSING
         extra = tmp_path / "more_feedback.csv"
         extra.write_text("Date;Rep;Message;Rating;Outcome;Notes\n"
                          "20.11.2026;astrid.lefevre@huddle-demo.com;Security-First Value Prop;1;Objection;"
                          "Far too long for a first call.\n", encoding="utf-8")
         ingest_file(con, "feedback", extra, uploaded_by="test")
-        assert precompute.load(con, name, key) is precompute.MISSING        # the upload bumped the data version
-        assert precompute.status(con).empty
-        precompute.refresh(con, TODAY)
-        assert precompute.load(con, name, key) is not precompute.MISSING
+        assert results.load(con, name, key) is results.MISSING        # the upload bumped the data version
+        assert results.status(con).empty
+        refresh.refresh(con, TODAY)
+        assert results.load(con, name, key) is not results.MISSING
         versions = con.execute("SELECT DISTINCT data_version FROM precomputed").fetchall()
         assert versions == [(db.data_version(con),)]                      # older versions' rows are gone
     finally:
@@ -113,12 +116,12 @@ def test_an_upload_invalidates_the_stored_results_until_the_next_refresh(demo_wo
 
 def test_a_filtered_view_is_computed_not_read_from_the_store(refreshed):
     con, _ = refreshed
-    filters, as_of = precompute.default_view(con, TODAY)
+    filters, as_of = refresh.default_view(con, TODAY)
     team = con.execute("SELECT min(team) FROM reps").fetchone()[0]
-    kwargs = {**overview.lift_filters(filters)[0], "teams": (team,)}
-    key = lift.message_lift.key(con, as_of=as_of, **kwargs)
-    assert precompute.load(con, lift.message_lift.stored_name, key) is precompute.MISSING
-    out = lift.message_lift(con, as_of=as_of, **kwargs)
+    kwargs = {**lift_arguments(filters, as_of), "teams": (team,)}
+    key = lift.message_lift.key(con, **kwargs)
+    assert results.load(con, lift.message_lift.stored_name, key) is results.MISSING
+    out = lift.message_lift(con, **kwargs)
     assert len(out) == 4
 
 
@@ -152,11 +155,11 @@ def test_frames_models_dates_and_lists_survive_the_round_trip():
     frame = pd.DataFrame({"name": ["a", None], "day": [date(2026, 1, 2), None],
                           "at": pd.to_datetime(["2026-01-02 10:00", None]), "terms": [["x", "y"], []],
                           "value": [1.5, np.nan], "n": [1, 2], "flag": [True, False]})
-    model = retention.RetentionModel(pd.Series([0.2, 1.0], index=["floor", "log2_half_life[intercept]"]),
-                                     0.8, 0.7, ("m",), ("r1", "r2"), 10, 5, 0.1)
+    model = HalfLifeRegression(0.8, pd.Series([0.2, 1.0], index=["floor", "log2_half_life[intercept]"]),
+                                0.7, ("m",), ("r1", "r2"), 10, 5, 0.1)
     value = {"frame": frame, "model": model, "cutoff": pd.Timestamp("2026-03-01 12:00"), "on": date(2026, 1, 1),
              "at": datetime(2026, 1, 1, 8), "pair": ("a", 1), "none": None, "nan": float("nan"), "n": np.int64(3)}
-    back = precompute.decode(precompute.encode(value))
+    back = results.decode(results.encode(value))
     pd.testing.assert_frame_equal(back["frame"], frame)
     assert back["frame"]["terms"].tolist() == [["x", "y"], []]
     same(back["model"], model)
@@ -166,16 +169,16 @@ def test_frames_models_dates_and_lists_survive_the_round_trip():
 
 
 def test_only_huddles_own_dataclasses_are_rebuilt_from_the_database():
-    text = precompute.encode(retention.RetentionModel(pd.Series([0.2]), 0.8, 0.7, (), (), 1, 1, 0.0))
+    text = results.encode(HalfLifeRegression(0.8, pd.Series([0.2]), 0.7, (), (), 1, 1, 0.0))
     with pytest.raises(ValueError):
-        precompute.decode(text.replace("analytics.retention:RetentionModel", "subprocess:Popen"))
+        results.decode(text.replace("analytics.estimators.half_life:HalfLifeRegression", "subprocess:Popen"))
 
 
 def test_an_empty_database_has_nothing_to_store(tmp_path):
     con = db.connect(tmp_path / "empty.duckdb")
     try:
-        assert precompute.refresh(con) == {}
-        assert precompute.status(con).empty
+        assert refresh.refresh(con) == {}
+        assert results.status(con).empty
     finally:
         con.close()
 
@@ -188,7 +191,7 @@ def test_a_database_without_the_table_computes_on_demand(demo_world, tmp_path):
     con.close()
     con = db.connect(path, read_only=True)          # read-only: not migrated, so the table stays missing
     try:
-        assert not precompute.has_table(con)
-        assert overview.retention_model(con) is not None
+        assert not results.has_table(con)
+        assert views.retention_model(con) is not None
     finally:
         con.close()

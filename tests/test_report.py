@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 import analytics.db as db
-from analytics import lift, report
+from analytics.metrics.evidence import EVIDENCE_TIERS
+from analytics.views import report
 from test_lift import insert, planted_world, tiny_world
 from test_themes import feedback_world
 
@@ -44,7 +45,7 @@ def test_messages_come_in_launch_order_with_rates_as_fractions_and_lifts_in_poin
         assert m["naive_lift_pp"] == pytest.approx(100 * (m["win_rate_adopted"] - m["win_rate_not_adopted"]),
                                                    abs=0.02)
         assert m["ci_low_pp"] <= m["adjusted_lift_pp"] <= m["ci_high_pp"]
-        assert m["evidence"] in lift.EVIDENCE_TIERS and m["method"].startswith("imputation")
+        assert m["evidence"] in EVIDENCE_TIERS and m["method"].startswith("imputation")
 
 
 def test_counts_reconcile_with_the_tables(world):

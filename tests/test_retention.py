@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import analytics.db
-from analytics import retention
+from analytics.estimators import half_life
+from analytics.views import forgetting, practice
 
 START = pd.Timestamp("2025-01-01")
 
@@ -74,13 +75,13 @@ def planted():
 
 @pytest.fixture(scope="module")
 def planted_model(planted):
-    return retention.fit(planted)
+    return practice.fit(planted)
 
 
 # ------------------------------------------------------------------------------ planted answers
 
 def test_fit_recovers_the_planted_half_life_and_its_doubling_per_success(planted, planted_model):
-    history = retention.practice_history(planted)
+    history = practice.practice_history(planted)
     repeat = history[history["n_prior_attempts"] >= 1]
     half_life = pd.Series(planted_model.half_life_days(repeat)).groupby(
         repeat["n_prior_successes"].to_numpy()).median()
@@ -93,20 +94,20 @@ def test_fit_recovers_the_planted_half_life_and_its_doubling_per_success(planted
 
 def test_a_harder_message_is_given_a_shorter_half_life():
     attempts = simulate(n_reps=80, seed=2, message_factor=[0.5, 1.0, 1.0, 2.0])
-    multiplier = retention.fit(attempts).message_half_life_multiplier()
+    multiplier = practice.fit(attempts).message_half_life_multiplier()
     assert multiplier["M0"] / multiplier["M1"] == pytest.approx(0.5, rel=0.3)
     assert multiplier["M3"] / multiplier["M1"] == pytest.approx(2.0, rel=0.3)
 
 
 def test_the_model_beats_both_baselines_on_generated_data():
-    result = retention.evaluate(simulate(n_reps=80, seed=3))
+    result = practice.evaluate(simulate(n_reps=80, seed=3))
     assert result["n_test"] >= 100
     assert result["mae_model"] < 0.7 * result["mae_last_score"]
     assert result["mae_model"] < 0.7 * result["mae_mean_score"]
 
 
 def test_the_model_is_calibrated_on_generated_data():
-    calibration = retention.evaluate(simulate(n_reps=80, seed=4))["calibration"]
+    calibration = practice.evaluate(simulate(n_reps=80, seed=4))["calibration"]
     model = calibration[calibration["predictor"] == "model"]
     gap = np.average((model["predicted_mean"] - model["observed_mean"]).abs(), weights=model["n"])
     last = calibration[calibration["predictor"] == "last_score"]
@@ -116,8 +117,8 @@ def test_the_model_is_calibrated_on_generated_data():
 
 
 def test_evaluation_defaults_to_the_time_of_eighty_percent_of_attempts(planted):
-    result = retention.evaluate(planted)
-    assert result["cutoff"] == retention.default_cutoff(planted)
+    result = practice.evaluate(planted)
+    assert result["cutoff"] == practice.default_cutoff(planted)
     assert result["n_train"] == (planted["attempted_at"] < result["cutoff"]).sum()
     assert result["n_train"] == pytest.approx(0.8 * len(planted), abs=2)
     assert set(result) >= {"cutoff", "n_train", "n_test", "mae_model", "mae_last_score", "mae_mean_score",
@@ -129,14 +130,14 @@ def test_evaluation_runs_on_the_quiz_attempts_table_of_a_database(planted):
         "attempt_id": ["U1", "U2"], "rep_id": [None, "R001"], "message_id": ["M0", "M0"],
         "attempted_at": [START, START], "score": [0.5, None], "passed": [False, None]})], ignore_index=True)
     con = database(with_nulls)
-    assert retention.evaluate(con)["n_train"] == retention.evaluate(planted)["n_train"]
+    assert practice.evaluate(con)["n_train"] == practice.evaluate(planted)["n_train"]
 
 
 def test_share_forgotten_after_thirty_days_is_measured_from_the_data():
     # Every rep re-takes every quiz exactly 30 days after a first score of 0.9; h = 10 days, floor 0.25.
     attempts = simulate(n_reps=100, seed=5, base_half_life=10.0, boost_per_success=1.0, gaps=[30.0],
                         n_questions=50)
-    forgotten = retention.forgotten_after(attempts, days=30).set_index("message_id")
+    forgotten = forgetting.forgotten_after(attempts, days=30).set_index("message_id")
     truth = 1 - (0.25 + 0.75 * 2 ** -3) / 0.9
     assert forgotten["share_forgotten"].to_numpy() == pytest.approx(np.full(4, truth), abs=0.03)
     assert forgotten["n_attempts"].between(95, 100).all()  # retests of the first attempts that passed
@@ -144,12 +145,12 @@ def test_share_forgotten_after_thirty_days_is_measured_from_the_data():
 
 
 def test_forgetting_curve_falls_with_time_and_the_fit_follows_it(planted, planted_model):
-    curve = retention.forgetting_curve(planted, model=planted_model)
+    curve = forgetting.forgetting_curve(planted, model=planted_model)
     assert set(curve["message_id"]) == {"M0", "M1", "M2", "M3"}
     for _, one in curve.groupby("message_id"):
         assert one["observed_score"].iloc[0] > one["observed_score"].iloc[-1] + 0.3
         assert np.average((one["observed_score"] - one["fitted_score"]).abs(), weights=one["n_attempts"]) < 0.04
-    only = retention.forgetting_curve(planted, message_id="M2", model=planted_model)
+    only = forgetting.forgetting_curve(planted, message_id="M2", model=planted_model)
     assert set(only["message_id"]) == {"M2"}
 
 
@@ -164,7 +165,7 @@ def test_features_come_only_from_strictly_earlier_attempts():
         "attempted_at": [t, t, t + pd.Timedelta(days=2), t + pd.Timedelta(days=2), t + pd.Timedelta(days=5)],
         "score": [0.9, 0.5, 0.6, 0.7, 1.0],
     })
-    history = retention.practice_history(attempts).set_index("attempt_id")
+    history = practice.practice_history(attempts).set_index("attempt_id")
     assert history.loc["a", "n_prior_attempts"] == 0 and math.isnan(history.loc["a", "last_score"])
     # b happened at the same moment as a: the rep's history before b is empty.
     assert history.loc["b", "rep_n_prior_attempts"] == 0
@@ -189,22 +190,22 @@ def test_changing_or_deleting_attempts_after_a_time_changes_nothing_before_it(pl
     altered = pd.concat([future, planted[~later]]).reset_index(drop=True)
 
     def up_to_t(frame):
-        history = retention.practice_history(frame)
+        history = practice.practice_history(frame)
         return history[history["attempted_at"] <= t].set_index("attempt_id").sort_index()
 
     before, after = up_to_t(planted), up_to_t(altered)
     pd.testing.assert_frame_equal(before, after)
     pd.testing.assert_series_equal(pd.Series(planted_model.expected_score(before)),
                                    pd.Series(planted_model.expected_score(after)))
-    state = retention.pair_state(retention.practice_history(planted), t)
-    altered_state = retention.pair_state(retention.practice_history(altered), t)
+    state = practice.pair_state(practice.practice_history(planted), t)
+    altered_state = practice.pair_state(practice.practice_history(altered), t)
     pd.testing.assert_frame_equal(state, altered_state)
 
 
 def test_the_state_before_an_attempt_holds_that_attempts_features(planted):
-    history = retention.practice_history(planted)
+    history = practice.practice_history(planted)
     target = history[history["n_prior_attempts"] >= 2].iloc[len(history) // 4]
-    state = retention.pair_state(history, target["attempted_at"])
+    state = practice.pair_state(history, target["attempted_at"])
     row = state[(state["rep_id"] == target["rep_id"]) & (state["message_id"] == target["message_id"])].iloc[0]
     for column in ("n_prior_attempts", "n_prior_successes", "n_prior_failures", "last_score",
                    "last_practiced_at", "days_between_prior_practices", "rep_n_prior_attempts"):
@@ -214,12 +215,12 @@ def test_the_state_before_an_attempt_holds_that_attempts_features(planted):
 
 def test_the_evaluation_model_is_fitted_on_training_attempts_only(planted):
     cutoff = planted["attempted_at"].quantile(0.7)
-    result = retention.evaluate(planted, cutoff=cutoff)
+    result = practice.evaluate(planted, cutoff=cutoff)
     scrambled = planted.copy()
     later = scrambled["attempted_at"] >= cutoff
     scrambled.loc[later, "score"] = 1.0 - scrambled.loc[later, "score"]
-    other = retention.evaluate(scrambled, cutoff=cutoff)
-    pd.testing.assert_series_equal(result["model"].params, other["model"].params)
+    other = practice.evaluate(scrambled, cutoff=cutoff)
+    pd.testing.assert_series_equal(result["model"].params_, other["model"].params_)
     assert result["n_test"] == other["n_test"]
 
 
@@ -239,7 +240,7 @@ def forecast_db(planted):
 
 def test_forecast_lists_every_rep_and_message_on_every_date(forecast_db):
     dates = [pd.Timestamp("2025-04-10").date(), pd.Timestamp("2025-05-10").date()]
-    out = retention.forecast(forecast_db, dates)
+    out = forgetting.forecast(forecast_db, dates)
     n_reps = forecast_db.execute("SELECT count(*) FROM reps").fetchone()[0]
     n_messages = forecast_db.execute("SELECT count(*) FROM messages").fetchone()[0]
     assert list(out.columns[:10]) == ["rep_email", "rep_name", "team", "message", "on_date", "expected_score",
@@ -249,7 +250,7 @@ def test_forecast_lists_every_rep_and_message_on_every_date(forecast_db):
 
 
 def test_never_trained_pairs_are_listed_with_null_scores(forecast_db, planted_model):
-    out = retention.forecast(forecast_db, [pd.Timestamp("2025-04-10").date()], model=planted_model)
+    out = forgetting.forecast(forecast_db, [pd.Timestamp("2025-04-10").date()], model=planted_model)
     never = out[(out["rep_id"] == "R-never") | (out["message_id"].str.startswith("x'"))]
     assert len(never) > 0
     assert never["expected_score"].isna().all() and never["half_life_days"].isna().all()
@@ -263,7 +264,7 @@ def test_never_trained_pairs_are_listed_with_null_scores(forecast_db, planted_mo
 def test_a_rep_with_one_attempt_gets_a_sensible_forecast(forecast_db, planted_model):
     # R-one is unknown to the model: it gets the average rep's half-life.
     dates = [pd.Timestamp(d).date() for d in ("2025-04-01", "2025-04-15", "2025-07-01")]
-    out = retention.forecast(forecast_db, dates, model=planted_model)
+    out = forgetting.forecast(forecast_db, dates, model=planted_model)
     one = out[(out["rep_id"] == "R-one") & (out["message_id"] == "M0")].sort_values("on_date")
     assert (one["n_attempts"] == 1).all()
     assert one["last_practiced"].eq(pd.Timestamp("2025-04-01")).all()
@@ -276,8 +277,8 @@ def test_a_rep_with_one_attempt_gets_a_sensible_forecast(forecast_db, planted_mo
 
 def test_a_forecast_on_a_date_uses_only_attempts_up_to_that_date(planted, planted_model):
     day = pd.Timestamp("2025-03-15")
-    full = retention.forecast(database(planted), [day.date()], model=planted_model)
-    past = retention.forecast(database(planted[planted["attempted_at"] < day + pd.Timedelta(days=1)]),
+    full = forgetting.forecast(database(planted), [day.date()], model=planted_model)
+    past = forgetting.forecast(database(planted[planted["attempted_at"] < day + pd.Timedelta(days=1)]),
                               [day.date()], model=planted_model)
     pd.testing.assert_frame_equal(full, past)
     practiced = full[full["n_attempts"] > 0]
@@ -286,7 +287,7 @@ def test_a_forecast_on_a_date_uses_only_attempts_up_to_that_date(planted, plante
 
 def test_reinforce_by_is_the_first_day_the_expected_score_is_below_target(planted, planted_model):
     day = pd.Timestamp("2025-03-01")
-    state = retention.pair_state(retention.practice_history(planted), day)
+    state = practice.pair_state(practice.practice_history(planted), day)
     predicted = planted_model.predict(state, [day], target=0.8)
     days = (predicted["reinforce_by"] - predicted["last_practiced"]).dt.days.to_numpy(dtype=float)
     on = planted_model.expected_score(state, days)
@@ -302,8 +303,8 @@ def test_reinforce_by_is_the_first_day_the_expected_score_is_below_target(plante
 
 def test_the_reinforcement_list_holds_pairs_due_within_the_week(forecast_db, planted_model):
     today = pd.Timestamp("2025-04-10")
-    due = retention.reinforcement_list(forecast_db, today.date(), model=planted_model)
-    everything = retention.forecast(forecast_db, [today.date()], model=planted_model)
+    due = forgetting.reinforcement_list(forecast_db, today.date(), model=planted_model)
+    everything = forgetting.forecast(forecast_db, [today.date()], model=planted_model)
     expected = everything[(everything["n_attempts"] > 0)
                           & (everything["reinforce_by"] <= today + pd.Timedelta(days=7))]
     assert len(due) == len(expected) > 0
@@ -314,8 +315,8 @@ def test_the_reinforcement_list_holds_pairs_due_within_the_week(forecast_db, pla
 
 def test_share_above_target_counts_untrained_reps_as_below(forecast_db, planted_model):
     day = pd.Timestamp("2025-04-02").date()
-    trend = retention.share_above_target(forecast_db, [day], model=planted_model).set_index("message_id")
-    scores = retention.forecast(forecast_db, [day], model=planted_model)
+    trend = forgetting.share_above_target(forecast_db, [day], model=planted_model).set_index("message_id")
+    scores = forgetting.forecast(forecast_db, [day], model=planted_model)
     m0 = scores[scores["message_id"] == "M0"]
     assert trend.loc["M0", "n_reps"] == len(m0)
     assert trend.loc["M0", "n_above"] == (m0["expected_score"] >= 0.8).sum()
@@ -324,23 +325,23 @@ def test_share_above_target_counts_untrained_reps_as_below(forecast_db, planted_
 
 def test_a_database_with_too_little_history_still_lists_every_pair():
     attempts = simulate(n_reps=3, n_messages=2, seed=8).groupby(["rep_id", "message_id"]).head(1)
-    out = retention.forecast(database(attempts, extra_reps=["R-never"]), [pd.Timestamp("2025-06-01").date()])
+    out = forgetting.forecast(database(attempts, extra_reps=["R-never"]), [pd.Timestamp("2025-06-01").date()])
     assert len(out) == 4 * 2
     assert out["expected_score"].isna().all()
     assert (out.loc[out["rep_id"] != "R-never", "n_attempts"] == 1).all()
-    with pytest.raises(retention.NotEnoughHistory):
-        retention.fit(attempts)
+    with pytest.raises(half_life.NotEnoughHistory):
+        practice.fit(attempts)
 
 
 def test_an_empty_database_gives_an_empty_forecast():
-    out = retention.forecast(analytics.db.connect(":memory:"), [pd.Timestamp("2025-06-01").date()])
-    assert out.empty and list(out.columns) == retention.FORECAST_COLUMNS
+    out = forgetting.forecast(analytics.db.connect(":memory:"), [pd.Timestamp("2025-06-01").date()])
+    assert out.empty and list(out.columns) == forgetting.FORECAST_COLUMNS
 
 
 # ------------------------------------------------------------------------------ demo world
 
 def test_the_model_beats_both_baselines_on_the_demo_world(demo_con):
-    result = retention.evaluate(demo_con)
+    result = practice.evaluate(demo_con)
     assert result["n_test"] >= 200
     assert result["mae_model"] < 0.75 * result["mae_last_score"]
     assert result["mae_model"] < 0.5 * result["mae_mean_score"]
@@ -348,7 +349,7 @@ def test_the_model_beats_both_baselines_on_the_demo_world(demo_con):
 
 def test_fit_recovers_the_demo_worlds_planted_forgetting_law(demo_con, demo_world):
     truth = demo_world["truth"]["forgetting"]
-    model = retention.fit(retention.load_attempts(demo_con))
+    model = practice.fit(practice.load_attempts(demo_con))
     summary = model.summary()
     assert summary["half_life_after_first_pass_days"] == pytest.approx(truth["h0_days"], rel=0.2)
     assert summary["half_life_multiplier_per_success"] == pytest.approx(2.0, rel=0.2)
@@ -361,26 +362,26 @@ def test_fit_recovers_the_demo_worlds_planted_forgetting_law(demo_con, demo_worl
 
 
 def test_the_heat_map_averages_trained_reps_per_team_and_message(forecast_db, planted_model):
-    scores = retention.forecast(forecast_db, [pd.Timestamp("2025-04-02").date()], model=planted_model)
-    matrix = retention.expected_score_matrix(scores, by="team")
+    scores = forgetting.forecast(forecast_db, [pd.Timestamp("2025-04-02").date()], model=planted_model)
+    matrix = forgetting.expected_score_matrix(scores, by="team")
     west = scores[(scores["team"] == "West") & (scores["message_id"] == "M1")]
     assert matrix.loc["West", "Message M1"] == pytest.approx(west["expected_score"].mean())
     assert matrix.loc["West", "Message M1"] == pytest.approx(west["expected_score"].dropna().mean())
-    assert retention.expected_score_matrix(scores, by="rep").shape[0] == scores["rep_name"].nunique()
+    assert forgetting.expected_score_matrix(scores, by="rep").shape[0] == scores["rep_name"].nunique()
     with pytest.raises(ValueError):
-        retention.expected_score_matrix(scores, by="team; DROP TABLE reps")
+        forgetting.expected_score_matrix(scores, by="team; DROP TABLE reps")
 
 
 # ------------------------------------------------------------------------------ many dates at once (scale)
 
 def test_pair_states_for_many_dates_equal_pair_state_date_by_date(planted):
-    history = retention.practice_history(planted)
+    history = practice.practice_history(planted)
     befores = [START - pd.Timedelta(days=1), START + pd.Timedelta(days=3, hours=5), pd.Timestamp("2025-02-14"),
                pd.Timestamp("2025-04-01"), pd.Timestamp("2026-01-01")]
-    many = retention.pair_states(history, befores)
-    assert list(many.columns) == [*retention.STATE_COLUMNS, "before"]
+    many = practice.pair_states(history, befores)
+    assert list(many.columns) == [*practice.STATE_COLUMNS, "before"]
     for before in befores:
-        one = retention.pair_state(history, before).reset_index(drop=True)
+        one = practice.pair_state(history, before).reset_index(drop=True)
         got = many[many["before"] == before].drop(columns="before").reset_index(drop=True)
         assert len(got) == len(one)
         if len(one):
@@ -390,10 +391,10 @@ def test_pair_states_for_many_dates_equal_pair_state_date_by_date(planted):
 
 def test_a_forecast_for_many_dates_equals_the_forecasts_date_by_date(forecast_db, planted_model):
     days = [pd.Timestamp("2025-01-20").date(), pd.Timestamp("2025-03-01").date(), pd.Timestamp("2025-06-30").date()]
-    together = retention.forecast(forecast_db, days, model=planted_model)
-    apart = pd.concat([retention.forecast(forecast_db, [d], model=planted_model) for d in days], ignore_index=True)
+    together = forgetting.forecast(forecast_db, days, model=planted_model)
+    apart = pd.concat([forgetting.forecast(forecast_db, [d], model=planted_model) for d in days], ignore_index=True)
     pd.testing.assert_frame_equal(together, apart, check_exact=True)
-    scored = retention.practiced_scores(forecast_db, days, model=planted_model)
+    scored = forgetting.practiced_scores(forecast_db, days, model=planted_model)
     practiced = together[together["n_attempts"] > 0]
     assert len(scored) == len(practiced)
     assert np.allclose(np.sort(scored["expected_score"]), np.sort(practiced["expected_score"]))
@@ -406,7 +407,7 @@ def test_the_practice_history_is_the_same_whatever_the_threads(planted):
     runs = []
     for threads in (1, 2, 4):
         con.execute(f"SET threads = {threads}")
-        runs.append(retention.practice_history(con))
+        runs.append(practice.practice_history(con))
     for other in runs[1:]:
         pd.testing.assert_frame_equal(runs[0], other, check_exact=True)
     moments = tied.groupby(["rep_id", "attempted_at"])["score"].agg(["sum", "count"]).sort_index()
@@ -419,7 +420,7 @@ def test_the_practice_history_is_the_same_whatever_the_threads(planted):
 
 def test_the_reinforcement_list_is_the_forecasts_due_pairs(forecast_db, planted_model):
     today = pd.Timestamp("2025-03-15").date()
-    want = retention.reinforcement_list(forecast_db, today, model=planted_model)
-    got = retention.due(retention.forecast(forecast_db, [today], model=planted_model), today)
+    want = forgetting.reinforcement_list(forecast_db, today, model=planted_model)
+    got = forgetting.due(forgetting.forecast(forecast_db, [today], model=planted_model), today)
     pd.testing.assert_frame_equal(got, want)
     assert len(want) and (want["days_left"] <= 7).all()

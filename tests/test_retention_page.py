@@ -12,13 +12,16 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
-from analytics import auth, overview, retention
-from analytics import retention_views as views
+from analytics import settings
+from analytics.figures import retention as figures
+from analytics.views import forgetting
+from analytics.views import retention as views
+from analytics.views.queries import catalog
 from analytics.filters import Filters
 from test_lift import tiny_world
 from pagetools import HOSTILE, csv_frame, hostile, set_role
 
-PAGE = str(ROOT / "pages" / "retention.py")
+PAGE = str(ROOT / "pages" / "enablement" / "retention.py")
 TIMEOUT = 180
 ON = date(2026, 11, 27)
 MANAGER = "Tom Becker"          # manages NA West in the demo company
@@ -27,7 +30,7 @@ MANAGER = "Tom Becker"          # manages NA West in the demo company
 @pytest.fixture(scope="module")
 def demo(demo_world):
     con = db.connect(demo_world["db"], read_only=True)
-    yield con, overview.retention_model(con)
+    yield con, views.retention_model(con)
     con.close()
 
 
@@ -40,7 +43,7 @@ def download(at: AppTest, label_start: str):
 def test_without_filters_the_forecast_is_every_rep_and_message(demo):
     con, model = demo
     got = views.forecast(con, Filters(), ON, model)
-    want = retention.forecast(con, [ON], model=model)
+    want = forgetting.forecast(con, [ON], model=model)
     pd.testing.assert_frame_equal(got, want)
     assert list(views.forecast_csv_rows(got).columns) == views.FORECAST_CSV_COLUMNS
 
@@ -60,7 +63,7 @@ def test_a_team_filter_and_a_managers_scope_keep_only_their_reps(demo):
 def test_the_reinforcement_list_is_the_libraries_list_within_the_filters(demo):
     con, model = demo
     got = views.reinforcement(con, Filters(managers=(MANAGER,)), ON, model)
-    want = retention.reinforcement_list(con, ON, model=model)
+    want = forgetting.reinforcement_list(con, ON, model=model)
     want = want[want["manager"] == MANAGER].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want[got.columns])
     assert (got["expected_score"].diff().dropna() >= 0).all()
@@ -101,18 +104,18 @@ def test_the_trend_has_one_point_per_week_and_message(demo):
 def test_the_thirty_day_figure_and_curves_are_named_in_launch_order(demo):
     con, model = demo
     lost = views.forgotten(con, model)
-    order = list(overview.catalog(con)["message_name"])
+    order = list(catalog(con)["message_name"])
     assert list(lost["message_name"]) == order
-    assert (lost["folk_share_forgotten"] == retention.FOLK_SHARE_FORGOTTEN_30D).all()
+    assert (lost["folk_share_forgotten"] == forgetting.FOLK_SHARE_FORGOTTEN_30D).all()
     curve = views.curves(con, model)
     assert list(dict.fromkeys(curve["message_name"])) == order
-    fig = views.forgotten_chart(lost, {})
-    assert any(shape.y0 == retention.FOLK_SHARE_FORGOTTEN_30D for shape in fig.layout.shapes)
+    fig = figures.forgotten_chart(lost, {})
+    assert any(shape.y0 == forgetting.FOLK_SHARE_FORGOTTEN_30D for shape in fig.layout.shapes)
 
 
 def test_too_little_history_gives_no_model_no_evaluation_and_unscored_pairs():
     con = tiny_world(db.connect(":memory:"))
-    assert overview.retention_model(con) is None
+    assert views.retention_model(con) is None
     assert views.evaluation(con) is None
     rows = views.forecast(con, Filters(), date(2024, 6, 1), None)
     assert len(rows) == 2 and rows["expected_score"].isna().all()
@@ -131,7 +134,7 @@ def test_the_page_shows_curves_heat_map_trend_list_and_evaluation_on_the_demo(de
     assert float(labels["Model error (MAE)"]) < float(labels["Baseline: average score"])
     due = at.dataframe[0].value
     assert len(due) > 0 and (due["days_left"] <= 7).all()
-    assert any(i.value == auth.HR_NOTE for i in at.info)
+    assert any(i.value == settings.HR_NOTE for i in at.info)
 
 
 def test_an_empty_database_shows_how_to_load_data(empty_db):

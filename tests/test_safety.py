@@ -13,10 +13,12 @@ import pandas as pd
 import pytest
 from conftest import ROOT, snapshot
 
-from analytics import auth, db, health, upload_jobs
+from analytics import auth, db, upload_jobs
+from analytics.ingest import health
 from analytics.ingest.errors import IngestError
 from analytics.ingest.load import ingest_file
 from analytics.safe_csv import DANGEROUS, neutralize, write_csv
+from analytics.settings import max_upload_bytes
 
 HOSTILE = "Robert'); DROP TABLE opportunities;--"
 ROSTER = "Name,Email,Team,Region,Manager\nAnn Lee,ann@acme.com,East,NA,Rachel Adams\n"
@@ -161,6 +163,6 @@ def test_hostile_file_names_are_never_used_as_paths(tmp_path):
 
 def test_the_browser_upload_limit_and_safe_exports_are_configured():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
-    assert 0 < config["server"]["maxUploadSize"] <= upload_jobs.max_upload_bytes() >> 20
+    assert 0 < config["server"]["maxUploadSize"] <= max_upload_bytes() >> 20
     # st.dataframe's own CSV export does not neutralize formulas, so it is switched off.
     assert config["client"]["disableDataExport"] is True

@@ -11,11 +11,12 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
-from analytics import overview, report, scorecard
+from analytics.views import report, scorecard
+from analytics.views.retention import retention_model
 from pagetools import HOSTILE, csv_frame, hostile
 from test_lift import tiny_world
 
-PAGE = str(ROOT / "pages" / "scorecard.py")
+PAGE = str(ROOT / "pages" / "marketing" / "scorecard.py")
 TIMEOUT = 120
 
 
@@ -29,7 +30,7 @@ def first_frame(at: AppTest) -> pd.DataFrame:
 def card(demo_world):
     con = db.connect(demo_world["db"], read_only=True)
     as_of = date.fromisoformat(demo_world["truth"]["end"])
-    model = overview.retention_model(con)
+    model = retention_model(con)
     yield {"frame": scorecard.message_scorecard(con, as_of, model=model, n_boot=100),
            "report": report.build_report(con, as_of, n_boot=100), "model": model}
     con.close()
@@ -79,7 +80,7 @@ def test_sorting_puts_the_largest_first_and_missing_values_last():
 
 def test_too_little_quiz_history_leaves_the_retention_columns_empty_not_broken():
     con = tiny_world(db.connect(":memory:"))
-    model = overview.retention_model(con)
+    model = retention_model(con)
     assert model is None
     frame = scorecard.message_scorecard(con, date(2024, 6, 1), model=model, n_boot=20)
     assert len(frame) == 1

@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 
 import analytics.db as db
-from analytics import themes
+from analytics.filters import Filters
+from analytics.metrics import themes
+from analytics.views import feedback
 from test_lift import insert
 
 PLANTED = {
@@ -57,14 +59,14 @@ def con():
 
 
 def test_top_themes_of_a_poorly_received_message_name_its_planted_complaints(con):
-    labels = themes.top_themes(con, "bad", k=3)
+    labels = feedback.top_themes(con, "bad", k=3)
     assert len(labels) == 3
     for planted in PLANTED["bad"]:
         assert any(planted in label for label in labels), (planted, labels)
 
 
 def test_every_planted_theme_of_every_message_is_found(con):
-    found = themes.message_themes(con)
+    found = feedback.note_themes(con)
     for message, pool in PLANTED.items():
         labels = " | ".join(found.loc[found["message_id"] == message, "label"])
         for planted in pool:
@@ -72,7 +74,7 @@ def test_every_planted_theme_of_every_message_is_found(con):
 
 
 def test_themes_carry_shares_ratings_and_quotes_from_their_own_notes(con):
-    found = themes.message_themes(con, "bad", quotes=2)
+    found = feedback.note_themes(con, Filters(), "bad", quotes=2)
     assert found["share"].sum() == pytest.approx(1.0)
     assert (found["avg_rating"] < 3).all()
     for row in found.itertuples():
@@ -82,49 +84,49 @@ def test_themes_carry_shares_ratings_and_quotes_from_their_own_notes(con):
 
 
 def test_themes_are_deterministic(con):
-    pd.testing.assert_frame_equal(themes.message_themes(con), themes.message_themes(con))
+    pd.testing.assert_frame_equal(feedback.note_themes(con), feedback.note_themes(con))
 
 
 def test_distinctive_terms_set_the_poorly_received_message_apart(con):
-    terms = themes.distinctive_terms(con, "bad", n=6)
+    terms = feedback.distinctive_terms(con, Filters(), "bad", n=6)
     assert {"too long", "prospects confused", "pricing claims"} <= set(terms["term"])
     assert (terms["share_elsewhere"] == 0).all()
-    generic = themes.distinctive_terms(con, "bad", n=500)
+    generic = feedback.distinctive_terms(con, Filters(), "bad", n=500)
     assert "landed" not in set(generic["term"].head(20))
 
 
 def test_feedback_counts_and_ratings_per_message_respect_as_of(con):
-    summary = themes.feedback_by_message(con).set_index("message_id")
+    summary = feedback.feedback_by_message(con).set_index("message_id")
     assert summary["feedback_count"].to_dict() == {"bad": 120, "good": 120, "other": 120}
     assert summary.loc["bad", "avg_rating"] < 3 < summary.loc["good", "avg_rating"]
-    early = themes.feedback_by_message(con, as_of=date(2024, 1, 10)).set_index("message_id")
+    early = feedback.feedback_by_message(con, as_of=date(2024, 1, 10)).set_index("message_id")
     assert early["feedback_count"].to_dict() == {"bad": 10, "good": 10, "other": 10}
 
 
 def test_messages_with_few_blank_or_no_notes_do_not_crash():
     con = db.connect(":memory:")
-    assert themes.top_themes(con, "nothing") == []
+    assert feedback.top_themes(con, "nothing") == []
     insert(con, "feedback", pd.DataFrame({"feedback_id": ["a", "b", "c", "d"], "message_id": ["m", "m", "m", None],
                                           "rating": [3.0, None, 4.0, 5.0], "notes": [None, "   \n ", "ok", "x"]}))
-    assert themes.top_themes(con, "m") == []
-    assert themes.distinctive_terms(con, "m").empty
+    assert feedback.top_themes(con, "m") == []
+    assert feedback.distinctive_terms(con, Filters(), "m").empty
     insert(con, "feedback", pd.DataFrame({"feedback_id": ["e", "f"], "message_id": ["m", "m"], "rating": [2.0, 1.0],
                                           "notes": ["Pricing claims challenged.", "Pricing claims again!"]}))
-    found = themes.message_themes(con, "m")
+    found = feedback.note_themes(con, Filters(), "m")
     assert found["label"].iloc[0].startswith("pricing claims")
 
 
 def test_distinctive_terms_of_all_messages_at_once_equal_each_message_alone(con):
-    notes = themes.feedback_notes(con)
+    notes = feedback.entries(con)
     ids = sorted(notes["message_id"].dropna().unique()) + ["no-such-message"]
-    together = themes.distinctive_by_message(notes, ids)
+    together = themes.distinctive_terms(notes, ids)
     for message_id in ids:
-        pd.testing.assert_frame_equal(together[message_id], themes.distinctive_from_notes(notes, message_id))
+        pd.testing.assert_frame_equal(together[message_id], themes.distinctive_terms(notes, [message_id])[message_id])
     assert together["no-such-message"].empty
 
 
 def test_themes_of_one_message_are_its_rows_of_every_messages_themes(con):
-    notes = themes.feedback_notes(con)
+    notes = feedback.entries(con)
     every = themes.themes_from_notes(notes)
     for message_id in notes["message_id"].dropna().unique():
         one = themes.themes_from_notes(notes, message_id)

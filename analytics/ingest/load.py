@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import csv
 import getpass
 import json
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..db import bump_data_version
-from ..store import rebuild
-from .columns import KINDS, check_required, detect_crm_format, looks_like_users_file, match_columns
+import duckdb
+import pandas as pd
+
+from ..db import atomic, bump_data_version
+from ..settings import PASS_MARK
+from . import formats
+from .columns import check_required, duplicate_warnings, match_columns
 from .errors import IngestError
-from .kinds import STAGERS, TARGETS, Context
+from .fit import check_kind
+from .kinds import UPLOAD_KINDS, kind_of_file, version_tables
+from .rebuild import rebuild
 from .reader import load_raw
+from .staging import Context
 
 MAX_REJECTS_SHOWN = 20
-FACT_TABLES = {"crm": "opportunities", "quiz": "quiz_attempts", "feedback": "feedback"}
+# DuckDB's memory for one upload: peak RSS stays under 1 GB for a one-million-row export (measured with
+# benchmarks/run_all.py); larger files spill their temp tables to the database's .tmp directory.
+MEMORY_LIMIT = "600MB"
 
 
 @dataclass
@@ -42,31 +53,55 @@ class UploadResult:
     dry_run: bool = False
 
     def to_json(self) -> dict:
+        """The result as the CLI prints it (--json)."""
         return asdict(self)
 
 
 def ingest_file(con, kind: str, path: str | Path, *, column_map: dict[str, str] | None = None,
                 stage_map: dict[str, str] | None = None, date_formats: dict[str, str] | None = None,
-                pass_mark: float = 0.8, uploaded_by: str | None = None, file_name: str | None = None,
+                pass_mark: float = PASS_MARK, uploaded_by: str | None = None, file_name: str | None = None,
                 dry_run: bool = False, _fail_after_versions: bool = False) -> UploadResult:
     """Ingest one export of `kind`; all or nothing. dry_run computes the preview and writes nothing."""
-    if kind not in KINDS:
-        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
-    con.execute("BEGIN TRANSACTION")
+    if kind not in UPLOAD_KINDS:
+        raise IngestError(f"unknown kind {kind!r}; use one of {', '.join(UPLOAD_KINDS)}")
+    name = file_name or Path(path).name
     try:
-        result = _ingest(con, kind, Path(path), column_map or {}, stage_map or {}, date_formats or {},
-                         pass_mark, uploaded_by or _whoami(), file_name, dry_run, _fail_after_versions)
-        if dry_run:
-            con.execute("ROLLBACK")
-        else:
-            con.execute("COMMIT")
-        return result
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with _bounded_memory(con), atomic(con, rollback=dry_run):
+            return _ingest(con, kind, Path(path), column_map or {}, stage_map or {}, date_formats or {},
+                           pass_mark, uploaded_by or _whoami(), name, dry_run, _fail_after_versions)
+    # Every refusal names the file as the person knows it (an upload's temporary name never shows).
+    except IngestError as exc:
+        if str(exc).startswith(f"{name}:"):
+            raise
+        raise IngestError(f"{name}: {exc}") from None
+    except (duckdb.Error, OSError, UnicodeError, csv.Error) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+        raise IngestError(f"{name}: could not be loaded ({reason}); nothing was written. Check that it is an "
+                          "unedited CSV export, or report the message") from None
+
+
+@contextmanager
+def _bounded_memory(con):
+    """For one upload: DuckDB spills to disk beyond MEMORY_LIMIT, and rows need not keep the file's order
+    (line_number records it), so the large inserts stream in parallel. The previous settings come back after."""
+    def current():
+        return con.execute("SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
+                           ).fetchone()
+    limit, order = current()
+    con.execute("RESET memory_limit")
+    default_limit = current()[0]
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        # Values DuckDB itself reported (SET takes no bound parameters); a default limit is reset, not copied.
+        con.execute("RESET memory_limit" if limit == default_limit else f"SET memory_limit = '{limit}'")
+        con.execute(f"SET preserve_insertion_order = {bool(order)}")
 
 
 def _whoami() -> str:
+    """The operating-system user, recorded as the uploader when none is given."""
     try:
         return getpass.getuser()
     except Exception:
@@ -76,43 +111,42 @@ def _whoami() -> str:
 def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who, file_name, dry_run,
             fail_after) -> UploadResult:
     raw = load_raw(con, path, file_name)
-    effective = kind
-    if kind == "crm" and looks_like_users_file(raw.headers) and not column_map:
-        effective = "crm_users"
+    if not column_map:         # columns named by hand say what the file is
+        check_kind(kind, raw.headers, raw.file_name)
+    k = kind_of_file(kind, raw.headers, column_map)
+    effective = k.name
     mapping = match_columns(effective, raw.headers, column_map)
     check_required(effective, mapping, raw.headers, raw.file_name)
-    source_format = _source_format(effective, raw.headers, raw.delimiter)
+    fmt = formats.detect(effective, raw.headers)
+    source_format = fmt.name
     ctx = Context(con=con, kind=effective, headers=raw.headers, mapping=mapping, delimiter=raw.delimiter,
-                  source_format=source_format, stage_overrides=stage_map, date_overrides=date_formats,
-                  pass_mark=pass_mark)
-    ctx.warnings.extend(raw.warnings)
-    key_sql = STAGERS[effective](ctx)
-    table, key_col, columns = TARGETS[effective]
-    reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in ctx.checks) or "NULL"
-    selects = ", ".join(f"{expr} AS {name}" for name, expr in ctx.select.items())
-    inner = "".join(f", {expr} AS {name}" for name, expr in ctx.inner.items())
-    flags = "".join(f", {expr} AS {name}" for name, expr in ctx.flags.items())
-    con.execute("DROP TABLE IF EXISTS staged")
-    con.execute(f"""
-        CREATE TEMP TABLE staged AS
-        SELECT line_number, {key_sql} AS record_key, {selects},
-               nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flags}
-        FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)})
-    """, ctx.params)
-    if ctx.flags:
-        counts = con.execute("SELECT " + ", ".join(f"count(*) FILTER (WHERE {f})" for f in ctx.flags)
-                             + " FROM staged").fetchone()
-        for flag, n in zip(ctx.flags, counts):
-            if n:
-                ctx.warnings.append(f"{ctx.flag_headers[flag]}: {n} placeholder date(s) beyond 2100 "
-                                    "(e.g. 31.12.3999) read as empty")
-
+                  format=fmt, stage_overrides=stage_map, date_overrides=date_formats, pass_mark=pass_mark)
+    ctx.warnings.extend(raw.warnings + duplicate_warnings(raw.headers, mapping))
+    key_sql = k.stage(ctx)
     upload_id = con.execute("SELECT coalesce(max(upload_id), 0) + 1 FROM uploads").fetchone()[0]
     result = UploadResult(upload_id=None if dry_run else upload_id, kind=effective, file=raw.file_name,
                           source_format=source_format, encoding=raw.encoding,
                           delimiter={"\t": "tab"}.get(raw.delimiter, raw.delimiter),
                           columns={t: raw.headers[i] for t, i in sorted(mapping.items(), key=lambda kv: kv[1])},
                           details=ctx.info, dry_run=dry_run)
+    # The CRM check for one deal under several ids reads these columns on every row, changed or not.
+    keep = ("account_name", "opportunity_name", "created_date") \
+        if effective == "crm" and "derived_key" not in ctx.info else ()
+    _stage(con, k, ctx, key_sql, keep)
+    counts = _count(con, ctx, warn=True)
+    n_twins = _drop_earlier_twins(con) if counts["keys"] < counts["good"] else 0
+    if n_twins:
+        ctx.warnings.append(f"{n_twins} row(s) repeat a record that appears again later in the file; "
+                            "the last occurrence was kept")
+        counts = _count(con, ctx, warn=False)
+    if keep:
+        twins = con.execute("""
+            SELECT count(*) FROM (SELECT lower(account_name), lower(opportunity_name), created_date, count(*) n
+            FROM staged WHERE action <> 'reject' AND opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)
+        """).fetchone()[0]
+        if twins:
+            ctx.warnings.append(f"{twins} deal(s) appear under more than one record id with the same name, "
+                                "account and created date (a re-import?); they are kept as separate deals")
 
     # Rejected rows: unreadable lines and rows whose values do not convert, kept with their raw values.
     con.execute("DROP TABLE IF EXISTS new_rejects")
@@ -120,55 +154,23 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     if raw.bad_lines:
         con.executemany("INSERT INTO new_rejects VALUES (?, ?, ?)",
                         [(ln, reason, json.dumps({"line": text})) for ln, reason, text in raw.bad_lines])
-    pairs = ", ".join(f"$h{i}, r.c{i}" for i in range(len(raw.headers)))
-    hparams = {f"h{i}": (h or f"column {i + 1}") + ("" if raw.headers.index(h) == i else f" ({i + 1})")
-               for i, h in enumerate(raw.headers)}
-    con.execute(f"""
-        INSERT INTO new_rejects
-        SELECT s.line_number, s.reject_reason, json_object({pairs})::VARCHAR
-        FROM staged s JOIN raw_rows r USING (line_number) WHERE s.reject_reason IS NOT NULL
-    """, hparams)
+    if counts["reject"]:
+        pairs = ", ".join(f"$h{i}, r.c{i}" for i in range(len(raw.headers)))
+        hparams = {f"h{i}": (h or f"column {i + 1}") + ("" if raw.headers.index(h) == i else f" ({i + 1})")
+                   for i, h in enumerate(raw.headers)}
+        con.execute(f"""
+            INSERT INTO new_rejects
+            SELECT s.line_number, s.reject_reason, json_object({pairs})::VARCHAR
+            FROM staged s JOIN raw_rows r USING (line_number) WHERE s.action = 'reject'
+        """, hparams)
+    # Everything else reads the staged relation: the raw text can go before the writes.
+    for t in ("raw_rows", *ctx.lookups):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
-    hash_cols = ", ".join(f"coalesce({c}::VARCHAR, '')" for c in columns)
-    # The version in force: current fact tables carry it; the small reference kinds read their versions.
-    current = (f"SELECT {key_col} AS k, row_hash FROM {FACT_TABLES[effective]}" if effective in FACT_TABLES else
-               f"SELECT {key_col} AS k, row_hash FROM {table} "
-               f"QUALIFY row_number() OVER (PARTITION BY {key_col} ORDER BY upload_id DESC) = 1")
-    has_twins = con.execute("SELECT count(*) > count(DISTINCT record_key) FROM staged "
-                            "WHERE reject_reason IS NULL").fetchone()[0]
-    dedupe = ("QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) = 1"
-              if has_twins else "")
-    con.execute("DROP TABLE IF EXISTS classified")
-    con.execute(f"""
-        CREATE TEMP TABLE classified AS
-        SELECT g.*, CASE WHEN c.row_hash IS NULL THEN 'insert' WHEN c.row_hash <> g.row_hash THEN 'update'
-                         ELSE 'unchanged' END AS action
-        FROM (SELECT * EXCLUDE (reject_reason{''.join(', ' + f for f in ctx.flags)}),
-                     md5(concat_ws('|', {hash_cols})) AS row_hash
-              FROM staged WHERE reject_reason IS NULL
-              -- Duplicates inside the file: the last occurrence of a key wins (deterministic), counted below.
-              {dedupe}) g
-        LEFT JOIN ({current}) c ON c.k = g.record_key
-    """)
-    n_good = con.execute("SELECT count(*) FROM staged WHERE reject_reason IS NULL").fetchone()[0]
-    n_kept = con.execute("SELECT count(*) FROM classified").fetchone()[0]
-    if n_good > n_kept:
-        ctx.warnings.append(f"{n_good - n_kept} row(s) repeat a record that appears again later in the file; "
-                            "the last occurrence was kept")
-    if effective == "crm" and "derived_key" not in ctx.info:
-        twins = con.execute("""
-            SELECT count(*) FROM (SELECT lower(account_name), lower(opportunity_name), created_date, count(*) n
-            FROM classified WHERE opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)""").fetchone()[0]
-        if twins:
-            ctx.warnings.append(f"{twins} deal(s) appear under more than one record id with the same name, "
-                                "account and created date (a re-import?); they are kept as separate deals")
-
-    counts = dict(con.execute("SELECT action, count(*) FROM classified GROUP BY action").fetchall())
     result.rows_read = raw.n_rows + len(raw.bad_lines)
-    result.rows_inserted = counts.get("insert", 0)
-    result.rows_updated = counts.get("update", 0)
-    result.rows_unchanged = counts.get("unchanged", 0) + (n_good - n_kept)
-    result.rows_rejected = con.execute("SELECT count(*) FROM new_rejects").fetchone()[0]
+    result.rows_inserted, result.rows_updated = counts["insert"], counts["update"]
+    result.rows_unchanged = counts["unchanged"] + n_twins
+    result.rows_rejected = counts["reject"] + len(raw.bad_lines)
     result.rows_skipped = raw.n_skipped
     result.rejects = [{"line": ln, "reason": reason} for ln, reason in con.execute(
         "SELECT line_number, reason FROM new_rejects ORDER BY line_number LIMIT $n",
@@ -187,55 +189,105 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
           "at": datetime.now(timezone.utc).replace(tzinfo=None), "read": result.rows_read,
           "ins": result.rows_inserted, "upd": result.rows_updated, "unch": result.rows_unchanged,
           "rej": result.rows_rejected, "skip": result.rows_skipped, "warn": json.dumps(ctx.warnings)})
-    con.execute("INSERT INTO rejected_rows SELECT $id, line_number, reason, raw_json FROM new_rejects "
-                "ORDER BY line_number", {"id": upload_id})
-    col_list = ", ".join(columns)
-    con.execute(f"""
-        INSERT INTO {table} (upload_id, {key_col}, row_hash, line_number, {col_list})
-        SELECT $id, record_key, row_hash, line_number, {col_list} FROM classified
-        WHERE action IN ('insert', 'update') ORDER BY line_number
-    """, {"id": upload_id})
-    if fail_after:
-        raise RuntimeError("simulated failure in the middle of an upload")
+    if result.rows_rejected:
+        con.execute("INSERT INTO rejected_rows SELECT $id, line_number, reason, raw_json FROM new_rejects "
+                    "ORDER BY line_number", {"id": upload_id})
     if result.rows_inserted or result.rows_updated:
+        # New versions and current rows come from the one staged relation.
+        col_list = ", ".join(k.columns)
+        con.execute(f"""
+            INSERT INTO {k.versions} (upload_id, {k.key}, row_hash, line_number, {col_list})
+            SELECT $id, record_key, row_hash, line_number, {col_list} FROM staged
+            WHERE action IN ('insert', 'update')
+        """, {"id": upload_id})
+        if fail_after:
+            raise RuntimeError("simulated failure in the middle of an upload")
         incoming = None
-        if effective in FACT_TABLES:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT record_key AS {key_col}, "
-                        f"{int(upload_id)} AS upload_id, * EXCLUDE (record_key, action) "
-                        "FROM classified WHERE action <> 'unchanged'")
+        if k.fact:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT record_key AS {k.key}, "
+                        f"{int(upload_id)} AS upload_id, row_hash, line_number, {col_list} "
+                        "FROM staged WHERE action IN ('insert', 'update')")
             incoming = "incoming"
-        rebuild(con, effective if effective in FACT_TABLES else "reference", upload_id, incoming)
+        rebuild(con, effective if k.fact else "reference", upload_id, incoming)
     else:
+        if fail_after:
+            raise RuntimeError("simulated failure in the middle of an upload")
         bump_data_version(con)
     con.execute("DROP VIEW IF EXISTS incoming")
-    for t in ("staged", "classified", "new_rejects", "raw_rows"):
+    for t in ("staged", "new_rejects"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
 
 
-def _source_format(kind: str, headers: list[str], delimiter: str) -> str:
-    if kind == "crm":
-        return detect_crm_format(headers, delimiter)
-    if kind == "crm_users":
-        return "salesforce_users"
-    if kind == "quiz":
-        low = " ".join(h.lower() for h in headers)
-        if "grade/" in low.replace(" ", "") or "started on" in low:
-            return "moodle"
-        if "timestamp" in low and "email address" in low:
-            return "google_forms"
-        return "lms"
-    return {"feedback": "feedback_log", "messages": "message_catalog", "reps": "roster"}[kind]
+def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
+    """One pass over the raw rows: typed values, reject reasons, record key, row hash and the action against
+    the version in force (insert / update / unchanged / reject), into temp table `staged`.
+
+    Unchanged rows keep only their key (and `keep`): the writes need the values of changed rows alone.
+    """
+    reasons = ", ".join(f"CASE WHEN {cond} THEN {reason} END" for cond, reason in ctx.checks) or "NULL"
+    selects = ", ".join(f"{expr} AS {name}" for name, expr in ctx.select.items())
+    inner = "".join(f", {expr} AS {name}" for name, expr in ctx.inner.items())
+    flags = "".join(f", {name}" for name in ctx.flags)
+    flag_exprs = "".join(f", {expr} AS {name}" for name, expr in ctx.flags.items())
+    # Change detection: a 64-bit hash of the typed values, computed in the same pass (duckdb is pinned, so
+    # hash() is stable); versions written before it carry an md5 of the values as text, recomputed for them.
+    row_hash = f"hash({', '.join(k.columns)})::VARCHAR"
+    legacy = "md5(concat_ws('|', " + ", ".join(f"coalesce(s.{c}::VARCHAR, '')" for c in k.columns) + "))"
+    # The version in force: current fact tables carry it; the small reference kinds read their versions.
+    current = (f"SELECT {k.key} AS k, row_hash FROM {k.fact.table}" if k.fact else
+               f"SELECT {k.key} AS k, row_hash FROM {k.versions} "
+               f"QUALIFY row_number() OVER (PARTITION BY {k.key} ORDER BY upload_id DESC) = 1")
+    writes = "action IN ('insert', 'update')"
+    values = ", ".join(c if c in keep else f"CASE WHEN {writes} THEN {c} END AS {c}" for c in k.columns)
+    con.execute("DROP TABLE IF EXISTS staged")
+    con.execute(f"""
+        CREATE TEMP TABLE staged AS
+        SELECT line_number, record_key, reject_reason{flags}, action,
+               CASE WHEN {writes} THEN row_hash END AS row_hash, {values}
+        FROM (SELECT s.*, CASE WHEN s.reject_reason IS NOT NULL THEN 'reject' WHEN c.row_hash IS NULL THEN 'insert'
+                               WHEN c.row_hash <> CASE WHEN length(c.row_hash) = 32 THEN {legacy} ELSE s.row_hash END
+                               THEN 'update' ELSE 'unchanged' END AS action
+              FROM (SELECT *, CASE WHEN reject_reason IS NULL THEN {row_hash} END AS row_hash
+                    FROM (SELECT line_number, {key_sql} AS record_key, {selects},
+                                 nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flag_exprs}
+                          FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)}))) s
+              LEFT JOIN ({current}) c ON c.k = s.record_key AND s.reject_reason IS NULL)
+    """, ctx.params)
 
 
-VERSION_TABLES = ("opportunity_versions", "quiz_attempt_versions", "feedback_versions", "message_versions",
-                  "rep_versions")
+def _count(con, ctx: Context, warn: bool) -> dict:
+    """Rows per action, distinct keys among the good rows (twins when fewer), placeholder dates per column."""
+    flags = "".join(f", count(*) FILTER (WHERE {f})" for f in ctx.flags)
+    row = con.execute(f"""
+        SELECT count(*) FILTER (WHERE action = 'insert'), count(*) FILTER (WHERE action = 'update'),
+               count(*) FILTER (WHERE action = 'unchanged'), count(*) FILTER (WHERE action = 'reject'),
+               count(*) FILTER (WHERE action <> 'reject'),
+               -- a hash collision only costs the exact check below
+               count(DISTINCT hash(record_key)) FILTER (WHERE action <> 'reject'){flags}
+        FROM staged
+    """).fetchone()
+    counts = dict(zip(("insert", "update", "unchanged", "reject", "good", "keys"), row))
+    if warn:
+        for flag, n in zip(ctx.flags, row[6:]):
+            if n:
+                ctx.warnings.append(f"{ctx.flag_headers[flag]}: {n} placeholder date(s) beyond 2100 "
+                                    "(e.g. 31.12.3999) read as empty")
+    return counts
+
+
+def _drop_earlier_twins(con) -> int:
+    """Duplicates inside the file: the last occurrence of a key wins (deterministic); returns how many went."""
+    return con.execute("""
+        DELETE FROM staged WHERE line_number IN (
+            SELECT line_number FROM staged WHERE action <> 'reject'
+            QUALIFY row_number() OVER (PARTITION BY record_key ORDER BY line_number DESC) > 1)
+    """).fetchone()[0]
 
 
 def undo(con, upload_id: int) -> dict:
     """Revert one upload: its new records go, records it changed return to their previous version."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with atomic(con):
         row = con.execute("SELECT kind, file_name, status FROM uploads WHERE upload_id = $id",
                           {"id": upload_id}).fetchone()
         if row is None:
@@ -243,16 +295,12 @@ def undo(con, upload_id: int) -> dict:
         if row[2] == "undone":
             raise IngestError(f"upload {upload_id} ({row[1]}) was already undone")
         removed = 0
-        for t in VERSION_TABLES:
+        for t in version_tables():
             removed += con.execute(f"SELECT count(*) FROM {t} WHERE upload_id = $id", {"id": upload_id}).fetchone()[0]
             con.execute(f"DELETE FROM {t} WHERE upload_id = $id", {"id": upload_id})
         con.execute("UPDATE uploads SET status = 'undone', undone_at = $t WHERE upload_id = $id",
                     {"id": upload_id, "t": datetime.now(timezone.utc).replace(tzinfo=None)})
         rebuild(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return {"upload_id": upload_id, "kind": row[0], "file": row[1], "versions_removed": removed}
 
 
@@ -274,7 +322,6 @@ def rejected_rows(con, upload_id: int):
 
 def rejected_rows_table(con, upload_id: int):
     """An upload's rejected rows with each original column spread out again (for download)."""
-    import pandas as pd
     rows = rejected_rows(con, upload_id)
     values = pd.DataFrame([json.loads(r) if r else {} for r in rows["raw_json"]], index=rows.index)
     return pd.concat([rows[["line_number", "reason"]], values], axis=1)

@@ -6,18 +6,19 @@ import codecs
 import csv
 import hashlib
 import io
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
+from ..settings import MAX_UPLOAD_MB_ENV, max_upload_bytes
 from .errors import IngestError
+from .header import SAMPLE_CHARS, check_width, read_header
 
 CHUNK = 1 << 24
-MAX_UPLOAD_BYTES = int(float(os.environ.get("HUDDLE_MAX_UPLOAD_MB", "1024")) * (1 << 20))
 MAX_LINE_BYTES = 4 << 20
 
 # Report footers and total rows: dropped and counted, never loaded nor rejected.
@@ -44,22 +45,34 @@ class RawFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def sniff_file(path: Path) -> tuple[str, str, bool]:
-    """Return (sha256, encoding, needs_transcode), refusing files that are not text."""
+class Sniffed(NamedTuple):
+    """What the byte scan of a file found: its digest, its encoding and whether it must be rewritten first."""
+
+    sha256: str
+    encoding: str
+    needs_transcode: bool        # not UTF-8, a byte-order mark past the start, or old-Mac (bare CR) line breaks
+    normalize_newlines: bool     # bare CR breaks only: rewritten as LF so that line numbers count them
+    mixed_newlines: bool         # more than one kind of break: rewritten if DuckDB's reader refuses the file
+
+
+def sniff_file(path: Path, file_name: str | None = None) -> Sniffed:
+    """Scan the bytes once, refusing files that are not text, are too wide, or have a line over the limit."""
+    name = file_name or path.name
     size = path.stat().st_size
     if size == 0:
-        raise IngestError(f"{path.name}: the file is empty")
-    if size > MAX_UPLOAD_BYTES:
-        raise IngestError(f"{path.name}: the file is {size / (1 << 20):.0f} MB, over the "
-                          f"{MAX_UPLOAD_BYTES / (1 << 20):.0f} MB upload limit (HUDDLE_MAX_UPLOAD_MB)")
+        raise IngestError(f"{name}: the file is empty; export the report again")
+    limit = max_upload_bytes()
+    if size > limit:
+        raise IngestError(f"{name}: the file is {size / (1 << 20):.0f} MB, over the "
+                          f"{limit / (1 << 20):.0f} MB upload limit ({MAX_UPLOAD_MB_ENV}); split the export")
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         head = fh.read(CHUNK)
         digest.update(head)
         if head.startswith(b"PK\x03\x04") or head.startswith(b"\x1f\x8b"):
-            raise IngestError(f"{path.name}: this is a compressed archive, not a CSV export; unzip it first")
+            raise IngestError(f"{name}: this is a compressed archive, not a CSV export; unzip it first")
         if head.startswith(b"%PDF") or head.startswith(b"\xd0\xcf\x11\xe0"):
-            raise IngestError(f"{path.name}: this is not a CSV export (a PDF or an old Excel file); "
+            raise IngestError(f"{name}: this is not a CSV export (a PDF or an old Excel file); "
                               "export the report as CSV")
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             enc = "utf-16"
@@ -67,15 +80,21 @@ def sniff_file(path: Path) -> tuple[str, str, bool]:
             enc = "utf-8-sig"
         else:
             if b"\x00" in head[:8192]:
-                raise IngestError(f"{path.name}: this is a binary file, not a CSV export")
+                raise IngestError(f"{name}: this is a binary file, not a CSV export; export the report as CSV")
             enc = "utf-8"
+        # Too many columns is told from the first lines, before the body is scanned.
+        check_width(head[: SAMPLE_CHARS * 4].decode("utf-16" if enc == "utf-16" else "utf-8", errors="replace"),
+                    name)
         decoder = codecs.getincrementaldecoder("utf-8")() if enc != "utf-16" else None
         chunk = head
         lines = _LineLengths()
+        breaks = _LineBreaks(skip_bom=enc == "utf-8-sig")
         while True:
             lines.feed(chunk)
+            if enc != "utf-16":
+                breaks.feed(chunk)
             if lines.longest > MAX_LINE_BYTES:
-                raise IngestError(f"{path.name}: line {lines.longest_at:,} is {lines.longest / (1 << 20):.0f} MB long, "
+                raise IngestError(f"{name}: line {lines.longest_at:,} is {lines.longest / (1 << 20):.0f} MB long, "
                                   f"over the {MAX_LINE_BYTES >> 20} MB a line may be; this is not a CSV export")
             if decoder is not None and enc.startswith("utf-8"):
                 try:
@@ -89,7 +108,45 @@ def sniff_file(path: Path) -> tuple[str, str, bool]:
             digest.update(chunk)
     if enc == "cp1252" and _has_undefined_cp1252(path):
         enc = "iso-8859-1"
-    return digest.hexdigest(), enc, enc not in ("utf-8", "utf-8-sig")
+    cr_only = breaks.cr_only
+    return Sniffed(digest.hexdigest(), enc, enc not in ("utf-8", "utf-8-sig") or cr_only or breaks.inner_bom,
+                   cr_only, breaks.mixed)
+
+
+class _LineBreaks:
+    """Which line breaks (CRLF, LF, bare CR) a byte stream uses, and whether a byte-order mark appears past its start."""
+
+    def __init__(self, skip_bom: bool):
+        self.crlf = self.lf = self.cr = 0
+        self.inner_bom = False
+        self._pending_cr = False         # the chunk ended on CR: the next one tells whether it was CRLF
+        self._prev = b""
+        self._start = len(codecs.BOM_UTF8) if skip_bom else 0
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.inner_bom and (self._prev + chunk).find(codecs.BOM_UTF8, self._start) >= 0:
+            self.inner_bom = True
+        self._prev, self._start = chunk[-2:], 0
+        if self._pending_cr:
+            if chunk.startswith(b"\n"):
+                self.crlf, chunk = self.crlf + 1, chunk[1:]
+            else:
+                self.cr += 1
+        self._pending_cr = chunk.endswith(b"\r")
+        body = chunk[:-1] if self._pending_cr else chunk
+        crlf = body.count(b"\r\n")
+        self.crlf += crlf
+        self.lf += body.count(b"\n") - crlf
+        self.cr += body.count(b"\r") - crlf
+
+    @property
+    def mixed(self) -> bool:
+        """More than one kind of line break (outside quotes, DuckDB's reader refuses such a file)."""
+        return sum(1 for n in (self.crlf, self.lf, self.cr + self._pending_cr) if n) > 1
+
+    @property
+    def cr_only(self) -> bool:
+        return self.cr + self._pending_cr > 0 and not self.crlf and not self.lf
 
 
 class _LineLengths:
@@ -121,87 +178,105 @@ def _has_undefined_cp1252(path: Path) -> bool:
     return False
 
 
-def transcode(path: Path, encoding: str, tmpdir: str) -> Path:
-    """Copy a non-UTF-8 file to UTF-8, streaming."""
+def transcode(path: Path, encoding: str, tmpdir: str, newlines: bool, file_name: str) -> Path:
+    """Copy a file to UTF-8, streaming: without byte-order marks, line breaks as LF when they were mixed."""
     out = Path(tmpdir) / "utf8.csv"
-    with path.open("r", encoding=encoding, newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(CHUNK // 4):
-            dst.write(chunk.lstrip("\ufeff") if dst.tell() == 0 else chunk)
-    return out
-
-
-def sniff_header(path: Path, encoding: str) -> tuple[str, list[str], int]:
-    """Find the delimiter and the header row; returns (delimiter, headers, header_lines)."""
-    with path.open("r", encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as fh:
-        sample = fh.read(1 << 16)
-    if "\n" not in sample and len(sample) >= (1 << 16):
-        raise IngestError(f"{path.name}: the first line is longer than 64 KB; this is not a CSV export")
-    lines = sample.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
-    counts = {d: _count_outside_quotes(first, d) for d in (",", ";", "\t", "|")}
-    delim = max(counts, key=lambda d: counts[d])
-    if counts[delim] == 0:
-        raise IngestError(f"{path.name}: found no delimiter (comma, semicolon or tab) in the first line; "
-                          "this does not look like a CSV export")
-    reader = csv.reader(io.StringIO(sample), delimiter=delim, quotechar='"')
+    carry = ""
     try:
-        headers = next(reader)
-    except (csv.Error, StopIteration) as exc:
-        raise IngestError(f"{path.name}: cannot read the header row ({exc})") from None
-    header_lines = sample[: sample.find(first) + len(first)].count("\n") + 1
-    headers = [h.strip().lstrip("\ufeff") for h in headers]
-    if not any(headers):
-        raise IngestError(f"{path.name}: the header row is empty")
-    return delim, headers, header_lines
-
-
-def _count_outside_quotes(line: str, delim: str) -> int:
-    n, quoted = 0, False
-    for ch in line:
-        if ch == '"':
-            quoted = not quoted
-        elif ch == delim and not quoted:
-            n += 1
-    return n
+        with path.open("r", encoding=encoding, newline="") as src, \
+                out.open("w", encoding="utf-8", newline="") as dst:
+            while chunk := src.read(CHUNK // 4):
+                chunk = carry + chunk.replace("\ufeff", "")
+                if newlines:
+                    # A CR at the end of a chunk may be half of a CRLF: keep it for the next one.
+                    carry = "\r" if chunk.endswith("\r") else ""
+                    chunk = (chunk[:-1] if carry else chunk).replace("\r\n", "\n").replace("\r", "\n")
+                dst.write(chunk)
+            if carry:
+                dst.write("\n")
+    except UnicodeError as exc:
+        raise IngestError(f"{file_name}: cannot be read as {encoding} text ({exc.reason}); "
+                          "save the export again as CSV (UTF-8)") from None
+    return out
 
 
 def load_raw(con: duckdb.DuckDBPyConnection, path: Path, file_name: str | None = None) -> RawFile:
     """Read the file as text into temp table raw_rows, with physical line numbers, footers removed."""
     path = Path(path)
+    name = file_name or path.name
     if not path.is_file():
-        raise IngestError(f"{path}: no such file")
-    sha, enc, needs = sniff_file(path)
+        raise IngestError(f"{name}: no such file (the upload may have been removed; choose the file again)")
+    sniffed = sniff_file(path, name)
+    enc = sniffed.encoding
     tmp = tempfile.TemporaryDirectory(prefix="huddle-")
     try:
-        src = transcode(path, enc, tmp.name) if needs else path
-        delim, headers, header_lines = sniff_header(src, "utf-8")
-        raw = RawFile(path=path, file_name=file_name or path.name, sha256=sha,
+        src = (transcode(path, enc, tmp.name, sniffed.normalize_newlines, name) if sniffed.needs_transcode
+               else path)
+        if sniffed.mixed_newlines and not sniffed.normalize_newlines and not _duckdb_reads(src, name):
+            # Breaks of more than one kind outside quotes: read a copy with every break as LF.
+            src = transcode(path, enc, tmp.name, True, name)
+            mixed = True
+        else:
+            mixed = False
+        try:
+            header = _read_rows(con, src, name)
+        except duckdb.Error as exc:
+            raise IngestError(f"{name}: cannot be read as CSV ({str(exc).splitlines()[0]}); save the export "
+                              "again as CSV (UTF-8)") from None
+        if mixed:
+            header.warnings.append("the file mixes line-break styles (Windows, Unix, old Mac): each was read as "
+                                   "a line break")
+        delim, headers, header_lines = header.delimiter, header.names, header.line
+        raw = RawFile(path=path, file_name=name, sha256=sniffed.sha256,
                       encoding={"utf-8-sig": "utf-8 (with BOM)"}.get(enc, enc),
-                      delimiter=delim, headers=headers)
+                      delimiter=delim, headers=headers, warnings=list(header.warnings))
         if enc in ("cp1252", "iso-8859-1"):
             raw.warnings.append(f"the file is not UTF-8; read it as {enc}")
         n = len(headers)
         names = [f"c{i}" for i in range(n)]
-        con.execute("DROP TABLE IF EXISTS raw_scan; DROP TABLE IF EXISTS raw_rows; "
-                    "DROP TABLE IF EXISTS raw_rejects; DROP TABLE IF EXISTS raw_rejects_scan")
-        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in names) + "}"   # generated names only
-        try:
-            con.execute(
-                "CREATE TEMP TABLE raw_rows AS SELECT * FROM read_csv($p, "
-                f"columns={columns}, header=true, delim=$d, quote='\"', escape='\"', strict_mode=true, "
-                "store_rejects=true, rejects_table='raw_rejects', rejects_scan='raw_rejects_scan', "
-                "max_line_size=$maxline, auto_detect=false, skip=$skip)",
-                {"p": str(src), "d": delim, "maxline": MAX_LINE_BYTES, "skip": header_lines - 1})
-        except duckdb.Error as exc:
-            msg = str(exc).splitlines()[0]
-            raise IngestError(f"{raw.file_name}: cannot be read as CSV ({msg})") from None
         _number_lines(con, names, header_lines)
         _separate_footers(con, raw, names)
+        _drop_repeated_headers(con, raw, names)
         raw.bad_lines.extend(_malformed_lines(con, src, raw, n))
+        raw.warnings.extend(_unnamed_columns(con, raw))
         raw.n_rows = con.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
     finally:
         tmp.cleanup()
     return raw
+
+
+def _scan(src: Path, header) -> tuple[str, dict]:
+    """DuckDB's read of every record after the header row as text (c0..cN), with rejects kept aside."""
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header.names))) + "}"   # generated names
+    return ("read_csv($p, "
+            f"columns={columns}, header=true, delim=$d, quote='\"', escape='\"', strict_mode=true, "
+            "store_rejects=true, rejects_table='raw_rejects', rejects_scan='raw_rejects_scan', "
+            "max_line_size=$maxline, auto_detect=false, skip=$skip)",
+            {"p": str(src), "d": header.delimiter, "maxline": MAX_LINE_BYTES, "skip": header.line - 1})
+
+
+def _read_rows(con, src: Path, name: str):
+    """The header row, then the records into temp table raw_rows."""
+    header = read_header(src, "utf-8", name)
+    con.execute("DROP TABLE IF EXISTS raw_scan; DROP TABLE IF EXISTS raw_rows; "
+                "DROP TABLE IF EXISTS raw_rejects; DROP TABLE IF EXISTS raw_rejects_scan")
+    sql, params = _scan(src, header)
+    con.execute(f"CREATE TEMP TABLE raw_rows AS SELECT * FROM {sql}", params)
+    return header
+
+
+def _duckdb_reads(src: Path, name: str) -> bool:
+    """Whether DuckDB's reader takes the file as it is, tried on a connection of its own (a refusal on the
+    upload's connection would abort its transaction)."""
+    trial = duckdb.connect()
+    try:
+        sql, params = _scan(src, read_header(src, "utf-8", name))
+        trial.execute(f"SELECT count(*) FROM {sql}", params)
+        return True
+    except duckdb.Error:
+        return False
+    finally:
+        trial.close()
 
 
 def _number_lines(con, names: list[str], header_lines: int) -> None:
@@ -250,11 +325,35 @@ def _separate_footers(con, raw: RawFile, names: list[str]) -> None:
     raw.n_skipped += n
 
 
+def _drop_repeated_headers(con, raw: RawFile, names: list[str]) -> None:
+    """Drop rows that repeat the header row (exports joined into one file), counting them as skipped."""
+    same = " AND ".join(f"coalesce(trim({c}), '') = ${c}" for c in names)
+    params = dict(zip(names, raw.headers))
+    n, first = con.execute(f"SELECT count(*), min(line_number) FROM raw_rows WHERE {same}", params).fetchone()
+    if n:
+        con.execute(f"DELETE FROM raw_rows WHERE {same}", params)
+        raw.n_skipped += n
+        raw.warnings.append(f"{n} line(s) repeat the header row (first on line {first}: exports joined into one "
+                            "file?); they were skipped")
+
+
+def _unnamed_columns(con, raw: RawFile) -> list[str]:
+    """Columns holding values under an empty header name (the empty column of a trailing delimiter holds none)."""
+    out = []
+    for i, h in enumerate(raw.headers):
+        if not h:
+            n = con.execute(f"SELECT count(*) FROM raw_rows WHERE nullif(trim(c{i}), '') IS NOT NULL").fetchone()[0]
+            if n:
+                out.append(f"column {i + 1} has no name in the header row, so its {n} value(s) are not loaded; "
+                           "give it a header to load it")
+    return out
+
+
 def _malformed_lines(con, src: Path, raw: RawFile, n_cols: int) -> list[tuple[int, str, str]]:
     """Rows with the wrong number of fields: footers (one field, after the data) are skipped, the rest rejected."""
     rows = con.execute("""
         SELECT min(byte_position) AS pos, any_value(error_type)::VARCHAR, any_value(csv_line),
-               any_value(error_message)
+               any_value(error_message), max(column_idx)
         FROM raw_rejects GROUP BY line ORDER BY pos
     """).fetchall()
     if not rows:
@@ -262,7 +361,7 @@ def _malformed_lines(con, src: Path, raw: RawFile, n_cols: int) -> list[tuple[in
     last_data = con.execute("SELECT max(line_number) FROM raw_rows").fetchone()[0] or 0
     lines = _line_numbers(src, [r[0] for r in rows])
     out = []
-    for (pos, etype, text, msg), line in zip(rows, lines):
+    for (pos, etype, text, msg, last_column), line in zip(rows, lines):
         text = (text or "").strip("\r\n")
         fields = next(csv.reader(io.StringIO(text), delimiter=raw.delimiter), [])
         filled = [f for f in fields if f.strip()]
@@ -270,7 +369,9 @@ def _malformed_lines(con, src: Path, raw: RawFile, n_cols: int) -> list[tuple[in
             raw.n_skipped += 1
             continue
         if etype == "MISSING COLUMNS" or etype == "TOO MANY COLUMNS":
-            reason = f"expected {n_cols} fields, found {len(fields)}"
+            # DuckDB keeps the first 10,000 characters of a line; its last column index counts them all.
+            found = max(len(fields), last_column or 0) if etype == "TOO MANY COLUMNS" else len(fields)
+            reason = f"expected {n_cols} fields, found {found}"
         elif etype == "LINE SIZE OVER MAXIMUM":
             reason = f"the line is longer than {MAX_LINE_BYTES >> 20} MB"
         else:

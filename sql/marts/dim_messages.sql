@@ -1,7 +1,6 @@
 -- One row per message, ordered by launch; a message without a launch date counts as launched at its first attempt.
 SELECT m.message_id, m.message_name,
-       coalesce(m.launch_date, (SELECT min(q.attempted_at)::DATE FROM quiz_attempts q
-                                WHERE q.message_id = m.message_id)) AS launch_date,
+       {{ macros/launch_date.sql }} AS launch_date,
        m.target_segment, m.owner, m.description, m.adoption_target, m.target_date, m.in_catalog
 FROM messages m
 ORDER BY launch_date NULLS LAST, m.message_id

@@ -1,0 +1,1 @@
+"""Every plotly builder: a data frame in, a labeled Figure out (pure and testable, no connection)."""

@@ -1,0 +1,77 @@
+"""Win-rate impact figures: the forest plot of naive vs adjusted lift and win rate over time around the launch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.figures.style import LAYOUT, OTHER_COLOR
+from analytics.metrics.missing import missing
+
+NAIVE_COLOR = "#7f7f7f"
+GROUP_COLORS = {"before launch": "#bbbbbb", "not adopted": "#4c78a8", "adopted": "#e45756"}
+MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are left off the chart (too noisy)
+
+
+def forest_plot(lifts: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
+    """Naive and adjusted lift per message with 95 % intervals, one row per message, zero marked."""
+    names = list(lifts["message_name"])
+    y = np.arange(len(names), dtype=float)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(
+        x=lifts["naive_lift_pp"], y=y + 0.15, mode="markers", name="Naive (adopted minus other deals)",
+        marker=dict(symbol="diamond-open", size=11, color=NAIVE_COLOR, line=dict(width=2)),
+        error_x=_interval(lifts["naive_lift_pp"], lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"], NAIVE_COLOR),
+        customdata=np.column_stack([names, lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"]]),
+        hovertemplate="%{customdata[0]}<br>naive %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
+                      "%{customdata[2]:+.1f})<extra></extra>"))
+    fig.add_trace(go.Scatter(
+        x=lifts["adjusted_lift_pp"], y=y - 0.15, mode="markers", name="Adjusted (comparable deals)",
+        marker=dict(symbol="circle", size=13, color=[colors.get(n, OTHER_COLOR) for n in names],
+                    line=dict(color="black", width=1)),
+        error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "black"),
+        customdata=np.column_stack([names, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"]]),
+        hovertemplate="%{customdata[0]}<br>adjusted %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
+                      "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="grey", dash="dot"))
+    fig.update_layout(title="Win-rate lift per message: naive vs adjusted (bars: 95% intervals)", **LAYOUT,
+                      height=max(320, 140 + 70 * len(names)))
+    fig.update_xaxes(title_text="Win-rate lift (percentage points)", zeroline=False)
+    fig.update_yaxes(title_text="Message", tickvals=y, ticktext=names, autorange="reversed",
+                     range=[len(names) - 0.5, -0.5])
+    return fig
+
+
+def win_rate_chart(trend: pd.DataFrame, message_name: str, launch_date) -> go.Figure:
+    """Monthly win rate of in-scope deals by certified reps vs the others, the months before launch, launch marked."""
+    fig = go.Figure()
+    shown = trend[trend["deals"] >= MIN_PERIOD_DEALS]
+    for group in ("before launch", "not adopted", "adopted"):
+        g = shown[shown["group"] == group]
+        if g.empty:
+            continue
+        label = {"adopted": "Adopted (owner certified)", "not adopted": "Not adopted",
+                 "before launch": "Before launch"}[group]
+        fig.add_trace(go.Scatter(
+            x=pd.to_datetime(g["period"]), y=g["win_rate"], mode="lines+markers", name=label,
+            line=dict(color=GROUP_COLORS[group], width=2.5 if group == "adopted" else 2,
+                      dash="dot" if group == "before launch" else "solid"),
+            customdata=g[["won", "deals"]].to_numpy(),
+            hovertemplate="%{x|%b %Y}: %{y:.0%} won (%{customdata[0]} of %{customdata[1]} closed deals)"
+                          "<extra>" + label + "</extra>"))
+    if launch_date is not None and not missing(launch_date):
+        launch = pd.Timestamp(launch_date)
+        fig.add_vline(x=launch, line=dict(color="black", width=1, dash="dash"))
+        fig.add_annotation(x=launch, y=1, yref="paper", text=f"launch {launch:%d %b %Y}", showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(size=11))
+    fig.update_layout(title=f"{message_name}: win rate of in-scope deals by month", **LAYOUT)
+    fig.update_xaxes(title_text="Close month")
+    fig.update_yaxes(title_text="Win rate (% of closed deals won)", tickformat=".0%", rangemode="tozero")
+    return fig
+
+
+def _interval(center: pd.Series, low: pd.Series, high: pd.Series, color: str) -> dict:
+    c, lo, hi = (pd.to_numeric(s, errors="coerce").astype(float) for s in (center, low, high))
+    return dict(type="data", symmetric=False, array=(hi - c).fillna(0).to_numpy(),
+                arrayminus=(c - lo).fillna(0).to_numpy(), color=color, thickness=1.5, width=4)

@@ -1,0 +1,24 @@
+"""The figures' shared look: one color per message on every page, the layout, outcome colors.
+
+Colors: `message_colors(names)` assigns the palette in the launch plan's order (pass every message name, not a
+filtered list), so a message keeps its color whichever filters or pages show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from plotly.colors import qualitative
+
+PALETTE = qualitative.Safe          # colorblind-safe
+OTHER_COLOR = "#888888"
+OUTCOME_COLORS = {"Positive": "#1b9e77", "Neutral": "#a6a6a6", "Objection": "#d95f02", "Lost interest": "#7570b3",
+                  "(none)": "#dddddd"}
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), legend_title_text=None,
+              legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
+              hoverlabel=dict(namelength=-1))
+
+
+def message_colors(names: Iterable[str]) -> dict[str, str]:
+    """Message name -> color, in the given (launch plan) order; the palette repeats past its length."""
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}

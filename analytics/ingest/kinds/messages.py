@@ -1,0 +1,55 @@
+"""The message catalog (launch plan): name, launch date, target segment, owner, adoption target and date."""
+
+from __future__ import annotations
+
+from .. import convert as cv
+from ..staging import Context
+from .base import Kind
+
+
+class Messages(Kind):
+    name = "messages"
+    label = "Message catalog"
+    noun = "a message catalog"
+    synonyms = {
+        "message_name": ("message", "name", "messagename", "title", "valueproposition", "talktrack", "campaign"),
+        "launch_date": ("launchdate", "launch", "launchedon", "startdate", "date", "live", "golive"),
+        "target_segment": ("targetsegment", "segment", "audience", "target"),
+        "owner": ("owner", "productmarketer", "pmm", "author"),
+        "description": ("description", "summary", "details", "notes"),
+        "adoption_target": ("adoptiontarget", "targetadoption", "certificationtarget", "goal"),
+        "target_date": ("targetdate", "adoptiontargetdate", "duedate", "deadline", "goaldate"),
+    }
+    required = (("message_name",),)
+    date_fields = ("launch_date", "target_date")
+    versions = "message_versions"
+    key = "message_key"
+    columns = ("message_name", "launch_date", "target_segment", "owner", "description", "adoption_target",
+               "target_date")
+    load_order = 0
+    stale_after_days = 90
+
+    def stage(self, ctx: Context) -> str:
+        """Catalog rows keyed by normalized name; 'all' segments mean every deal; targets as shares."""
+        s = ctx.select
+        s["message_name"] = ctx.text("message_name")
+        s["launch_date"] = ctx.date("launch_date")
+        seg = ctx.text("target_segment")
+        s["target_segment"] = f"CASE WHEN lower({seg}) IN ('all', 'all segments', 'any', '*', 'everyone', '-') " \
+                              f"THEN NULL ELSE {seg} END"
+        s["owner"] = ctx.text("owner")
+        s["description"] = ctx.text("description")
+        if ctx.col("adoption_target"):
+            share = cv.share_sql(ctx.col("adoption_target"))
+            header, raw = ctx.bind(ctx.header("adoption_target")), ctx.text("adoption_target")
+            ctx.reject_if(f"({raw} IS NOT NULL AND ({share}) IS NULL)",
+                          f"format('{{}}: ''{{}}'' is not a share (80% or 0.8)', {header}, {raw})")
+            ctx.reject_if(f"(({share}) > 1 OR ({share}) < 0)",
+                          f"format('{{}}: ''{{}}'' is outside 0-100%; a target is a share of reps, such as 80%', "
+                          f"{header}, {raw})")
+            s["adoption_target"] = share
+        else:
+            s["adoption_target"] = "NULL::DOUBLE"
+        s["target_date"] = ctx.date("target_date")
+        ctx.required(s["message_name"], "message name")
+        return f"text_key({s['message_name']})"

@@ -1,0 +1,104 @@
+"""Keeping the current tables in step with the versions of active uploads.
+
+After an upload only the records it changed are (re)written, resolved with the rebuilt rep and message identities;
+rows elsewhere are re-resolved only when an alias they use changed. Undo rebuilds everything from the versions.
+"""
+
+from __future__ import annotations
+
+from ..db import bump_data_version, sql
+from ..model.catalog import rebuild_messages
+from ..model.identity import rebuild_reps
+from .kinds import FACT_KINDS, Kind
+
+
+def _seen(k: Kind, relation: str) -> str:
+    """The people and message references of a fact relation, in the shape sql/build/*_seen.sql reads."""
+    f = k.fact
+    return (f"SELECT {f.email} AS email, {f.name} AS name, {f.crm}::VARCHAR AS crm, {f.message} AS message, "
+            f"{f.seen_date} AS seen_date FROM {relation}")
+
+
+def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None, incoming: str | None = None) -> None:
+    """Bring current tables up to date: after one upload (kind, id), or fully (after an undo).
+
+    `incoming` optionally names a relation holding the upload's new versions (saves reading them back).
+    """
+    con.execute(sql("staging/stg_latest_versions.sql"))
+    full = upload_kind is None
+    _drop_sources(con)
+    for k in FACT_KINDS:
+        f = k.fact
+        if full:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {k.versions} "
+                        f"QUALIFY row_number() OVER (PARTITION BY {k.key} ORDER BY upload_id DESC) = 1")
+            seen = _seen(k, f"src_{f.table}")
+        elif k.name == upload_kind:
+            if incoming:
+                con.execute(f"CREATE OR REPLACE TEMP VIEW src_{f.table} AS SELECT * FROM {incoming}")
+            else:
+                con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {k.versions} "
+                            "WHERE upload_id = $id", {"id": upload_id})
+            seen = (_seen(k, f.table) + f" WHERE {k.key} NOT IN (SELECT {k.key} FROM src_{f.table}) "
+                    "UNION ALL " + _seen(k, f"src_{f.table}"))
+        else:
+            seen = _seen(k, f.table)
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {f.table}_seen AS {seen}")
+
+    con.execute("""CREATE OR REPLACE TEMP TABLE old_aliases AS
+                   SELECT alias_key, rep_id AS target FROM rep_aliases
+                   UNION ALL SELECT 'msg:' || alias_key, message_id FROM message_aliases""")
+    rebuild_reps(con)
+    rebuild_messages(con)
+    con.execute("""CREATE OR REPLACE TEMP TABLE changed_aliases AS
+                   WITH new AS (SELECT alias_key, rep_id AS target FROM rep_aliases
+                                UNION ALL SELECT 'msg:' || alias_key, message_id FROM message_aliases)
+                   SELECT alias_key FROM ((SELECT * FROM new EXCEPT SELECT * FROM old_aliases)
+                                          UNION (SELECT * FROM old_aliases EXCEPT SELECT * FROM new))""")
+    n_changed = con.execute("SELECT count(*) FROM changed_aliases").fetchone()[0]
+
+    for k in FACT_KINDS:
+        f = k.fact
+        if full or k.name == upload_kind:
+            if full:
+                con.execute(f"DELETE FROM {f.table}")
+            else:
+                con.execute(f"DELETE FROM {f.table} WHERE {k.key} IN (SELECT {k.key} FROM src_{f.table})")
+            _insert_resolved(con, k, f"src_{f.table}")
+        if not full and n_changed:
+            _reresolve(con, k)
+    _drop_sources(con)
+    bump_data_version(con)
+
+
+def _drop_sources(con) -> None:
+    """Drop the src_<table> relations of a previous rebuild: a view after an upload, a table after an undo."""
+    for name, kind in con.execute("""
+            SELECT table_name, 'TABLE' FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'src_')
+            UNION ALL
+            SELECT view_name, 'VIEW' FROM duckdb_views() WHERE temporary AND starts_with(view_name, 'src_')
+            """).fetchall():
+        con.execute(f"DROP {kind} {name}")
+
+
+def _insert_resolved(con, k: Kind, relation: str) -> None:
+    """Insert a relation's rows into the kind's current table, resolved to reps and messages."""
+    f = k.fact
+    con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
+    con.execute(f"INSERT INTO {f.table} BY NAME " + sql(f"build/{f.table}.sql"))
+
+
+def _reresolve(con, k: Kind) -> None:
+    """Re-resolve the rows of a fact table whose rep or message alias changed."""
+    f = k.fact
+    crm = f"OR 'crm:' || {f.crm} IN (SELECT alias_key FROM changed_aliases)" if f.crm != "NULL" else ""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE affected AS SELECT * FROM {f.table}
+        WHERE 'email:' || email_key({f.email}) IN (SELECT alias_key FROM changed_aliases)
+           OR 'name:' || name_key({f.name}) IN (SELECT alias_key FROM changed_aliases) {crm}
+           OR 'msg:' || text_key({f.message}) IN (SELECT alias_key FROM changed_aliases)
+           OR rep_id IS NULL OR (message_id IS NULL AND {f.message} IS NOT NULL)
+    """)
+    if con.execute("SELECT count(*) FROM affected").fetchone()[0]:
+        con.execute(f"DELETE FROM {f.table} WHERE {k.key} IN (SELECT {k.key} FROM affected)")
+        _insert_resolved(con, k, "affected")

@@ -1,0 +1,91 @@
+"""After every upload or undo: store the default view's expensive results for the new data version.
+
+What the pages ask for on first sight (the sidebar's default filters): the fitted forgetting law and its evaluation,
+the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms (analytics.results stores them).
+`python -m analytics.refresh [--db PATH]` does it by hand and prints the seconds per step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import date
+
+from analytics import db
+from analytics.filters import Filters, options
+from analytics.metrics.periods import period_of
+from analytics.results import TABLE, has_table, save, store_call
+from analytics.views import feedback
+from analytics.views import retention as retention_views
+from analytics.views.lift import lift_arguments, message_lift
+
+
+def default_view(con, today: date | None = None):
+    """The filters and as-of date a page starts with: the sidebar's full date range, ending no later than today."""
+    lo, hi = options(con)["date_range"]
+    filters = Filters(start=lo, end=hi) if lo and hi else Filters()
+    return filters, period_of(filters, today or date.today()).end
+
+
+def refresh(con, today: date | None = None) -> dict[str, float | str]:
+    """Store the default view's expensive results for the current data version (after every upload or undo)."""
+    # Returns the seconds per step; a step that fails is reported (its text instead of seconds) and left to compute
+    # on demand, since the upload itself succeeded. Results of older data versions are deleted.
+    if not has_table(con):
+        db.migrate(con)
+    con.execute(f"DELETE FROM {TABLE} WHERE data_version <> $v", {"v": db.data_version(con)})
+    if con.execute("SELECT count(*) FROM uploads WHERE status = 'active'").fetchone()[0] == 0:
+        return {}
+    filters, as_of = default_view(con, today)
+    timings: dict[str, float | str] = {}
+
+    def step(label, fn):
+        started = time.perf_counter()
+        try:
+            out = fn()
+        except Exception as exc:             # the upload succeeded; a failed step computes on demand later
+            timings[label] = f"failed: {type(exc).__name__}: {exc}"
+            return None
+        timings[label] = round(time.perf_counter() - started, 3)
+        return out
+
+    model = step("retention model", lambda: store_call(con, retention_views.retention_model))
+    step("retention evaluation", lambda: store_call(con, retention_views.evaluation))
+    step("forgetting curves", lambda: store_call(con, retention_views.curves, model))
+    step("forgotten after 30 days", lambda: store_call(con, retention_views.forgotten, model))
+    step("lift", lambda: store_call(con, message_lift, **lift_arguments(filters, as_of)))
+    step("report themes", lambda: store_call(con, feedback.note_themes, as_of=as_of))
+    step("feedback themes", lambda: _store_feedback_themes(con, filters))
+    return timings
+
+
+def _store_feedback_themes(con, filters: Filters) -> None:
+    """Themes and distinctive terms of every message's notes: one vectorisation for all messages."""
+    every = feedback.note_themes.compute(con, filters, None)
+    terms = feedback.distinctive_terms_by_message(con, filters)
+    for message_id in feedback.messages_with_notes(con, filters):
+        one = every[every["message_id"] == message_id].reset_index(drop=True)
+        if one.empty:                       # keep the exact empty frame a direct call returns
+            one = feedback.note_themes.compute(con, filters, message_id)
+        save(con, feedback.note_themes.stored_name, feedback.note_themes.key(con, filters, message_id), one)
+        save(con, feedback.distinctive_terms.stored_name,
+             feedback.distinctive_terms.key(con, filters, message_id), terms[message_id])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """python -m analytics.refresh [--db PATH]: refresh the stored results and print the seconds per step."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--db", help="database file (default: $HUDDLE_DB or data/huddle.duckdb)")
+    a = parser.parse_args(argv)
+    con = db.connect(a.db)
+    try:
+        started = time.perf_counter()
+        for label, seconds in refresh(con).items():
+            print(f"{label}: {seconds if isinstance(seconds, str) else f'{seconds:.2f} s'}")
+        print(f"total: {time.perf_counter() - started:.2f} s")
+    finally:
+        con.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Huddle's settings in one place: the pass mark, targets, limits, environment variable names and fixed texts."""
+
+from __future__ import annotations
+
+import os
+
+# A quiz attempt passes at this share of the maximum score unless the export has a pass/fail column.
+PASS_MARK = 0.8
+# Retention target: a certified rep should still score at least this share.
+RETENTION_TARGET = 0.8
+
+# Environment variables (each documented in the README).
+DB_ENV = "HUDDLE_DB"
+MIN_GROUP_SIZE_ENV = "HUDDLE_MIN_GROUP_SIZE"
+MAX_UPLOAD_MB_ENV = "HUDDLE_MAX_UPLOAD_MB"
+TRUSTED_HEADER_ENV = "HUDDLE_TRUSTED_HEADER"
+ROLES_ENV = "HUDDLE_ROLES"
+
+DEFAULT_MIN_GROUP_SIZE = 3
+DEFAULT_MAX_UPLOAD_MB = 1024
+
+# A file with more columns than this is refused before its body is read: the widest known export (a Salesforce
+# report with every field picked, a Moodle report with a column per question) stays well below it.
+MAX_COLUMNS = 500
+# Saved uploads of a browser session are swept once untouched this long (the session was closed or abandoned).
+UPLOAD_TEMP_MAX_AGE_HOURS = 12
+
+# Shown next to every rep-level figure.
+HR_NOTE = ("Rep-level figures describe training and message adoption. They are not a measure of performance "
+           "and must not be used for HR decisions.")
+
+
+def min_group_size() -> int:
+    """Smallest group whose rep-level aggregate is shown: $HUDDLE_MIN_GROUP_SIZE, default 3."""
+    raw = os.environ.get(MIN_GROUP_SIZE_ENV, "").strip()
+    try:
+        return max(1, int(raw)) if raw else DEFAULT_MIN_GROUP_SIZE
+    except ValueError:
+        return DEFAULT_MIN_GROUP_SIZE
+
+
+def max_upload_bytes() -> int:
+    """Largest file the command line accepts: $HUDDLE_MAX_UPLOAD_MB, default 1024 MB."""
+    raw = os.environ.get(MAX_UPLOAD_MB_ENV, "").strip()
+    try:
+        mb = float(raw) if raw else DEFAULT_MAX_UPLOAD_MB
+    except ValueError:
+        mb = DEFAULT_MAX_UPLOAD_MB
+    return int(mb * (1 << 20))

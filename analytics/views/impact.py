@@ -1,0 +1,82 @@
+"""The Win-rate impact page's questions: which deals the lifts use, the lift table, win rate over time, strata.
+
+Every sidebar filter reaches the lift model as bound parameters (analytics.views.lift.lift_arguments): the date
+range applies to the deals' close dates (ending no later than `as_of`), and the selected segments, teams, regions
+and managers and a manager's own team keep only those deals. A filter only decides which closed deals enter: a team
+filter restricts BOTH the adopted deals and the control deals the adjusted model is fitted on to that team's reps
+(`scope_caption` says so on the page). The lifts themselves: analytics.views.lift.message_impact.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from analytics.filters import Filters
+from analytics.metrics.missing import missing
+from analytics.views import lift
+
+ABILITY_GAP = 0.05             # a share of high-ability deals this much larger among adopted deals is worth saying
+REP_SCOPE_NOTE = ("The team, region, manager and rep filters restrict both the adopted deals and the control deals the "
+                  "adjusted model is fitted on to those reps: each lift compares their certified deals with their "
+                  "own other deals, not with the rest of the company.")
+STRATA = {"segment": "Segment", "ability_band": "Rep ability (pre-launch win rate)"}
+TABLE_COLUMNS = ["message_name", "launch_date", "target_segment", "closed_deals_adopted", "closed_deals_not_adopted",
+                 "reps_adopted", "reps_not_adopted", "win_rate_adopted", "win_rate_not_adopted", "naive_lift_pp",
+                 "naive_ci_low_pp", "naive_ci_high_pp", "adjusted_lift_pp", "ci_low_pp", "ci_high_pp",
+                 "adjusted_deals", "evidence", "summary", "method"]
+
+
+def scope_caption(filters: Filters, as_of: date) -> str:
+    """Which deals the lifts use, and that a team, region, manager or rep scope also narrows the control deals."""
+    text = (f"Deals closed from {filters.start:%d %b %Y} to {as_of:%d %b %Y}" if filters.start
+            else f"Deals closed up to {as_of:%d %b %Y}")
+    chosen = [f"{label}: {', '.join(values)}" for label, values in (
+        ("segments", filters.segments), ("teams", filters.teams), ("regions", filters.regions),
+        ("managers", filters.managers)) if values]
+    if filters.rep_ids is not None:
+        chosen.append("your own team's reps")
+    text += (" (" + "; ".join(chosen) + ")." if chosen else ".")
+    if filters.teams or filters.regions or filters.managers or filters.rep_ids is not None:
+        text += (" " + REP_SCOPE_NOTE)
+    return text
+
+
+def lift_table(lifts: pd.DataFrame) -> pd.DataFrame:
+    """The lift rows with the columns shown on the page and downloaded."""
+    return lifts[TABLE_COLUMNS].assign(launch_date=pd.to_datetime(lifts["launch_date"]).dt.date)
+
+
+def win_rate_trend(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None,
+                   freq: str = "month") -> pd.DataFrame:
+    """Monthly win rate of the message's deals before launch and, after it, by adoption (lift.win_rate_over_time)."""
+    return lift.win_rate_over_time(con, message_id, freq, **lift.lift_arguments(filters, as_of))
+
+
+def strata(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
+    """Win rates of adopted and other in-scope deals within segments and within rep-ability bands."""
+    return lift.strata(con, message_id, tuple(STRATA), **lift.lift_arguments(filters, as_of))
+
+
+def why_naive_differs(strata_frame: pd.DataFrame, naive_lift_pp: float) -> str | None:
+    """One sentence on what the ability strata show: are adopted deals concentrated among reps who already won more?"""
+    bands = strata_frame[(strata_frame["by"] == "ability_band") & (strata_frame["stratum"] != "unknown")]
+    high = bands[bands["stratum"] == "high"]
+    if high.empty or missing(naive_lift_pp):
+        return None
+    adopted, other = float(high["share_of_adopted"].iloc[0]), float(high["share_of_not_adopted"].iloc[0])
+    if missing(adopted) or missing(other):
+        return None
+    within = bands["lift_pp"].dropna()
+    spread = (f" Within ability bands the gap is {within.min():+.1f} to {within.max():+.1f} points, against "
+              f"{naive_lift_pp:+.1f} overall." if len(within) else "")
+    if adopted - other >= ABILITY_GAP:
+        return (f"{adopted:.0%} of adopted deals belong to the top third of reps by pre-launch win rate, against "
+                f"{other:.0%} of the other deals: reps who already won more certified first, and the naive "
+                f"comparison credits their ability to the message.{spread}")
+    if other - adopted >= ABILITY_GAP:
+        return (f"Only {adopted:.0%} of adopted deals belong to the top third of reps by pre-launch win rate, against "
+                f"{other:.0%} of the other deals: the naive comparison understates the message.{spread}")
+    return (f"Adopted and other deals come from similarly able reps ({adopted:.0%} and {other:.0%} from the top third "
+            f"by pre-launch win rate); the adjusted estimate also corrects for the time trend and deal mix.{spread}")

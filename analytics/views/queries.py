@@ -1,0 +1,44 @@
+"""The queries several views share: running a sql/ file with only the parameters it uses, the catalog, rep x message.
+
+Every view applies the shared sidebar `Filters` in SQL, including the reps a manager may see (`Filters.rep_ids`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pandas as pd
+
+from analytics.db import sql
+from analytics.filters import Filters
+
+PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def run(con, name: str, params: dict) -> pd.DataFrame:
+    """Run sql/<name>.sql binding the parameters its text uses (from `params`; a missing one is an error)."""
+    text = sql(f"{name}.sql")
+    names = set(PARAMETER.findall(text))
+    missing = names - set(params)
+    if missing:
+        raise KeyError(f"{name}: no value for {sorted(missing)}")
+    return con.execute(text, {k: params[k] for k in names}).df()
+
+
+def catalog(con, filters: Filters = Filters()) -> pd.DataFrame:
+    """Messages of the launch plan in launch order (dim_messages), restricted to the message filter."""
+    out = con.execute(sql("marts/dim_messages.sql")).df()
+    if filters.messages:
+        out = out[out["message_id"].isin(filters.messages)].reset_index(drop=True)
+    return out
+
+
+def message_names(con) -> list[str]:
+    """Every message name in launch order: the order that fixes each message's chart color."""
+    return catalog(con)["message_name"].tolist()
+
+
+def rep_message(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
+    """One row per rep x message (sql/queries/rep_message.sql) for the reps and messages the filters keep."""
+    return run(con, "queries/rep_message", {**filters.params(), "as_of": as_of})

@@ -1,0 +1,201 @@
+"""The Retention page's questions: the forgetting law's forecasts under the sidebar filters, shares above target.
+
+Forecasts come from analytics.views.forgetting (the law fitted on every graded attempt); this module keeps the rows
+of the reps and messages the filters allow -- team, region, manager, segment and message lists, and the reps a
+manager may see (`Filters.rep_ids`, applied in SQL by analytics.views.queries.rep_message). Fading retention (the
+Overview's attention list): fewer than FADING_SHARE of a message's certified reps expected at or above the
+retention target score today.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pandas as pd
+
+from analytics.estimators.half_life import HalfLifeRegression, NotEnoughHistory
+from analytics.filters import Filters
+from analytics.metrics.groups import suppress_small_groups
+from analytics.results import stored
+from analytics.safe_csv import write_csv
+from analytics.settings import RETENTION_TARGET
+from analytics.views import forgetting, practice
+from analytics.views.queries import catalog, rep_message
+
+# The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
+FORECAST_CSV_COLUMNS = forgetting.FORECAST_PUBLIC_COLUMNS
+REINFORCE_COLUMNS = ["rep_name", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
+                     "last_practiced", "n_attempts", "rep_email"]
+HEAT_BY = ("team", "rep")
+FORGOTTEN_DAYS = 30
+FADING_SHARE = 0.5
+
+
+@stored()
+def retention_model(con) -> HalfLifeRegression | None:
+    """The forgetting law fitted on every graded attempt, or None when there is too little history to fit it."""
+    try:
+        return practice.fit(practice.load_attempts(con))
+    except NotEnoughHistory:
+        return None
+
+
+def share_above_target(certified: pd.DataFrame, scores: pd.DataFrame, target: float = RETENTION_TARGET) -> pd.DataFrame:
+    """Per date and message, the share of certified pairs expected at or above target (unscored pairs count below)."""
+    merged = certified[["on_date", "rep_id", "message_id"]].merge(
+        scores[["on_date", "rep_id", "message_id", "expected_score"]], on=["on_date", "rep_id", "message_id"],
+        how="left")
+    merged["is_above"] = merged["expected_score"].astype(float).fillna(-1.0) >= target
+    out = (merged.groupby(["on_date", "message_id"], as_index=False)
+           .agg(n_certified=("rep_id", "size"), n_above=("is_above", "sum")))
+    out["share_above"] = out["n_above"] / out["n_certified"]
+    return out
+
+
+def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
+                    model: HalfLifeRegression | None) -> pd.DataFrame:
+    """Per date and message, the share of certified in-scope reps expected at or above the retention target."""
+    columns = ["on_date", "message_id", "n_certified", "n_above", "share_above"]
+    if model is None or not on_dates:
+        return pd.DataFrame(columns=columns)
+    # a certified pair has practiced (its passed attempt): the practiced pairs' scores are all the share needs
+    scores = forgetting.practiced_scores(con, list(on_dates), model=model)
+    certified = certified_on(con, filters, on_dates)
+    certified["on_date"] = pd.to_datetime(certified["on_date"])       # joined as timestamps (faster), shown as dates
+    scores["on_date"] = pd.to_datetime(scores["on_date"]).astype(certified["on_date"].dtype)
+    out = share_above_target(certified, scores)
+    out["on_date"] = out["on_date"].dt.date
+    return out[columns]
+
+
+def certified_on(con, filters: Filters, on_dates: tuple[date, ...]) -> pd.DataFrame:
+    """The certified in-scope rep x message pairs of launched messages on each date (rep_id, message_id, on_date)."""
+    # One rep_message as of the last date serves every date: a pair certified on an earlier day d has its first pass
+    # on or before d, is in scope on d once its segment deal had closed (in_scope_since), and its message launched.
+    columns = ["rep_id", "message_id", "on_date"]
+    if not on_dates:
+        return pd.DataFrame(columns=columns)
+    rows = rep_message(con, filters, max(on_dates))
+    rows = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool)]
+    certified_day = pd.to_datetime(rows["certified_at"]).dt.normalize()
+    since = pd.to_datetime(rows["in_scope_since"])
+    launch = pd.to_datetime(rows["launch_date"])
+    frames = []
+    for day in on_dates:
+        when = pd.Timestamp(day)
+        on = (certified_day <= when) & (since.isna() | (since <= when)) & (launch <= when)
+        frames.append(rows.loc[on, ["rep_id", "message_id"]].assign(on_date=day))
+    return pd.concat(frames, ignore_index=True)[columns]
+
+
+def scoped(con, frame: pd.DataFrame, filters: Filters, on_date: date) -> pd.DataFrame:
+    """The rows of a rep x message frame whose rep and message the filters keep (dates do not restrict reps)."""
+    scope = replace(filters, start=None, end=None)
+    if scope == Filters():
+        return frame.reset_index(drop=True)
+    pairs = rep_message(con, scope, on_date)[["rep_id", "message_id"]].drop_duplicates()
+    return frame.merge(pairs, on=["rep_id", "message_id"], how="inner")
+
+
+def forecast(con, filters: Filters, on_date: date, fitted: HalfLifeRegression | None) -> pd.DataFrame:
+    """Expected score of every rep x message the filters keep on one date (forgetting.forecast rows and order)."""
+    rows = forgetting.forecast(con, [on_date], model=fitted)   # without a model: every pair, no scores
+    return scoped(con, rows, filters, on_date)
+
+
+def forecast_csv_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The forecast as `python -m analytics forecast` prints it: its columns, ISO dates, rounded scores."""
+    return forgetting.forecast_rows(frame).reset_index(drop=True)
+
+
+def reinforcement(con, filters: Filters, today: date, fitted: HalfLifeRegression | None,
+                  horizon_days: int = 7) -> pd.DataFrame:
+    """This week's reinforcement list (forgetting.reinforcement_list) for the reps and messages the filters keep."""
+    if fitted is None:
+        return pd.DataFrame(columns=[*REINFORCE_COLUMNS, "rep_id", "message_id"])
+    return due(forecast(con, filters, today, fitted), today, horizon_days)
+
+
+def due(scores: pd.DataFrame, today: date, horizon_days: int = 7) -> pd.DataFrame:
+    """The reinforcement list from this page's forecast rows (forecast()), without forecasting again."""
+    return forgetting.due(scores, today, horizon_days)[[*REINFORCE_COLUMNS, "rep_id", "message_id"]]
+
+
+def reinforcement_csv(due_rows: pd.DataFrame) -> str:
+    """The reinforcement list's download: its page columns, formula-safe."""
+    return write_csv(due_rows[REINFORCE_COLUMNS])
+
+
+def forecast_csv(scores: pd.DataFrame) -> str:
+    """The forecast download: the rows of `python -m analytics forecast`, formula-safe."""
+    return write_csv(forecast_csv_rows(scores))
+
+
+def score_cells(scores: pd.DataFrame, by: str = "team", min_size: int | None = None) -> pd.DataFrame:
+    """Mean expected score of trained reps per team (or rep) x message; teams below min_size reps are blanked."""
+    if by not in HEAT_BY:
+        raise ValueError(f"by must be one of {HEAT_BY}, not {by!r}")
+    column = "team" if by == "team" else "rep_name"
+    trained = scores[(scores["n_attempts"] > 0) & scores["expected_score"].notna()]
+    keys = [column, "rep_id"] if by == "rep" else [column]
+    out = (trained.assign(**{column: trained[column].fillna("(none)")})
+           .groupby([*keys, "message"], as_index=False, sort=True)
+           .agg(expected_score=("expected_score", "mean"), n_reps=("rep_id", "nunique")))
+    out = out.rename(columns={column: "group"})
+    if by == "rep":
+        # two reps with one name stay two rows
+        dup = out.groupby("group")["rep_id"].transform("nunique") > 1
+        out["group"] = out["group"].where(~dup, out["group"] + " (" + out["rep_id"] + ")")
+        out = out.drop(columns="rep_id")
+        out["is_suppressed"] = False
+        return out
+    return suppress_small_groups(out, "n_reps", ["expected_score"], min_size)
+
+
+def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: HalfLifeRegression | None
+                ) -> pd.DataFrame:
+    """Weekly share of certified in-scope reps expected at or above the target, over the last `weeks` weeks."""
+    dates = tuple(on_date - timedelta(weeks=k) for k in range(weeks, -1, -1))
+    out = retention_share(con, filters, dates, fitted)
+    names = catalog(con)[["message_id", "message_name"]]
+    return out.merge(names, on="message_id", how="left")
+
+
+@stored()
+def curves(con, fitted: HalfLifeRegression | None) -> pd.DataFrame:
+    """Observed and fitted mean retest score by days since a passed attempt, per message (whole organization)."""
+    if fitted is None:
+        return pd.DataFrame(columns=["message_id", "message_name", "days_bin", "days_since_last_practice",
+                                     "n_attempts", "observed_score", "fitted_score"])
+    out = forgetting.forgetting_curve(con, model=fitted)
+    return _named(con, out)
+
+
+@stored()
+def forgotten(con, fitted: HalfLifeRegression | None, days: int = FORGOTTEN_DAYS) -> pd.DataFrame:
+    """Per message, the share of a passed score lost after `days` days: measured, modelled and the folk figure."""
+    if fitted is None:
+        return pd.DataFrame(columns=["message_id", "message_name", "days", "n_attempts", "mean_days", "score_before",
+                                     "score_after", "share_forgotten", "model_share_forgotten",
+                                     "folk_share_forgotten"])
+    return _named(con, forgetting.forgotten_after(con, days, model=fitted))
+
+
+@stored()
+def evaluation(con) -> dict | None:
+    """The time-ordered evaluation (MAE of the model and both baselines, calibration); None: too little history."""
+    try:
+        out = practice.evaluate(con)
+    except NotEnoughHistory:
+        return None
+    return {k: v for k, v in out.items() if k != "model"}
+
+
+def _named(con, frame: pd.DataFrame) -> pd.DataFrame:
+    """Message names added, rows in the launch plan's order."""
+    names = catalog(con)[["message_id", "message_name"]]
+    order = {m: i for i, m in enumerate(names["message_id"])}
+    out = frame.merge(names, on="message_id", how="left")
+    out = out.assign(_order=out["message_id"].map(order)).sort_values("_order", kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)

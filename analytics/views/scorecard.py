@@ -1,0 +1,82 @@
+"""The message scorecard: the report's one row per message (analytics.views.report), plus how well each one is retained.
+
+Retention columns (None/NaN when the forgetting model cannot be fitted: too few repeat quiz attempts):
+- reps_retained / retained_share: certified in-scope reps whose expected quiz score on `as_of` is at least the
+  retention target (analytics.settings.RETENTION_TARGET), and their share of the certified in-scope reps (the Overview
+  tile's definition, analytics.views.retention.retention_share);
+- share_forgotten_30d: the share of a passed score lost about 30 days later, measured on retests 22 to 38 days
+  after a pass (analytics.views.forgetting.forgotten_after), next to the folk figure of 90 %.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from analytics.estimators.half_life import HalfLifeRegression
+from analytics.estimators.lift import N_BOOT
+from analytics.filters import Filters
+from analytics.metrics.evidence import EVIDENCE_TIERS, describe_lift
+from analytics.views.queries import catalog
+from analytics.views.report import MESSAGE_KEYS, build_report, scorecard_frame
+from analytics.views.retention import forgotten, retention_share
+
+RETENTION_KEYS = ("reps_retained", "retained_share", "share_forgotten_30d", "retests_30d")
+COLUMNS = ("message_id", *MESSAGE_KEYS[:7], *RETENTION_KEYS, *MESSAGE_KEYS[7:], "summary")
+FORGOTTEN_DAYS = 30
+# label -> (column, larger is better); "launch" keeps the launch plan's order.
+SORTS = {
+    "Launch order": (None, False),
+    "Adjusted lift": ("adjusted_lift_pp", True),
+    "Certification rate": ("certification_rate", True),
+    "Retained share": ("retained_share", True),
+    "Field rating": ("avg_rating", True),
+    "Evidence": ("evidence", True),
+}
+EVIDENCE_RANK = {tier: rank for rank, tier in enumerate(reversed(EVIDENCE_TIERS))}
+
+
+def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] = (),
+                      model: HalfLifeRegression | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """One row per message: the report's fields, retention columns and the plain-language lift sentence."""
+    as_of = as_of or date.today()
+    report = build_report(con, as_of, n_boot=n_boot)
+    frame = scorecard_frame(report)
+    ids = catalog(con)[["message_id", "message_name"]]
+    if list(ids["message_name"]) != list(frame["message"]):
+        raise RuntimeError("the report's messages are not in the catalog's launch order")
+    frame.insert(0, "message_id", ids["message_id"].to_numpy())
+    frame["summary"] = [describe_lift(m) for m in report["messages"]]
+    frame = frame.merge(retention_columns(con, as_of, model), on="message_id", how="left")
+    if messages:
+        frame = frame[frame["message_id"].isin(messages)]
+    return frame[list(COLUMNS)].reset_index(drop=True)
+
+
+def retention_columns(con, as_of: date, model: HalfLifeRegression | None) -> pd.DataFrame:
+    """Per message: certified reps expected above the retention target on as_of, and the measured 30-day loss."""
+    out = catalog(con)[["message_id"]]
+    if model is None:
+        return out.assign(reps_retained=np.nan, retained_share=np.nan, share_forgotten_30d=np.nan, retests_30d=0)
+    share = retention_share(con, Filters(), (as_of,), model)
+    share = share.rename(columns={"n_above": "reps_retained", "share_above": "retained_share"})
+    lost = forgotten(con, model, FORGOTTEN_DAYS)
+    lost = lost.rename(columns={"share_forgotten": "share_forgotten_30d", "n_attempts": "retests_30d"})
+    out = (out.merge(share[["message_id", "reps_retained", "retained_share"]], on="message_id", how="left")
+           .merge(lost[["message_id", "share_forgotten_30d", "retests_30d"]], on="message_id", how="left"))
+    out["retests_30d"] = out["retests_30d"].fillna(0).astype("int64")
+    return out
+
+
+def sort_scorecard(frame: pd.DataFrame, by: str = "Launch order", descending: bool = True) -> pd.DataFrame:
+    """The scorecard sorted by one of SORTS (missing values last); launch order is the catalog's order."""
+    if by not in SORTS:
+        raise ValueError(f"sort must be one of {list(SORTS)}, not {by!r}")
+    column, _ = SORTS[by]
+    if column is None:
+        return frame.reset_index(drop=True)
+    key = frame[column].map(EVIDENCE_RANK) if column == "evidence" else frame[column].astype(float)
+    order = key.sort_values(ascending=not descending, na_position="last", kind="stable").index
+    return frame.loc[order].reset_index(drop=True)

@@ -1,0 +1,137 @@
+"""Shared page furniture: page_context (every page's preamble), the signed-in user, sidebar filters, formatting.
+
+A package rather than pages/_ui.py: Streamlit's legacy multipage scan would list a top-level pages/_ui.py as a page.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+import streamlit as st
+
+from analytics import auth, cache, settings
+from analytics.figures.style import message_colors
+from analytics.filters import Filters, options
+from analytics.ingest.loaded import is_empty
+from analytics.metrics.periods import Period, period_of
+from analytics.views.queries import message_names
+from pages import PAGES
+
+FILTER_KEYS = ("f_dates", "f_teams", "f_regions", "f_managers", "f_segments", "f_messages")
+
+
+@dataclass
+class PageContext:
+    """What a page starts from: who is looking, the sidebar filters and the dates they imply."""
+
+    user: auth.User
+    filters: Filters
+    today: date
+
+    @cached_property
+    def period(self) -> Period:
+        """The selected period (default: the last 90 days of data) and, by .previous(), the one before."""
+        return period_of(self.filters, self.today)
+
+    @property
+    def as_of(self) -> date:
+        """The end of the selected period: figures are 'as of' this date."""
+        return self.period.end
+
+    @cached_property
+    def colors(self) -> dict:
+        """One color per message, the same on every page."""
+        return message_colors(cache.run(message_names))
+
+
+def page_context(key: str) -> PageContext:
+    """The top of every page: refuse a role that may not open it, title, first-run state, sidebar filters."""
+    spec = PAGES[key]
+    user = current_user()
+    if not auth.can_open(user, key):
+        st.error("You do not have access to this page.")
+        st.stop()
+    st.title(spec.title)
+    if spec.needs_data:
+        require_data()
+    filters = sidebar_filters(user) if spec.filters else Filters()
+    return PageContext(user=user, filters=filters, today=date.today())
+
+
+def current_user() -> auth.User:
+    """The user from OIDC (st.user), a trusted proxy header, or local single-user mode."""
+    oidc_email = None
+    try:
+        if st.user.is_logged_in:
+            oidc_email = st.user.get("email")
+    except Exception:
+        oidc_email = None
+    header_name = os.environ.get(settings.TRUSTED_HEADER_ENV)
+    header_email = None
+    if header_name:
+        try:
+            header_email = st.context.headers.get(header_name)
+        except Exception:
+            header_email = None
+    try:
+        secrets = dict(st.secrets)
+    except Exception:
+        secrets = {}
+    return auth.resolve_user(oidc_email, header_email, auth.role_config(secrets))
+
+
+def require_data() -> None:
+    """The friendly first-run state: explain how to load data instead of failing."""
+    if cache.run(is_empty):
+        st.info("No data loaded yet. Upload CRM exports, quiz results, feedback logs, the message catalog and the "
+                "roster on the **Data** page, or from the command line: `python -m analytics ingest crm FILE`. "
+                "`python -m analytics demo` builds a demo company.")
+        st.stop()
+
+
+def sidebar_filters(user: auth.User | None = None) -> Filters:
+    """The shared filters; widget keys live in session state so they survive page switches."""
+    opts = cache.run(options)
+    lo, hi = opts["date_range"]
+    # Streamlit forgets a widget's value when a page without it runs; re-assigning keeps it across page switches.
+    for key in FILTER_KEYS:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+    with st.sidebar:
+        st.caption("Filters apply to every page")
+        dates = None
+        if lo and hi:
+            st.session_state.setdefault("f_dates", (lo, hi))
+            dates = st.date_input("Date range", min_value=lo, max_value=hi, key="f_dates")
+        teams = st.multiselect("Team", opts["teams"], key="f_teams")
+        regions = st.multiselect("Region", opts["regions"], key="f_regions")
+        managers = st.multiselect("Manager", opts["managers"], key="f_managers")
+        segments = st.multiselect("Segment", opts["segments"], key="f_segments")
+        names = dict(opts["messages"])
+        msgs = st.multiselect("Message", list(names), format_func=lambda m: names.get(m, m), key="f_messages")
+    start = end = None
+    if isinstance(dates, (tuple, list)) and len(dates) == 2:
+        start, end = dates
+    elif isinstance(dates, date):
+        start = dates
+    rep_ids = None
+    if user is not None and user.role == "manager":
+        rep_ids = cache.run(auth.visible_rep_ids, user)
+    return Filters(start=start, end=end, teams=tuple(teams), regions=tuple(regions), managers=tuple(managers),
+                   segments=tuple(segments), messages=tuple(msgs), rep_ids=rep_ids)
+
+
+def hr_note() -> None:
+    """The note shown next to every rep-level figure."""
+    st.info(settings.HR_NOTE, icon=":material/info:")
+
+
+def pct(x) -> str:
+    return "–" if x is None or x != x else f"{x:.0%}"
+
+
+def pp(x) -> str:
+    return "–" if x is None or x != x else f"{x:+.1f} pp"

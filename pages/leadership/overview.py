@@ -1,0 +1,61 @@
+"""Overview, the landing page for leadership: headline tiles, adoption against plan, messages needing attention."""
+
+import streamlit as st
+
+from analytics import cache
+from analytics.figures import adoption as figures
+from analytics.metrics.reception import NEUTRAL_RATING
+from analytics.views import feedback, lift, overview, retention
+from pages._ui import page_context, pct, pp
+
+page = page_context("overview")
+filters, period = page.filters, page.period
+previous = period.previous()
+st.caption(f"Period {period.start:%d %b %Y} to {period.end:%d %b %Y}, compared with the {period.days} days before "
+           f"({previous.start:%d %b %Y} to {previous.end:%d %b %Y}).")
+
+model = cache.run(retention.retention_model)
+view = cache.run(overview.landing, filters, period, model)
+tiles = view["tiles"]
+
+
+def shown(row) -> tuple[str, str | None]:
+    """A tile's value and change as text."""
+    if not row.is_available:
+        return "not available", None
+    if row.unit == "count":
+        return f"{row.value:,.0f}", (f"{row.delta:+,.0f}" if row.delta == row.delta else None)
+    if row.unit == "rating":
+        value = "–" if row.value != row.value else f"{row.value:.2f}"
+        return value, (f"{row.delta:+.2f}" if row.delta == row.delta else None)
+    return pct(row.value), (pp(100 * row.delta) if row.delta == row.delta else None)
+
+
+for column, row in zip(st.columns(len(tiles)), tiles.itertuples()):
+    value, delta = shown(row)
+    note = row.help + (f" Based on {row.n:,}." if row.is_available else
+                       " The forgetting model could not be fitted (too few repeat quiz attempts).")
+    column.metric(row.label, value, delta, help=note, border=True)
+
+trend, plan = view["trend"], view["plan"]
+if trend.empty:
+    st.info("No message has launched with reps in scope for these filters yet.")
+else:
+    st.plotly_chart(figures.adoption_trend(trend, plan, page.colors), width="stretch")
+
+st.subheader("Messages that need attention")
+retained = view["retained"]
+reception = cache.run(feedback.reception, filters)
+lifts = cache.run(lift.message_impact, filters, period.end)
+attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts)
+if attention.empty:
+    st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
+for row in attention.itertuples():
+    st.warning(f"**{row.message_name}**: " + "; ".join(row.reasons) + ".")
+notes = [f"Behind plan: certified share below a straight line from launch to the adoption target on its date. "
+         f"Fading: under {retention.FADING_SHARE:.0%} of certified reps expected to score at least the retention "
+         f"target. Poor reception: the 95% interval of the mean rating is below {NEUTRAL_RATING:.0f}. "
+         "Negative lift: the 95% interval of the adjusted lift is below zero."]
+if model is None:
+    notes.append("Retention is not available: too few repeat quiz attempts to fit the forgetting model.")
+st.caption(" ".join(notes))

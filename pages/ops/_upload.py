@@ -1,0 +1,203 @@
+"""The Data page's Upload tab: a full preview of each export before anything is written, then one confirmed load."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analytics import auth, cache, settings, upload_jobs
+from analytics.ingest.errors import IngestError
+from analytics.ingest.kinds import KINDS, UPLOAD_KINDS, default_outcome
+
+ss = st.session_state
+
+
+def _poll(job_key: str) -> None:
+    """Show a running job's progress, refreshed every second without blocking other sessions."""
+    @st.fragment(run_every=1.0)
+    def poller():
+        job = ss.get(job_key)
+        if job is None:
+            return
+        if job.done:
+            st.rerun()
+        st.progress(job.progress(), text=job.describe())
+    poller()
+
+
+def _md(text) -> str:
+    """A user-supplied text shown literally in markdown."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in str(text))
+
+
+def _counts(r) -> str:
+    return (f"{r.rows_inserted:,} new, {r.rows_updated:,} updated, {r.rows_unchanged:,} unchanged, "
+            f"{r.rows_rejected:,} rejected, {r.rows_skipped:,} footer lines skipped")
+
+
+def render(user: auth.User) -> None:
+    """The uploader, one box per file with its detected kind and mapping, the dry-run preview and Confirm."""
+    limit_mb = min(settings.max_upload_bytes() >> 20, int(st.get_option("server.maxUploadSize")))
+    files = st.file_uploader(
+        "Exports to load (CSV)", type=["csv", "tsv", "txt"], accept_multiple_files=True,
+        key=f"uploader_{ss.get('data_uploader_n', 0)}",
+        help=f"CRM opportunities, quiz results, field feedback, the message catalog or the roster; up to "
+             f"{limit_mb} MB per file. Nothing is written until you confirm.")
+    saved = ss.setdefault("data_saved", {})
+    present = {f.file_id for f in files or []}
+    for fid in [k for k in saved if k not in present]:
+        upload_jobs.remove_files([saved.pop(fid)["path"]])
+
+    specs, problems = [], {}
+    for f in files or []:
+        if f.file_id not in saved:
+            entry = {"name": f.name, "size": f.size, "path": None, "info": None, "error": None}
+            try:
+                upload_jobs.check_size(f.size, f.name)
+                if "data_tmp" not in ss:
+                    ss["data_tmp"] = str(upload_jobs.temp_dir())
+                entry["path"] = str(upload_jobs.save_upload(f.getvalue(), ss["data_tmp"]))
+                entry["info"] = upload_jobs.sniff(entry["path"])
+            except IngestError as exc:
+                entry["error"] = str(exc)
+            saved[f.file_id] = entry
+        entry = saved[f.file_id]
+        fid = f.file_id
+        with st.container(border=True):
+            size = entry["size"]
+            st.markdown(f"**{_md(entry['name'])}** · " + (f"{size / (1 << 20):.1f} MB" if size >= 1 << 20
+                                                           else f"{size / 1024:.1f} KB"))
+            if entry["error"]:
+                st.error(entry["error"])
+                continue
+            info = entry["info"]
+            detected = upload_jobs.detect_kind(info.headers)
+            kinds = list(UPLOAD_KINDS)
+            kind = st.selectbox("Kind of export", kinds, index=kinds.index(detected) if detected else 0,
+                                format_func=lambda k: KINDS[k].label, key=f"kind:{fid}")
+            st.caption(f"Detected: {KINDS[detected].label if detected else 'not recognized'} · "
+                       f"encoding {info.encoding} · delimiter {info.delimiter!r} · {len(info.headers)} columns")
+            auto = upload_jobs.column_mapping(kind, info.headers)
+            missing_auto = upload_jobs.missing_fields(kind, info.headers)
+            overrides, dates, stages = {}, {}, {}
+            with st.expander("Columns" + (" (needs your choice)" if missing_auto else ""), expanded=bool(missing_auto)):
+                st.caption("Each field and the column it is read from; fields marked — are not in the file.")
+                cols = st.columns(2)
+                for i, field in enumerate(upload_jobs.fields(kind)):
+                    options = list(info.headers) if field in auto else ["—", *info.headers]
+                    default = options.index(auto[field]) if field in auto else 0
+                    choice = cols[i % 2].selectbox(field.replace("_", " "), options, index=default,
+                                                   key=f"map:{fid}:{kind}:{field}")
+                    if choice != "—" and choice != auto.get(field):
+                        overrides[field] = choice
+            with st.expander("Dates and stages"):
+                mapping = upload_jobs.column_mapping(kind, info.headers, overrides)
+                for field in KINDS[kind].date_fields:
+                    if field in mapping:
+                        fmt = st.selectbox(f"Date format of {mapping[field]!r}", ["detect", *upload_jobs.DATE_FORMATS],
+                                           key=f"date:{fid}:{kind}:{field}")
+                        if fmt != "detect":
+                            dates[field] = fmt
+                pass_mark = settings.PASS_MARK
+                if kind == "quiz":
+                    pass_mark = st.number_input("Pass mark (share of the maximum score)", 0.0, 1.0,
+                                                settings.PASS_MARK, 0.05, key=f"pass:{fid}")
+                preview_job = ss.get("data_preview")
+                stage_map = {}
+                if preview_job is not None and preview_job.done:
+                    for out in preview_job.outcomes:
+                        if out.spec.path == entry["path"] and out.result is not None:
+                            stage_map = out.result.details.get("stage_map", {}) or {}
+                if stage_map:
+                    st.caption("Stage → outcome (won / lost / open)")
+                    scols = st.columns(3)
+                    for i, stage in enumerate(sorted(stage_map)):
+                        base = default_outcome(stage)
+                        choice = scols[i % 3].selectbox(stage, ["won", "lost", "open"],
+                                                        index=["won", "lost", "open"].index(base),
+                                                        key=f"stage:{fid}:{stage}")
+                        if choice != base:
+                            stages[stage] = choice
+            missing = upload_jobs.missing_fields(kind, info.headers, overrides)
+            if missing:
+                problems[fid] = "Choose a column for: " + "; ".join(missing)
+                st.error(problems[fid])
+                continue
+            specs.append(upload_jobs.FileSpec.make(entry["path"], entry["name"], kind, overrides, stages, dates,
+                                                   pass_mark))
+
+    commit = ss.get("data_commit")
+    preview = ss.get("data_preview")
+    if commit is not None and not commit.done:
+        st.info("Loading: other people can keep using the dashboard meanwhile.")
+        _poll("data_commit")
+    elif commit is not None and commit.done:
+        cache.clear()
+        flash = []
+        for out in commit.outcomes:
+            if out.result is not None:
+                flash.append(("success", f"Upload {out.result.upload_id}: {out.spec.file_name} loaded as "
+                                         f"{out.result.kind}: {_counts(out.result)}."))
+            else:
+                flash.append(("error", f"{out.spec.file_name} was not loaded: {out.error}"))
+        upload_jobs.remove_files([e["path"] for e in saved.values() if e["path"]])
+        ss["data_saved"] = {}
+        ss["data_uploader_n"] = ss.get("data_uploader_n", 0) + 1
+        ss["data_flash"] = flash
+        for k in ("data_commit", "data_preview"):
+            ss.pop(k, None)
+        st.rerun()
+    elif specs:
+        if preview is None or (preview.done and preview.specs != tuple(specs)):
+            preview = ss["data_preview"] = upload_jobs.UploadJob(cache.db_path(), specs, dry_run=True,
+                                                                 user=user).start()
+        if not preview.done:
+            _poll("data_preview")
+        else:
+            st.subheader("Preview: nothing has been written yet")
+            ready = []
+            for out in preview.outcomes:
+                with st.container(border=True):
+                    st.markdown(f"**{_md(out.spec.file_name)}**")
+                    if out.result is None:
+                        st.error(out.error)
+                        continue
+                    r = out.result
+                    ready.append(out.spec)
+                    label = KINDS[r.kind].label if r.kind in KINDS else r.kind
+                    st.caption(f"{label} · source format **{r.source_format}** · encoding {r.encoding} · "
+                               f"delimiter {r.delimiter!r} · {r.rows_read:,} rows read")
+                    c = st.columns(5)
+                    c[0].metric("Would insert", f"{r.rows_inserted:,}")
+                    c[1].metric("Would update", f"{r.rows_updated:,}")
+                    c[2].metric("Unchanged", f"{r.rows_unchanged:,}")
+                    c[3].metric("Rejected", f"{r.rows_rejected:,}")
+                    c[4].metric("Footer lines skipped", f"{r.rows_skipped:,}")
+                    for w in r.warnings:
+                        st.warning(w)
+                    left, right = st.columns(2)
+                    left.dataframe(pd.DataFrame({"field": list(r.columns), "column": list(r.columns.values())}),
+                                   hide_index=True, width="stretch")
+                    details = []
+                    for stage, outcome in (r.details.get("stage_map") or {}).items():
+                        details.append(("stage", stage, outcome))
+                    for header, fmt in (r.details.get("date_formats") or {}).items():
+                        details.append(("date format", header, fmt))
+                    if details:
+                        right.dataframe(pd.DataFrame(details, columns=["rule", "value", "read as"]),
+                                        hide_index=True, width="stretch")
+                    if r.rejects:
+                        st.markdown(f"Rejected rows ({r.rows_rejected:,}):")
+                        st.table(pd.DataFrame(r.rejects).rename(columns={"line": "line number"}).set_index(
+                            "line number"))
+                        if r.rows_rejected > len(r.rejects):
+                            st.caption(f"… and {r.rows_rejected - len(r.rejects):,} more: after loading, download "
+                                       "them all from the upload history.")
+            if st.button(f"Confirm: load {len(ready)} file(s)", type="primary", disabled=not ready,
+                         key="data_confirm"):
+                ss["data_commit"] = upload_jobs.UploadJob(cache.db_path(), ready, dry_run=False, user=user).start()
+                st.rerun()
+    elif not files:
+        st.caption("Choose one or several exports; Huddle detects the kind of each, shows what it would load, "
+                   "and writes nothing until you confirm.")
+
