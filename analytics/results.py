@@ -54,7 +54,7 @@ def canonical(value):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (pd.Series, pd.DataFrame, np.ndarray)):
         return {"sha256": _digest(value)}
-    if getattr(type(value), "fingerprint", None) is not None:       # e.g. a fitted HalfLifeRegression
+    if getattr(type(value), "fingerprint", None) is not None:       # e.g. a fitted MemoryModel
         return {"class": type(value).__qualname__, "fingerprint": value.fingerprint}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         fields = {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
@@ -100,6 +100,8 @@ def _encode(value):
         return {"__frame__": base64.b64encode(buf.getvalue()).decode(), "lists": lists}
     if isinstance(value, pd.Series):
         return {"__series__": _encode(value.to_frame(name="value"))}
+    if isinstance(value, np.ndarray):          # e.g. a fitted model's parameters (JSON floats round-trip exactly)
+        return {"__array__": value.tolist(), "dtype": str(value.dtype)}
     if isinstance(value, pd.Timestamp):
         return {"__ts__": value.isoformat()}
     if isinstance(value, datetime):
@@ -131,6 +133,8 @@ def _decode(value):
         return frame
     if "__series__" in value:
         return _decode(value["__series__"])["value"].rename(None)
+    if "__array__" in value:
+        return np.array(value["__array__"], dtype=np.dtype(value["dtype"]))
     if "__ts__" in value:
         return pd.Timestamp(value["__ts__"])
     if "__datetime__" in value:

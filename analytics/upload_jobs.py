@@ -21,19 +21,19 @@ from pathlib import Path
 import pandas as pd
 
 from . import db
-from .ingest import reader
 from .ingest.columns import match_columns, missing_fields as _missing_groups
+from .ingest.convert import DATE_FORMATS  # noqa: F401  (the Data page lists the forceable formats from here)
 from .ingest.errors import IngestError
 from .ingest.fit import best_kind, kind_fit
 from .ingest.header import read_header
 from .ingest.health import link_person as _link_person
 from .ingest.kinds import KINDS, UPLOAD_KINDS, kind_of_file
 from .ingest.load import ingest_file, list_uploads, rejected_rows_table, undo
+from .ingest.sniff import sniff_file
 from .refresh import refresh
 from .safe_csv import write_csv
 from .settings import MAX_UPLOAD_MB_ENV, PASS_MARK, UPLOAD_TEMP_MAX_AGE_HOURS, max_upload_bytes
 
-DATE_FORMATS = ("ISO", "MDY", "DMY", "YMD", "EXCEL")
 WAIT_FOR_FILE_SECONDS = 60.0
 # A session's saved uploads (temp_dir) and a reader's UTF-8 copy: tempfile's names, holding only those files.
 TEMP_DIR_NAME = re.compile(r"^huddle-(upload-)?[a-z0-9_]{8}$")
@@ -50,7 +50,7 @@ def check_size(n_bytes: int, name: str = "the file") -> None:
         raise IngestError(f"{name} is {n_bytes / (1 << 20):.1f} MB, over the {limit / (1 << 20):.0f} MB upload "
                           f"limit ({MAX_UPLOAD_MB_ENV}); split the export or load it with the command line")
     if n_bytes == 0:
-        raise IngestError(f"{name} is empty")
+        raise IngestError(f"{name} is empty; export the report again")
 
 
 def save_upload(data: bytes, directory: str | Path, file_name: str | None = None) -> Path:
@@ -78,7 +78,7 @@ def sniff(path: str | Path, file_name: str | None = None) -> FileInfo:
     path = Path(path)
     name = file_name or path.name
     try:
-        enc = reader.sniff_file(path, name).encoding   # also refuses archives, binaries, wide files, long lines
+        enc = sniff_file(path, name).encoding   # also refuses archives, binaries, wide files, long lines
         header = read_header(path, enc, name)
     except (OSError, UnicodeError) as exc:
         raise IngestError(f"{name}: cannot be read ({exc}); choose the file again") from None

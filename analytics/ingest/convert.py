@@ -17,6 +17,8 @@ EXCEL_RE = r"^\d{5}(\.\d+)?$"
 TEXT_FORMATS = ["%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%d-%b-%Y", "%d-%b-%y", "%A, %d %B %Y"]
 FORMAT_LABEL = {"ISO": "YYYY-MM-DD", "MDY": "M/D/YYYY", "DMY": "D/M/YYYY", "YMD": "YYYY/MM/DD",
                 "EXCEL": "Excel serial", "TEXT": "day month-name year"}
+# The date formats a person may force for a column (--date-format, the Data page); TEXT is only ever inferred.
+DATE_FORMATS = ("ISO", "MDY", "DMY", "YMD", "EXCEL")
 
 
 def v(col: str) -> str:

@@ -33,6 +33,8 @@ def read_header(path: Path, encoding: str, file_name: str | None = None) -> Head
 
 
 def count_outside_quotes(line: str, delim: str) -> int:
+    if '"' not in line:
+        return line.count(delim)
     n, quoted = 0, False
     for ch in line:
         if ch == '"':
@@ -105,7 +107,7 @@ def find_header(sample: str, file_name: str) -> Header:
     """The header row: the first line that is not a report title; its delimiter is the one it uses most."""
     if "\n" not in sample and "\r" not in sample and len(sample) >= SAMPLE_CHARS:
         check_width(sample, file_name)
-        raise IngestError(f"{file_name}: the first line is longer than 64 KB; this is not a CSV export")
+        raise IngestError(f"{file_name}: the first line is longer than 64 KB; this is not a CSV export (export the report as CSV)")
     lines = _lines(sample)
     numbered = [(i, ln) for i, ln in enumerate(lines) if ln.strip()]
     if not numbered:
@@ -116,7 +118,7 @@ def find_header(sample: str, file_name: str) -> Header:
     delim, n = _best(line)
     if n == 0:
         raise IngestError(f"{file_name}: found no delimiter (comma, semicolon or tab) in the first line; "
-                          "this does not look like a CSV export")
+                          "this does not look like a CSV export; export the report as CSV")
     _refuse_wider(n + 1, file_name)
     reader = csv.reader(io.StringIO("\n".join(lines[index:])), delimiter=delim, quotechar='"')
     try:
@@ -127,7 +129,7 @@ def find_header(sample: str, file_name: str) -> Header:
     names = [h.replace("\ufeff", "").strip() for h in names]
     if not any(names):
         raise IngestError(f"{file_name}: the header row on line {index + 1} is empty; "
-                          "the first line of an export names its columns")
+                          "put the column names on the first line of the export")
     _refuse_wider(len(names), file_name)
     header = Header(delim, names, index + 1)
     if pos:

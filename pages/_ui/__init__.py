@@ -33,7 +33,7 @@ class PageContext:
 
     @cached_property
     def period(self) -> Period:
-        """The selected period (default: the last 90 days of data) and, by .previous(), the one before."""
+        """The sidebar dates, ending no later than today; .previous() is the period just before."""
         return period_of(self.filters, self.today)
 
     @property
