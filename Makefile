@@ -1,10 +1,13 @@
 # Two commands for a fresh machine with Python 3.11:
-#   make run   installs Huddle and opens the dashboard on the demo database (built on first run)
+#   make run   installs Huddle and opens the dashboard: on $HUDDLE_DB when set (never filled with the demo), else
+#              on the demo company in data/demo.duckdb (built on first run); listens on 127.0.0.1:8501 only
 #   make test  installs Huddle, its test tools and Chromium, and runs the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8501
+# Loopback by default: set ADDRESS=0.0.0.0 to serve other machines (behind a sign-in proxy or OIDC; see README).
+ADDRESS ?= 127.0.0.1
 
 .PHONY: run test install install-dev browser demo bench clean
 
@@ -32,7 +35,7 @@ browser:
 
 run: install
 	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
 test: install-dev browser
 	$(BIN)/python -m pytest -q
@@ -44,4 +47,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) data/huddle.duckdb data/huddle.duckdb.wal data/demo/*.csv
+	rm -rf $(VENV) data/huddle.duckdb data/huddle.duckdb.wal data/demo.duckdb data/demo.duckdb.wal data/demo/*.csv

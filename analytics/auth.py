@@ -9,13 +9,14 @@ no access at all: a missing header never falls back to local mode.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from analytics.db import sql
-from analytics.settings import ROLES_ENV, TRUSTED_HEADER_ENV
+from analytics.settings import ALLOW_PUBLIC_HEADER_ENV, ROLES_ENV, TRUSTED_HEADER_ENV
 
 ROLES = ("admin", "ops", "leadership", "marketing", "manager")
 NO_ACCESS = "none"
@@ -88,6 +89,33 @@ def identity_source(secrets: Mapping | None = None) -> str:
     except Exception:
         pass
     return "header" if os.environ.get(TRUSTED_HEADER_ENV) else "local"
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server address is reachable from this machine only (unset or 0.0.0.0 means every interface)."""
+    host = (address or "").strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False        # empty (every interface), a host name or a public address
+
+
+def header_mode_refusal(source: str, address: str | None) -> str | None:
+    """Why the dashboard must not serve pages, or None: trusted-header mode on an address others can reach.
+
+    Anyone who reaches the port directly could send the header and be whoever they like, so the header is trusted
+    only when Streamlit listens on loopback behind the proxy, or when the deployment says so explicitly
+    ($HUDDLE_ALLOW_PUBLIC_TRUSTED_HEADER=1: a firewall lets only the proxy reach the port).
+    """
+    if source != "header" or is_loopback(address) or os.environ.get(ALLOW_PUBLIC_HEADER_ENV, "").strip() == "1":
+        return None
+    where = f"address {address}" if (address or "").strip() else "every network interface"
+    return (f"Huddle is not serving pages: it trusts the {os.environ.get(TRUSTED_HEADER_ENV)} header for identity "
+            f"but listens on {where}, so anyone who reaches the port could forge that header. Start it on "
+            f"127.0.0.1 behind the sign-in proxy (`make run` does), or set {ALLOW_PUBLIC_HEADER_ENV}=1 if only the "
+            "proxy can reach this port.")
 
 
 def resolve_user(oidc_email: str | None, header_email: str | None, config: Mapping[str, str],

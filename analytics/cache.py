@@ -1,50 +1,45 @@
 """The one Streamlit-aware module of the library: short-lived connections and results cached per data version.
 
 The dashboard never keeps the database file open between runs, so the command line can ingest while the app is up;
-cached results are keyed on the database file's state, so an upload (from the app or the CLI) invalidates them.
+cached results are keyed on the store's state (the file's, or the shared store's snapshot id), so an upload (from
+the app, another replica or the CLI) invalidates them.
 """
 
 from __future__ import annotations
 
 import importlib
-import os
 from contextlib import contextmanager
 from pathlib import Path
 
 import streamlit as st
 
-from . import db
-from .estimators.half_life import HalfLifeRegression
+from . import db, stores
+from .estimators.memory import MemoryModel
 
 # A fitted model is an argument of many cached calls: hash it by its fingerprint, not value by value.
-HASH_FUNCS = {HalfLifeRegression: lambda model: model.fingerprint}
+HASH_FUNCS = {MemoryModel: lambda model: model.fingerprint}
 
 
 def db_path() -> Path:
-    return db.resolve_path(None)
+    """The dashboard's database file: the configured one, else the default, else (first run) the demo."""
+    return db.dashboard_path()
+
+
+def store() -> stores.StoreConfig:
+    """The store of $HUDDLE_STORE (the shared store), else the file of $HUDDLE_DB."""
+    return stores.resolve(None, db_path())
 
 
 def data_key() -> tuple:
-    """Changes whenever the database changes (file and write-ahead log size and time), without opening it."""
-    out = []
-    path = db_path()
-    for p in (path, Path(str(path) + ".wal")):
-        try:
-            s = os.stat(p)
-            out.append((s.st_mtime_ns, s.st_size))
-        except FileNotFoundError:
-            out.append(None)
-    return (str(path), *out)
+    """Changes whenever the data changes (the lake's snapshot id; the file's and its log's size and time)."""
+    return stores.version_key(store())
 
 
 @contextmanager
 def connection(wait_seconds: float = 20.0):
-    """A connection for one script run; closed afterwards so other processes can write."""
-    con = db.connect(db_path(), wait_seconds=wait_seconds)
-    try:
+    """A connection for one cached call, at one committed state; closed afterwards so other processes can write."""
+    with stores.reading(store(), wait_seconds=wait_seconds) as con:
         yield con
-    finally:
-        con.close()
 
 
 def run(fn, *args, **kwargs):

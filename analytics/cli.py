@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from . import db, settings
+from .lake import LakeError
+from .lake_write import CommitFailed
+from .store_config import StoreConfigError, resolve
 from .ingest.errors import IngestError
 from .ingest.kinds import UPLOAD_KINDS
+from .safe_csv import terminal_text
 
 # `ingest --json` prints these keys first, in this order, then every other key of the result.
 INGEST_JSON_KEYS = ("upload_id", "kind", "file", "source_format", "rows_read", "rows_inserted", "rows_updated",
@@ -45,6 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_db(sp):
         sp.add_argument("--db", help=f"database file (default: ${settings.DB_ENV} or data/huddle.duckdb)")
+        sp.add_argument("--store", help=f"ducklake:postgres:<connection string> for the shared store (default: "
+                        f"${settings.STORE_ENV}; unset or empty: the database file)")
+        sp.add_argument("--data-path", help=f"the shared store's data folder (default: ${settings.DATA_PATH_ENV})")
+        return sp
+
+    def with_refresh(sp):
+        sp.add_argument("--refresh", choices=("background", "wait", "skip"),
+                        default=os.environ.get(settings.REFRESH_ENV) or "background",
+                        help="after a change, refresh the dashboard's precomputed default view in a detached "
+                             "process (background, the default: the command returns once the data is committed), "
+                             f"before returning (wait), or not at all (skip); default ${settings.REFRESH_ENV} "
+                             "or background")
         return sp
 
     ing = with_db(sub.add_parser("ingest", help="load exports into the database"))
@@ -59,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"score that passes a quiz (default {settings.PASS_MARK})")
     ing.add_argument("--dry-run", action="store_true", help="show what would change, write nothing")
     ing.add_argument("--user", help="who is uploading (default: the OS user)")
+    with_refresh(ing)
 
     up = with_db(sub.add_parser("uploads", help="list the upload history"))
     up.add_argument("--json", action="store_true")
@@ -66,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     un = with_db(sub.add_parser("undo", help="revert one upload"))
     un.add_argument("upload_id", type=int)
     un.add_argument("--json", action="store_true")
+    with_refresh(un)
 
     rj = with_db(sub.add_parser("rejects", help="an upload's rejected rows as CSV"))
     rj.add_argument("upload_id", type=int)
@@ -73,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     rp = with_db(sub.add_parser("reps", help="list reps"))
     rp.add_argument("--unmatched", action="store_true", help="only people that match no roster rep")
     rp.add_argument("--json", action="store_true")
+
+    mp = with_db(sub.add_parser("mappings", help="list remembered column mappings, or delete one"))
+    mp.add_argument("action", nargs="?", choices=("list", "delete"), default="list")
+    mp.add_argument("mapping_id", nargs="?", type=int)
+    mp.add_argument("--json", action="store_true")
 
     dm = with_db(sub.add_parser("demo", help="regenerate the demo CSVs and build the demo database"))
     dm.add_argument("--out", type=Path, default=db.ROOT / "data" / "demo")
@@ -85,28 +109,61 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true")
 
     fc = with_db(sub.add_parser("forecast", help="expected quiz score per rep, message and date"))
-    fc.add_argument("--on", type=_date, action="append", required=True, metavar="DATE")
+    fc.add_argument("--on", type=_date, action="append", metavar="DATE", help="required unless --evaluate")
     fc.add_argument("--format", choices=("csv", "json"), default="csv")
     fc.add_argument("--target", type=float, default=settings.RETENTION_TARGET)
+    fc.add_argument("--evaluate", action="store_true",
+                    help="print the time-ordered evaluation instead (log loss, AUC, MAE per forecast)")
+    fc.set_defaults(forecast_parser=fc)
+
+    mt = with_db(sub.add_parser("maintain", help="nightly upkeep of the store (merge small files, expire old "
+                                "snapshots, delete unreferenced files; on the file: a checkpoint)"))
+    mt.add_argument("--expire-days", type=float, default=7.0, help="keep snapshots this many days (default 7)")
+    mt.add_argument("--orphan-hours", type=float, default=1.0,
+                    help="delete unreferenced data files older than this (default 1; never younger)")
+    mt.add_argument("--json", action="store_true")
     return p
+
+
+def _store(args):
+    """The store of --store/--data-path/--db, else of the environment ($HUDDLE_STORE, $HUDDLE_DB)."""
+    return resolve(args.store, args.db, args.data_path)
+
+
+def _print(text="", file=None, flush: bool = False) -> None:
+    """print() for everything the CLI shows: data (names, notes, file names) may hold terminal escape sequences."""
+    print(terminal_text(str(text)), file=file or sys.stdout, flush=flush)
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(terminal_text(text))
 
 
 @contextmanager
 def _connect(args):
-    """The database of --db (default $HUDDLE_DB), closed when the command is done."""
-    con = db.connect(args.db)
-    try:
+    """A connection to read the store (--store, else --db / $HUDDLE_DB), closed when the command is done."""
+    from .stores import reading
+    with reading(_store(args), wait_seconds=30.0) as con:
         yield con
-    finally:
-        con.close()
+
+
+def _after_change(args) -> None:
+    """The dashboard's precomputed default view, refreshed as --refresh says (the data is committed already)."""
+    from .refresh_worker import run_until_current, spawn
+    if args.refresh == "wait":
+        run_until_current(_store(args))
+    elif args.refresh == "background":
+        spawn(_store(args))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "forecast" and not args.on and not args.evaluate:
+        args.forecast_parser.error("the following arguments are required: --on")
     try:
         return COMMANDS[args.command](args)
-    except (IngestError, db.DatabaseBusy) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (IngestError, db.DatabaseBusy, StoreConfigError, LakeError, CommitFailed) as exc:
+        _print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
@@ -120,17 +177,23 @@ def cmd_ingest(args) -> int:
     for name, fmt in options["date_formats"].items():
         if fmt.upper() not in ("ISO", "MDY", "DMY", "YMD", "EXCEL"):
             raise IngestError(f"--date-format {name}={fmt}: use ISO, MDY, DMY, YMD or EXCEL")
+    from .stores import write, writing
+    cfg = _store(args)
     changed = False
-    with _connect(args) as con:
-        # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
+    # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
+    # On the shared store each file is one turn of the writer lock; a preview writes nothing and takes no lock.
+    with writing(cfg, lock=not cfg.is_lake) as con:
         for path in args.files:
-            result = ingest_file(con, args.kind, path, pass_mark=args.pass_mark, uploaded_by=args.user,
-                                 dry_run=args.dry_run, **options)
-            print(_ingest_json(result) if args.json else _describe(result))
+            if cfg.is_lake and not args.dry_run:
+                result = write(cfg, ingest_file, args.kind, path, pass_mark=args.pass_mark,
+                               uploaded_by=args.user, **options)
+            else:
+                result = ingest_file(con, args.kind, path, pass_mark=args.pass_mark, uploaded_by=args.user,
+                                     dry_run=args.dry_run, **options)
+            _print(_ingest_json(result) if args.json else _describe(result), flush=True)
             changed = changed or bool(result.rows_inserted or result.rows_updated)
-        if changed and not args.dry_run:
-            from .refresh import refresh      # only now: it loads the models, which a no-op re-upload never needs
-            refresh(con)  # the pages' default view, stored for this data version
+    if changed and not args.dry_run:
+        _after_change(args)   # the pages' default view, for this data version, off the upload's path
     return 0
 
 
@@ -147,10 +210,23 @@ def _describe(r) -> str:
              f"unchanged {r.rows_unchanged}  rejected {r.rows_rejected}  skipped {r.rows_skipped} (footers)"]
     if r.details.get("stage_map"):
         lines.append("  stages: " + ", ".join(f"{k} -> {v}" for k, v in r.details["stage_map"].items()))
+    if r.details.get("remembered_mapping"):
+        m = r.details["remembered_mapping"]
+        lines.append(f"  columns: remembered mapping {m['mapping_id']} for files of this shape ("
+                     + ", ".join(f"{k}={v}" for k, v in m["columns"].items())
+                     + f"; python -m analytics mappings delete {m['mapping_id']} forgets it)")
+    if r.details.get("mapping_saved"):
+        lines.append(f"  columns: mapping saved as {r.details['mapping_saved']}; the next export of this shape uses it")
+    for info in r.inference.values():
+        lines.append(f"  {info['reason']} ({info['confidence']:.0%})")
     if r.details.get("date_formats"):
         lines.append("  dates: " + ", ".join(f"{k} as {v}" for k, v in r.details["date_formats"].items()))
     for w in r.warnings:
         lines.append(f"  warning: {w}")
+    if r.missing_optional:
+        lines.append("  not found (optional): " + ", ".join(r.missing_optional))
+    for u in r.unused_columns:
+        lines.append(f"  `{u['column']}`: not used; looks like {u['looks_like']}")
     for rej in r.rejects:
         lines.append(f"  rejected line {rej['line']}: {rej['reason']}")
     if r.rows_rejected > len(r.rejects):
@@ -160,11 +236,11 @@ def _describe(r) -> str:
 
 def _print_frame(df, as_json: bool) -> None:
     if as_json:
-        print(df.to_json(orient="records", date_format="iso"))
+        _print(df.to_json(orient="records", date_format="iso"))
     elif df.empty:
-        print("(none)")
+        _print("(none)")
     else:
-        print(df.to_string(index=False))
+        _print(df.to_string(index=False))
 
 
 def cmd_uploads(args) -> int:
@@ -176,11 +252,10 @@ def cmd_uploads(args) -> int:
 
 def cmd_undo(args) -> int:
     from .ingest.load import undo
-    from .refresh import refresh
-    with _connect(args) as con:
-        out = undo(con, args.upload_id)
-        refresh(con)
-    print(json.dumps(out) if args.json else
+    from .stores import write
+    out = write(_store(args), undo, args.upload_id)
+    _after_change(args)
+    _print(json.dumps(out) if args.json else
           f"undid upload {out['upload_id']} ({out['kind']}, {out['file']}): {out['versions_removed']} record "
           "versions removed")
     return 0
@@ -190,7 +265,22 @@ def cmd_rejects(args) -> int:
     from .ingest.load import rejected_rows_table
     from .safe_csv import write_csv
     with _connect(args) as con:
-        sys.stdout.write(write_csv(rejected_rows_table(con, args.upload_id)))
+        _write(write_csv(rejected_rows_table(con, args.upload_id)))
+    return 0
+
+
+def cmd_mappings(args) -> int:
+    from .ingest.mappings import delete_mapping, list_mappings
+    if args.action == "delete":
+        if args.mapping_id is None:
+            raise IngestError("mappings delete ID: which mapping? (python -m analytics mappings lists them)")
+        from .stores import write
+        out = write(_store(args), delete_mapping, args.mapping_id)
+        _print(json.dumps(out) if args.json else
+               f"forgot mapping {out['mapping_id']} ({out['kind']}); the next export of that shape is inferred again")
+        return 0
+    with _connect(args) as con:
+        _print_frame(list_mappings(con), args.json)
     return 0
 
 
@@ -203,9 +293,10 @@ def cmd_reps(args) -> int:
 
 def cmd_demo(args) -> int:
     from .demo_load import build_demo
-    summary = build_demo(args.out, None if args.no_db else db.resolve_path(args.db), seed=args.seed,
-                         n_reps=args.reps)
-    print(json.dumps(summary, default=str, indent=2))
+    # The demo goes into its own file unless --db names one: $HUDDLE_DB is somebody's real database.
+    summary = build_demo(args.out, None if args.no_db else Path(args.db) if args.db else db.DEMO_DB,
+                         seed=args.seed, n_reps=args.reps)
+    _print(json.dumps(summary, default=str, indent=2))
     return 0
 
 
@@ -213,21 +304,57 @@ def cmd_report(args) -> int:
     from .views.report import build_report, format_report_table
     with _connect(args) as con:
         report = build_report(con, args.as_of)
-    print(json.dumps(report, default=str) if args.json else format_report_table(report))
+    _print(json.dumps(report, default=str) if args.json else format_report_table(report))
     return 0
 
 
 def cmd_forecast(args) -> int:
     from .views.forgetting import forecast, forecast_rows
     from .safe_csv import write_csv
+    if args.evaluate:
+        return _print_evaluation(args)
     with _connect(args) as con:
         rows = forecast_rows(forecast(con, args.on, target=args.target))
     if args.format == "json":
-        print(json.dumps(rows.to_dict(orient="records"), default=str))
+        _print(json.dumps(rows.to_dict(orient="records"), default=str))
     else:
-        sys.stdout.write(write_csv(rows))
+        _write(write_csv(rows))
+    return 0
+
+
+def _print_evaluation(args) -> int:
+    """forecast --evaluate: one row per forecast (memory model, FSRS-6, last outcome, mean) with its metrics."""
+    from .safe_csv import write_csv
+    from .views.retention import evaluation
+    with _connect(args) as con:
+        result = evaluation(con)        # the stored one when the database was refreshed since its last upload
+    if result is None:
+        _print("error: not enough quiz history to evaluate the forecast (too few repeat attempts)", file=sys.stderr)
+        return 2
+    metrics = result["metrics"]
+    if args.format == "json":
+        records = metrics.astype(object).where(metrics.notna(), None).to_dict(orient="records")
+        _print(json.dumps({"cutoff": result["cutoff"].isoformat(), "n_train": result["n_train"],
+                          "n_test": result["n_test"], "metrics": records}))
+    else:
+        _write(write_csv(metrics.round(6)))
+    return 0
+
+
+def cmd_maintain(args) -> int:
+    from .lake_write import maintain
+    from .stores import open_lake, writing
+    cfg = _store(args)
+    if cfg.is_lake:
+        out = maintain(open_lake(cfg), expire_days=args.expire_days, orphan_hours=args.orphan_hours)
+    else:
+        with writing(cfg) as con:
+            con.execute("CHECKPOINT")   # a file has no snapshots or loose files: fold the write-ahead log in
+        out = {"store": cfg.describe(), "checkpoint": True}
+    _print(json.dumps(out, default=str) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items()))
     return 0
 
 
 COMMANDS = {"ingest": cmd_ingest, "uploads": cmd_uploads, "undo": cmd_undo, "rejects": cmd_rejects,
-            "reps": cmd_reps, "demo": cmd_demo, "report": cmd_report, "forecast": cmd_forecast}
+            "reps": cmd_reps, "mappings": cmd_mappings, "demo": cmd_demo, "report": cmd_report, "forecast": cmd_forecast,
+            "maintain": cmd_maintain}

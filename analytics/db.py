@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -19,6 +20,10 @@ from . import settings
 ROOT = Path(__file__).resolve().parent.parent
 SQL_DIR = ROOT / "sql"
 DEFAULT_DB = ROOT / "data" / "huddle.duckdb"
+# The demo company lives in a file of its own, shown only when no database is configured (see dashboard_path).
+DEMO_DB = ROOT / "data" / "demo.duckdb"
+DEMO_FLAG_TABLE = "demo_database"      # present only in a database built by analytics.demo_load
+DEMO_UPLOADER = "demo"                 # uploaded_by of the demo's uploads
 
 # Normalizes a person's name for matching: accents, case, punctuation, spacing, "Last, First".
 MACROS = r"""
@@ -37,12 +42,38 @@ class DatabaseBusy(RuntimeError):
     """Another process holds the database file."""
 
 
-def resolve_path(path: str | os.PathLike | None = None) -> Path:
-    """--db, else $HUDDLE_DB, else data/huddle.duckdb."""
+def configured_path(path: str | os.PathLike | None = None) -> Path | None:
+    """--db, else $HUDDLE_DB, else None (nobody chose a database)."""
     if path:
         return Path(path)
     env = os.environ.get(settings.DB_ENV)
-    return Path(env) if env else DEFAULT_DB
+    return Path(env) if env else None
+
+
+def resolve_path(path: str | os.PathLike | None = None) -> Path:
+    """--db, else $HUDDLE_DB, else data/huddle.duckdb."""
+    return configured_path(path) or DEFAULT_DB
+
+
+def dashboard_path() -> Path:
+    """The dashboard's database: the configured one; unconfigured, data/huddle.duckdb unless only the demo exists.
+
+    So a database someone names is never filled with the demo, and the demo shows only on a first run.
+    """
+    configured = configured_path()
+    if configured is not None or DEFAULT_DB.exists() or not DEMO_DB.exists():
+        return configured or DEFAULT_DB
+    return DEMO_DB
+
+
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database holds the demo company (its flag, or an active upload made by the demo builder)."""
+    flagged = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND NOT temporary",
+                          {"t": DEMO_FLAG_TABLE}).fetchone()[0]
+    if flagged:
+        return True
+    return con.execute("SELECT count(*) FROM uploads WHERE uploaded_by = $who AND status = 'active'",
+                       {"who": DEMO_UPLOADER}).fetchone()[0] > 0
 
 
 # Open transactions per connection (or cursor): DuckDB has no savepoints, so a nested block joins the outer one.
@@ -72,7 +103,7 @@ def atomic(con: duckdb.DuckDBPyConnection, *, rollback: bool = False) -> Iterato
         yield con
     except BaseException:
         _DEPTH.pop(con, None)
-        _rollback_quietly(con)
+        rollback_quietly(con)
         raise
     _DEPTH.pop(con, None)
     if rollback:
@@ -81,16 +112,33 @@ def atomic(con: duckdb.DuckDBPyConnection, *, rollback: bool = False) -> Iterato
         try:
             con.execute("COMMIT")
         except BaseException:
-            _rollback_quietly(con)
+            rollback_quietly(con)
             raise
 
 
-def _rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
-    """ROLLBACK after a failure; an error of the rollback itself must not hide the failure that caused it."""
+def rollback_quietly(con: duckdb.DuckDBPyConnection) -> None:
+    """ROLLBACK after a failure; an error of the rollback itself must not hide the failure that caused it.
+
+    A COMMIT that fails (a conflicting writer on the shared store) has rolled back already, so the ROLLBACK after
+    it reports "no transaction is active": that is not an error either.
+    """
     try:
         con.execute("ROLLBACK")
     except duckdb.Error:
         pass
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether con works in a DuckLake (the shared store) rather than a DuckDB file."""
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return bool(row) and row[0][0] == "ducklake"
+
+
+def commit_message(con: duckdb.DuckDBPyConnection, author: str | None, message: str, extra: dict | None = None):
+    """Record who changed what with the transaction in progress (the shared store's history); no-op on a file."""
+    if is_lake(con):
+        con.execute("CALL ducklake_set_commit_message(current_database(), $a, $m, extra_info => $x)",
+                    {"a": author, "m": message, "x": json.dumps(extra or {}, default=str)})
 
 
 INCLUDE = re.compile(r"\{\{\s*([\w/]+\.sql)\s*\}\}")

@@ -10,7 +10,8 @@ from .demo import generate
 from .ingest.load import ingest_file
 from .refresh import refresh
 
-# Upload order follows how a team would start: launch plan, roster, CRM, LMS, feedback.
+# Upload order follows how a team would start: launch plan, roster, CRM, LMS, feedback; then a survey export in a
+# vocabulary no format knows, read by column inference (its entries repeat the field log's, so nothing changes).
 DEMO_FILES = [
     ("messages", "messages.csv"),
     ("reps", "roster.csv"),
@@ -18,6 +19,7 @@ DEMO_FILES = [
     ("crm", "hubspot_deals.csv"),
     ("quiz", "lms_quiz_results.csv"),
     ("feedback", "field_feedback.csv"),
+    ("feedback", "feedback_umfrage.csv"),
 ]
 
 
@@ -34,10 +36,15 @@ def build_demo(out_dir: Path, db_path: Path | None, seed: int = 7, n_reps: int =
     con = db.connect(tmp)
     try:
         for kind, name in DEMO_FILES:
-            r = ingest_file(con, kind, Path(out_dir) / name, uploaded_by="demo")
+            r = ingest_file(con, kind, Path(out_dir) / name, uploaded_by=db.DEMO_UPLOADER)
             summary["uploads"].append({"file": name, "kind": r.kind, "inserted": r.rows_inserted,
-                                       "rejected": r.rows_rejected, "skipped": r.rows_skipped})
+                                       "rejected": r.rows_rejected, "skipped": r.rows_skipped,
+                                       "unchanged": r.rows_unchanged, "warnings": r.warnings,
+                                       "columns": r.columns, "unused_columns": r.unused_columns})
         summary["precomputed"] = refresh(con)
+        # The flag db.is_demo reads: the pages say plainly that this is the demo company.
+        con.execute(f"CREATE TABLE {db.DEMO_FLAG_TABLE} AS SELECT $seed AS seed, $reps AS n_reps, "
+                    "current_timestamp AS built_at", {"seed": seed, "reps": n_reps})
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -48,9 +55,12 @@ def build_demo(out_dir: Path, db_path: Path | None, seed: int = 7, n_reps: int =
     return summary
 
 
-def ensure_demo_database(db_path: Path | None = None) -> Path:
-    """Build the demo database when no database exists yet (first run)."""
-    path = db.resolve_path(db_path)
-    if not path.exists():
-        build_demo(db.ROOT / "data" / "demo", path)
-    return path
+def ensure_demo_database() -> Path:
+    """First run: build the demo into its own file when no database is configured and none exists yet.
+
+    A database named by $HUDDLE_DB (or data/huddle.duckdb once it exists) is never touched: it stays empty until
+    an upload. Returns the database the dashboard will open.
+    """
+    if db.configured_path() is None and not db.DEFAULT_DB.exists() and not db.DEMO_DB.exists():
+        build_demo(db.ROOT / "data" / "demo", db.DEMO_DB)
+    return db.dashboard_path()

@@ -1,6 +1,6 @@
 """After every upload or undo: store the default view's expensive results for the new data version.
 
-What the pages ask for on first sight (the sidebar's default filters): the fitted forgetting law and its evaluation,
+What the pages ask for on first sight (the sidebar's default filters): the fitted memory model and its evaluation,
 the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms (analytics.results stores them).
 `python -m analytics.refresh [--db PATH]` does it by hand and prints the seconds per step.
 """

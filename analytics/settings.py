@@ -14,7 +14,12 @@ DB_ENV = "HUDDLE_DB"
 MIN_GROUP_SIZE_ENV = "HUDDLE_MIN_GROUP_SIZE"
 MAX_UPLOAD_MB_ENV = "HUDDLE_MAX_UPLOAD_MB"
 TRUSTED_HEADER_ENV = "HUDDLE_TRUSTED_HEADER"
+# Trusted-header mode serves only a loopback address (the proxy's side) unless this is 1: see analytics/auth.py.
+ALLOW_PUBLIC_HEADER_ENV = "HUDDLE_ALLOW_PUBLIC_TRUSTED_HEADER"
 ROLES_ENV = "HUDDLE_ROLES"
+STORE_ENV = "HUDDLE_STORE"            # unset: the local file; ducklake:postgres:<conninfo>: the shared store
+DATA_PATH_ENV = "HUDDLE_DATA_PATH"    # the shared store's data folder
+REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip
 
 DEFAULT_MIN_GROUP_SIZE = 3
 DEFAULT_MAX_UPLOAD_MB = 1024

@@ -2,7 +2,11 @@
 
 A job runs on its own thread with its own connection, so the session that started it keeps rendering progress and
 every other session keeps reading; jobs in this process take turns (one writer at a time), and a job waits, then
-reports clearly, while another process (the command line) holds the database file.
+reports clearly, while another process (the command line) holds the database file or the shared store's writer
+lock. A load returns once its data is committed; the default view is refreshed afterwards by the process's
+background worker (analytics.refresh_worker) while pages compute from the committed data. Saved files live in one
+private directory per session: a load removes its files when it ends, and directories of abandoned sessions are swept.
+(Longer than most modules: everything the Data page's upload tab calls, and nothing else, is here.)
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import db
+from . import db, refresh_worker, stores
+from .ingest import mappings
 from .ingest.columns import match_columns, missing_fields as _missing_groups
 from .ingest.convert import DATE_FORMATS  # noqa: F401  (the Data page lists the forceable formats from here)
 from .ingest.errors import IngestError
@@ -30,7 +35,6 @@ from .ingest.health import link_person as _link_person
 from .ingest.kinds import KINDS, UPLOAD_KINDS, kind_of_file
 from .ingest.load import ingest_file, list_uploads, rejected_rows_table, undo
 from .ingest.sniff import sniff_file
-from .refresh import refresh
 from .safe_csv import write_csv
 from .settings import MAX_UPLOAD_MB_ENV, PASS_MARK, UPLOAD_TEMP_MAX_AGE_HOURS, max_upload_bytes
 
@@ -86,11 +90,6 @@ def sniff(path: str | Path, file_name: str | None = None) -> FileInfo:
                     path.stat().st_size)
 
 
-def kind_scores(headers: list[str] | tuple[str, ...]) -> dict[str, int]:
-    """Per kind, how many headers it recognizes; 0 when the kind's required fields are not all there."""
-    return {k: f.score for k, f in kind_fit(headers).items()}
-
-
 def detect_kind(headers: list[str] | tuple[str, ...]) -> str | None:
     """The kind whose fields best explain the headers, or None when no kind fits."""
     return best_kind(headers)
@@ -116,6 +115,12 @@ def missing_fields(kind: str, headers: list[str] | tuple[str, ...], overrides: d
     """Required fields the file does not provide, as 'a or b' texts (empty when the file can be loaded)."""
     effective = kind_of_file(kind, list(headers), overrides).name
     return _missing_groups(effective, match_columns(effective, list(headers), overrides or {}))
+
+
+def remembered_columns(con, kind: str, headers: tuple[str, ...]) -> dict[str, str]:
+    """The columns settled before for files of this kind and shape (field -> header), or {}: ingestion applies them."""
+    stored = mappings.remembered(con, kind_of_file(kind, list(headers)).name, list(headers))
+    return dict(stored["columns"]) if stored else {}
 
 
 def fields(kind: str) -> list[str]:
@@ -163,14 +168,17 @@ class FileOutcome:
 
 
 @contextmanager
-def writing(db_path: str | Path | None = None, wait_seconds: float | None = None):
-    """A connection for changing data, taken in turn with every other writer in this process."""
-    with _WRITER:
-        con = db.connect(db_path, wait_seconds=WAIT_FOR_FILE_SECONDS if wait_seconds is None else wait_seconds)
-        try:
-            yield con
-        finally:
-            con.close()
+def writing(db_path: str | Path | None = None, wait_seconds: float | None = None, lock: bool = True):
+    """A connection for changing data, taken in turn with every other writer in this process (and, on the shared
+    store, holding its writer lock unless lock=False: previews write nothing)."""
+    wait = WAIT_FOR_FILE_SECONDS if wait_seconds is None else wait_seconds
+    with _WRITER, stores.writing(store_of(db_path), wait_seconds=wait, lock=lock) as con:
+        yield con
+
+
+def store_of(db_path: str | Path | None) -> stores.StoreConfig:
+    """The shared store when $HUDDLE_STORE names one, else the database file db_path."""
+    return stores.resolve(None, db_path)
 
 
 def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: bool, uploaded_by: str | None,
@@ -178,7 +186,7 @@ def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: boo
     """Preview (dry_run) or load files one after another, each all-or-nothing; errors are reported per file."""
     outcomes = [FileOutcome(s) for s in specs]
     try:
-        with writing(db_path) as con:
+        with writing(db_path, lock=not dry_run) as con:
             if on_connect:
                 on_connect(con)
             for i, out in enumerate(outcomes):
@@ -193,8 +201,8 @@ def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: boo
                 except Exception as exc:     # an unexpected failure of one file must not hide the others
                     out.error = f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 out.seconds = time.monotonic() - t0
-            if not dry_run and any(o.result is not None for o in outcomes):
-                refresh(con)
+        if not dry_run and any(o.result is not None for o in outcomes):
+            refresh_worker.request(store_of(db_path))   # committed: the default view follows in the background
     except db.DatabaseBusy as exc:
         for out in outcomes:
             if out.result is None and out.error is None:
@@ -307,8 +315,8 @@ def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
         raise PermissionError("only ops and admin users may undo uploads")
     with writing(db_path) as con:
         out = undo(con, int(upload_id))
-        refresh(con)
-        return out
+    refresh_worker.request(store_of(db_path))
+    return out
 
 
 def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, user):
@@ -317,8 +325,8 @@ def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, use
         raise PermissionError("only ops and admin users may change data")
     with writing(db_path) as con:
         out = _link_person(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
-        refresh(con)
-        return out
+    refresh_worker.request(store_of(db_path))
+    return out
 
 
 def upload_history(con) -> pd.DataFrame:

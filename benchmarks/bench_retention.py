@@ -64,9 +64,8 @@ def main() -> None:
     attempts = timed("generate attempts", lambda: synthetic_attempts(args.reps, args.messages,
                                                                      args.attempts_per_pair))
     print(f"attempts: {len(attempts):,}  reps: {args.reps:,}  messages: {args.messages}")
-    history = timed("features (fct_practice_history.sql)", lambda: practice.practice_history(attempts))
     model = timed("fit", lambda: practice.fit(attempts))
-    print("fitted:", {k: round(v, 3) for k, v in model.summary().items()})
+    print("fitted:", model.variant_, {k: round(v, 4) for k, v in model.validation_.items()})
     result = timed("evaluate (fit on first 80 %, predict rest)", lambda: practice.evaluate(attempts))
     print(f"n_test {result['n_test']:,}  MAE model {result['mae_model']:.4f}  "
           f"last score {result['mae_last_score']:.4f}  mean score {result['mae_mean_score']:.4f}")
@@ -85,7 +84,7 @@ def main() -> None:
     last_day = attempts["attempted_at"].max().normalize()
     dates = [last_day.date(), (last_day + pd.Timedelta(days=30)).date()]
     out = timed("forecast, 2 dates (load + features + fit)", lambda: forgetting.forecast(con, dates))
-    print(f"forecast rows: {len(out):,}  history rows: {len(history):,}")
+    print(f"forecast rows: {len(out):,}  attempts: {len(attempts):,}")
     timed("forecast, 2 dates, model given", lambda: forgetting.forecast(con, dates, model=model))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from pathlib import Path
 
@@ -11,7 +12,11 @@ from streamlit.runtime.media_file_storage import MediaFileStorageError
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import app_test as app_test_module
 
-from analytics import db
+from analytics import db, settings
+from pg import pg_cluster, pg_database, shared_store  # noqa: F401  (fixtures: a throw-away PostgreSQL)
+
+# Command-line uploads in tests leave the default-view refresh out unless a test asks for it (--refresh).
+os.environ.setdefault(settings.REFRESH_ENV, "skip")
 
 ROOT = Path(__file__).resolve().parent.parent
 MAVEN = ROOT.parent / "shared" / "data" / "maven_crm"
@@ -55,6 +60,13 @@ def demo_world(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
     summary = build_demo(out / "csv", out / "demo.duckdb")
     return {"dir": out / "csv", "db": out / "demo.duckdb", "truth": summary["truth"], "summary": summary}
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory):
+    """The demo company with hostile markup in every free-text field, uploaded and refreshed once (hostile_world)."""
+    from hostile_world import hostile_world
+    return hostile_world(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.fixture

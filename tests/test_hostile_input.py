@@ -288,6 +288,18 @@ def test_report_title_lines_above_the_header_row_are_skipped(shop, kind):
     same_as_clean(con, kind, write("padded.csv", padded + export(kind)))
 
 
+def test_a_semicolon_header_over_rows_full_of_decimal_commas_is_the_header_and_titles_above_it_are_not(shop):
+    con, write = shop
+    headers = ["Opportunity ID", "Opportunity Owner", "Stage", "Close Date", "Amount", "Probability (%)", "Margin"]
+    rows = [[str(i), "Ann Lee", "Closed Won", "02.01.2025", "1.234,50", "12,5", "0,25"] for i in (7, 8)]
+    text = export("crm", rows, headers, sep=";")
+    r = ingest_file(con, "crm", write("eu.csv", text))
+    assert r.rows_inserted == 2 and r.delimiter == ";" and not r.warnings
+    r = ingest_file(con, "crm", write("eu_titled.csv", "Verkaufschancen, Q1\n\n" + text))
+    assert r.rows_unchanged == 2 and any("the header row is on line 3" in w for w in r.warnings)
+    assert con.execute("SELECT amount FROM opportunities WHERE opportunity_id LIKE '%:7'").fetchone()[0] == 1234.5
+
+
 @pytest.mark.parametrize("kind", UPLOAD_KINDS)
 def test_a_byte_order_mark_in_the_middle_of_a_file_is_dropped(shop, kind):
     con, write = shop
@@ -317,7 +329,8 @@ def test_a_windows_export_with_line_breaks_inside_cells_is_read_without_rewritin
     text = export("feedback", rows, eol="\r\n")
     r = ingest_file(con, "feedback", write("notes.csv", text))
     assert (r.rows_inserted, r.rows_unchanged, r.warnings) == (1, 2, [])
-    assert con.execute("SELECT notes FROM feedback WHERE notes LIKE '%said so'").fetchone()[0] == "liked it\nand said so"
+    notes = con.execute("SELECT notes FROM feedback WHERE notes LIKE '%said so'").fetchone()[0]
+    assert notes == "liked it\nand said so"
 
 
 # ------------------------------------------------------------------ numbers out of range for their field

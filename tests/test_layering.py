@@ -36,7 +36,8 @@ PREFIXES = [("analytics.estimators", "estimators"), ("analytics.metrics", "metri
             ("analytics.demo", "leaf"), ("pages", "ui")]
 SINGLE = {"analytics": "leaf", "analytics.settings": "leaf", "analytics.safe_csv": "leaf", "analytics.db": "db",
           "analytics.results": "results", "analytics.filters": "metrics", "analytics.auth": "views",
-          "analytics.refresh": "refresh"}
+          "analytics.refresh": "refresh", "analytics.refresh_worker": "refresh",
+          "analytics.store_config": "db", "analytics.lake": "db", "analytics.lake_write": "db", "analytics.stores": "db"}
 
 
 def module_files() -> dict[str, Path]:

@@ -1,4 +1,5 @@
-"""Writing the demo company as real-format exports: Salesforce report, HubSpot, Moodle, feedback log, catalog."""
+"""Writing the demo company as real-format exports: Salesforce report, HubSpot, Moodle, feedback log, catalog, and
+one survey in a vocabulary no format knows."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from .world import World, build_world
 
 def generate(out_dir: Path | str, seed: int = 7, n_reps: int = 150,
              start: date = DEFAULT_START, end: date = DEFAULT_END, salesforce_all_regions: bool = False) -> dict:
-    """Write the six demo CSV exports into out_dir and return the planted truth and row counts.
+    """Write the seven demo CSV exports into out_dir and return the planted truth and row counts.
 
     salesforce_all_regions puts every region's deals in the Salesforce export (benchmarks use it for a
     one-million-row Salesforce file; the HubSpot file then repeats the EMEA deals).
@@ -38,6 +39,7 @@ def write_exports(world: World, out_dir: Path | str, start: date = DEFAULT_START
         "hubspot_deals.csv": _write_hubspot(world, out, start),
         "lms_quiz_results.csv": _write_quiz(world, out, start),
         "field_feedback.csv": _write_feedback(world, out, start),
+        "feedback_umfrage.csv": _write_survey(world, out, start),
     }
 
 
@@ -232,7 +234,8 @@ def _message_variants(name: str) -> list[str]:
     return [name, name.lower(), " ".join(words[:2]) + "  " + " ".join(words[2:]), f" {name} ", name.upper()]
 
 
-def _write_feedback(world: World, out: Path, start: date) -> int:
+def _feedback_frame(world: World, start: date) -> pd.DataFrame:
+    """The field log's rows as it writes them (day-first dates, reps by email or name, message variants)."""
     f, r = world.feedback, world.reps
     rep = f["rep"].to_numpy()
     variants = np.array([_message_variants(n) for n in world.messages["name"]], dtype=object)
@@ -243,5 +246,26 @@ def _write_feedback(world: World, out: Path, start: date) -> int:
         "Rep": who, "Message": variants[f["msg"].to_numpy(), f["msg_variant"].to_numpy()],
         "Rating": f["rating"].to_numpy(), "Outcome": f["outcome"].to_numpy(), "Notes": f["notes"].to_numpy(),
     })
+    return df
+
+
+def _write_feedback(world: World, out: Path, start: date) -> int:
+    df = _feedback_frame(world, start)
     df.to_csv(out / "field_feedback.csv", index=False, sep=";", lineterminator="\n", encoding="utf-8")
+    return len(df)
+
+
+# A German survey export (Microsoft Forms style) in a vocabulary no format knows: the rep and message columns are
+# found by their values (roster names, catalog messages). It repeats the field log's entries logged by name, so
+# loading it changes nothing; the first run of the demo exercises column inference on it.
+SURVEY_COLUMNS = {"Date": "Datum", "Rep": "Vertriebsmitarbeiter", "Message": "Besprochene Botschaft",
+                  "Rating": "Wie kam sie an? (1-5)", "Outcome": "Ergebnis", "Notes": "Kommentar"}
+
+
+def _write_survey(world: World, out: Path, start: date) -> int:
+    df = _feedback_frame(world, start)[world.feedback["as_name"].to_numpy()].reset_index(drop=True)
+    df["Date"] = df["Date"].str.slice(6, 10) + "-" + df["Date"].str.slice(3, 5) + "-" + df["Date"].str.slice(0, 2)
+    df = df.rename(columns=SURVEY_COLUMNS)
+    df.insert(0, "ID", np.arange(1, len(df) + 1))
+    df.to_csv(out / "feedback_umfrage.csv", index=False, lineterminator="\n", encoding="utf-8")
     return len(df)

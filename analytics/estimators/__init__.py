@@ -6,7 +6,7 @@ and one line in ESTIMATORS; the views that fetch its input frames choose it by n
 
 from __future__ import annotations
 
-from analytics.estimators.half_life import HalfLifeRegression
 from analytics.estimators.lift import ImputationLift
+from analytics.estimators.memory import MemoryModel
 
-ESTIMATORS = {cls.name: cls for cls in (ImputationLift, HalfLifeRegression)}
+ESTIMATORS = {cls.name: cls for cls in (ImputationLift, MemoryModel)}

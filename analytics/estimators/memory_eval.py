@@ -35,7 +35,8 @@ def default_cutoff(history: pd.DataFrame) -> pd.Timestamp:
 
 def evaluate(history: pd.DataFrame, cutoff=None, pass_mark: float = PASS_MARK, optimize_fsrs: bool | None = None,
              model: MemoryModel | None = None) -> dict:
-    """Metrics (METRIC_COLUMNS), calibration tables and log loss by last outcome, for every predictor.
+    """Metrics (METRIC_COLUMNS), calibration tables (recall vs pass rate, expected vs observed score) and log loss by
+    last outcome, for every predictor.
 
     optimize_fsrs: None runs FSRS-6's optimizer when it is installed, False skips it.
     """
@@ -67,6 +68,7 @@ def evaluate(history: pd.DataFrame, cutoff=None, pass_mark: float = PASS_MARK, o
         "cutoff": cutoff, "n_train": int(len(early)), "n_test": int(len(targets)),
         "metrics": metrics,
         "calibration": calibration_table({k: v[0] for k, v in forecasts.items()}, y),
+        "score_calibration": calibration_table({k: v[1] for k, v in forecasts.items()}, score),
         "by_last_outcome": _by_group({k: v[0] for k, v in forecasts.items()}, y, last_failed),
         "models": fitted,
     }
@@ -146,22 +148,31 @@ def _by_group(predictions: dict[str, np.ndarray], y: np.ndarray, last_failed: np
     return pd.DataFrame(rows)
 
 
+def retests(model: MemoryModel, history: pd.DataFrame) -> pd.DataFrame:
+    """Every repeat attempt with its pair's state just before it and the model's forecast of it (in sample).
+
+    Adds to memory_features.row_states' columns: attempted_at, score, passed, days_since_last_practice,
+    fitted_recall and fitted_score.
+    """
+    a = mf.prepare(history, model.pass_mark)
+    states = mf.row_states(a, mf.walk(a, model.parameters_))
+    rows = states["row"].to_numpy()
+    at = a.frame["attempted_at"].to_numpy()[rows]
+    recall, expected = model.predict_at(states, at) if len(states) else (np.zeros(0), np.zeros(0))
+    gap = (pd.Series(at) - pd.to_datetime(states["last_practiced_at"])).dt.total_seconds().to_numpy() / 86_400
+    return states.assign(attempted_at=at, score=a.score[rows], passed=a.is_pass[rows].astype(float),
+                         days_since_last_practice=gap, fitted_recall=recall, fitted_score=expected)
+
+
 def forgetting_by_message(model: MemoryModel, history: pd.DataFrame, days: float = 30.0) -> pd.DataFrame:
     """Per message, measured vs fitted recall and score of attempts about `days` (0.75x-1.25x) after a pass.
 
     Measured: the pass rate and mean score of those attempts; fitted: the model's forecasts of the same attempts
     from the state just before each (in sample: this describes the fit, the evaluation above measures accuracy).
     """
-    a = mf.prepare(history, model.pass_mark)
-    states = mf.row_states(a, mf.walk(a, model.parameters_))
-    at = a.frame["attempted_at"].to_numpy()[states["row"].to_numpy()]
-    gap = (pd.Series(at) - pd.to_datetime(states["last_practiced_at"])).dt.total_seconds().to_numpy() / 86_400
-    window = (states["last_score"].to_numpy() >= model.pass_mark) & (gap >= 0.75 * days) & (gap <= 1.25 * days)
-    states, at = states[window].reset_index(drop=True), at[window]
-    recall, expected = model.predict_at(states, at)
-    rows = states["row"].to_numpy()
-    frame = pd.DataFrame({"message_id": states["message_id"], "passed": a.is_pass[rows].astype(float),
-                          "score": a.score[rows], "fitted_recall": recall, "fitted_score": expected})
+    frame = retests(model, history)
+    gap = frame["days_since_last_practice"]
+    frame = frame[(frame["last_score"] >= model.pass_mark) & (gap >= 0.75 * days) & (gap <= 1.25 * days)]
     out = frame.groupby("message_id", as_index=False).agg(
         n_attempts=("passed", "size"), measured_recall=("passed", "mean"), fitted_recall=("fitted_recall", "mean"),
         measured_score=("score", "mean"), fitted_score=("fitted_score", "mean"))

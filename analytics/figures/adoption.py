@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR
+from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
 from analytics.settings import PASS_MARK
 
 
@@ -18,17 +18,18 @@ def adoption_trend(curve: pd.DataFrame, plan: pd.DataFrame, colors: Mapping[str,
     for name, g in curve.groupby("message_name", sort=False):
         color = colors.get(name, OTHER_COLOR)
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(g["week_start"]), y=g["certified_share"], mode="lines", name=name, legendgroup=name,
+            x=pd.to_datetime(g["week_start"]), y=g["certified_share"], mode="lines", name=plain(name),
+            legendgroup=name,
             line=dict(color=color, width=2.5),
             customdata=g[["reps_certified", "reps_in_scope", "weeks_since_launch"]].to_numpy(),
             hovertemplate=("%{x|%d %b %Y} (week %{customdata[2]})<br>%{y:.0%} certified "
-                           "(%{customdata[0]} of %{customdata[1]} reps in scope)<extra>" + name + "</extra>")))
+                           "(%{customdata[0]} of %{customdata[1]} reps in scope)<extra>" + plain(name) + "</extra>")))
     shown = set(curve["message_name"])
     for r in plan[plan["message_name"].isin(shown)].itertuples():
         color = colors.get(r.message_name, OTHER_COLOR)
         launch = pd.Timestamp(r.launch_date)
         fig.add_vline(x=launch, line=dict(color=color, width=1, dash="dot"))
-        fig.add_annotation(x=launch, y=1.02, yref="y", text=f"launch: {r.message_name}", showarrow=False,
+        fig.add_annotation(x=launch, y=1.02, yref="y", text=f"launch: {plain(r.message_name)}", showarrow=False,
                            textangle=-90, xanchor="right", yanchor="top", font=dict(size=10, color=color))
         if pd.isna(r.adoption_target):
             continue
@@ -39,13 +40,13 @@ def adoption_trend(curve: pd.DataFrame, plan: pd.DataFrame, colors: Mapping[str,
             ys.append(float(r.adoption_target))
         fig.add_trace(go.Scatter(
             x=xs, y=ys, mode="lines", line=dict(color=color, width=1.5, dash="dash"), opacity=0.6,
-            name=f"{r.message_name} plan", legendgroup=r.message_name, showlegend=False,
-            hovertemplate="plan: %{y:.0%} by %{x|%d %b %Y}<extra>" + r.message_name + "</extra>"))
+            name=f"{plain(r.message_name)} plan", legendgroup=r.message_name, showlegend=False,
+            hovertemplate="plan: %{y:.0%} by %{x|%d %b %Y}<extra>" + plain(r.message_name) + "</extra>"))
         fig.add_trace(go.Scatter(
             x=[target_day], y=[float(r.adoption_target)], mode="markers", legendgroup=r.message_name,
             marker=dict(symbol="star", size=13, color=color, line=dict(color="black", width=1)),
-            name=f"{r.message_name} target", showlegend=False,
-            hovertemplate="target %{y:.0%} by %{x|%d %b %Y}<extra>" + r.message_name + "</extra>"))
+            name=f"{plain(r.message_name)} target", showlegend=False,
+            hovertemplate="target %{y:.0%} by %{x|%d %b %Y}<extra>" + plain(r.message_name) + "</extra>"))
     fig.update_layout(title="Adoption since launch (dashed: plan; star: adoption target and date)", **LAYOUT)
     fig.update_xaxes(title_text="Week (date)")
     fig.update_yaxes(title_text="Reps in scope certified (%)", tickformat=".0%", range=[0, 1.05])
@@ -56,9 +57,11 @@ def funnel(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
     """Share of in-scope reps at each certification stage, one bar per message, counts on the bars."""
     fig = go.Figure()
     for name, g in frame.groupby("message_name", sort=False):
-        fig.add_trace(go.Bar(x=g["stage"], y=g["share_of_scope"], name=name, marker_color=colors.get(name, OTHER_COLOR),
+        fig.add_trace(go.Bar(x=g["stage"], y=g["share_of_scope"], name=plain(name),
+                             marker_color=colors.get(name, OTHER_COLOR),
                              text=g["reps"].map(lambda n: f"{n:,}"), textposition="outside",
-                             hovertemplate="%{x}: %{text} reps (%{y:.0%} of reps in scope)<extra>" + name + "</extra>"))
+                             hovertemplate="%{x}: %{text} reps (%{y:.0%} of reps in scope)<extra>" + plain(name)
+                                           + "</extra>"))
     fig.update_layout(title="Certification funnel", barmode="group", **LAYOUT)
     fig.update_xaxes(title_text="Stage")
     fig.update_yaxes(title_text="Reps (% of reps in scope)", tickformat=".0%", range=[0, 1.15])
@@ -69,9 +72,9 @@ def time_to_certify(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure
     """Distribution of days from launch to certification per message (box: quartiles, whiskers, outliers)."""
     fig = go.Figure()
     for name, g in frame.groupby("message_name", sort=False):
-        fig.add_trace(go.Box(x=g["days_to_certify"], name=name, marker_color=colors.get(name, OTHER_COLOR),
+        fig.add_trace(go.Box(x=g["days_to_certify"], name=plain(name), marker_color=colors.get(name, OTHER_COLOR),
                              boxpoints="outliers", orientation="h",
-                             hovertemplate="%{x} days<extra>" + name + "</extra>"))
+                             hovertemplate="%{x} days<extra>" + plain(name) + "</extra>"))
     fig.update_layout(title="Time to certify", showlegend=False, **LAYOUT)
     fig.update_xaxes(title_text="Days from launch to certification (days)", rangemode="tozero")
     fig.update_yaxes(title_text="Message", autorange="reversed")
@@ -102,7 +105,8 @@ def certification_heatmap(frame: pd.DataFrame, by: str) -> go.Figure:
         z.append(z_row)
         text.append(t_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=messages, y=groups, text=text, texttemplate="%{text}", colorscale="Blues", zmin=0, zmax=100,
+        z=z, x=plain_all(messages), y=plain_all(groups), text=text, texttemplate="%{text}", colorscale="Blues",
+        zmin=0, zmax=100,
         colorbar=dict(title="Certified (%)"), hoverongaps=False,
         hovertemplate=f"{by.title()}: %{{y}}<br>Message: %{{x}}<br>%{{text}}<extra></extra>"))
     fig.update_layout(title=f"Certification rate by {by} and message (certified / reps in scope)",
@@ -120,10 +124,11 @@ def rep_scores(attempts: pd.DataFrame, colors: Mapping[str, str], pass_mark: flo
         label = name if isinstance(name, str) else "(no message)"
         passed = g["passed"].fillna(False).astype(bool)
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(g["attempted_at"]), y=g["score"], mode="lines+markers", name=label,
+            x=pd.to_datetime(g["attempted_at"]), y=g["score"], mode="lines+markers", name=plain(label),
             line=dict(color=colors.get(label, OTHER_COLOR), width=1),
             marker=dict(size=9, color=colors.get(label, OTHER_COLOR), symbol=["circle" if p else "circle-open" for p in passed]),
-            text=g["module"], hovertemplate="%{x|%d %b %Y}: %{y:.0%} (%{text})<extra>" + label + "</extra>"))
+            text=plain_all(g["module"]),
+            hovertemplate="%{x|%d %b %Y}: %{y:.0%} (%{text})<extra>" + plain(label) + "</extra>"))
     fig.add_hline(y=pass_mark, line=dict(color="grey", dash="dash"), annotation_text=f"pass mark {pass_mark:.0%}")
     fig.update_layout(title="Quiz attempts (filled: passed)", **LAYOUT)
     fig.update_xaxes(title_text="Attempt date")

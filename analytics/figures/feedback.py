@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, OUTCOME_COLORS
+from analytics.figures.style import LAYOUT, OTHER_COLOR, OUTCOME_COLORS, plain, plain_all
 from analytics.metrics.reception import NEGATIVE_RATING, NEUTRAL_RATING
 
 
@@ -16,13 +16,14 @@ def rating_trend(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
     fig = go.Figure()
     for name, g in frame.groupby("message_name", sort=False):
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(g["period"]), y=g["mean_rating"], mode="lines+markers", name=name,
+            x=pd.to_datetime(g["period"]), y=g["mean_rating"], mode="lines+markers", name=plain(name),
             line=dict(color=colors.get(name, OTHER_COLOR)),
             error_y=dict(type="data", symmetric=False, array=(g["ci_high"] - g["mean_rating"]).fillna(0),
                          arrayminus=(g["mean_rating"] - g["ci_low"]).fillna(0), thickness=1),
             customdata=g[["n_rated", "ci_low", "ci_high", "share_negative"]].to_numpy(),
             hovertemplate=("%{x|%b %Y}: mean %{y:.2f} (95% CI %{customdata[1]:.2f} to %{customdata[2]:.2f}), "
-                           "%{customdata[0]} ratings, %{customdata[3]:.0%} negative<extra>" + name + "</extra>")))
+                           "%{customdata[0]} ratings, %{customdata[3]:.0%} negative<extra>" + plain(name)
+                           + "</extra>")))
     fig.add_hline(y=NEUTRAL_RATING, line=dict(color="grey", dash="dot"),
                   annotation_text=f"neutral ({NEUTRAL_RATING:.0f})")
     fig.update_layout(title="Field rating over time (bars: 95% interval of the mean)", **LAYOUT)
@@ -39,9 +40,10 @@ def outcome_mix(frame: pd.DataFrame) -> go.Figure:
                                   + sorted(set(frame["outcome"]) - set(OUTCOME_COLORS))))
     for outcome in outcomes:
         g = frame[frame["outcome"] == outcome].set_index("message_name").reindex(messages)
-        fig.add_trace(go.Bar(y=messages, x=g["share"], name=outcome, orientation="h",
+        fig.add_trace(go.Bar(y=plain_all(messages), x=g["share"], name=plain(outcome), orientation="h",
                              marker_color=OUTCOME_COLORS.get(outcome, OTHER_COLOR), customdata=g["n_feedback"],
-                             hovertemplate="%{y}: %{x:.0%} (%{customdata} entries)<extra>" + outcome + "</extra>"))
+                             hovertemplate="%{y}: %{x:.0%} (%{customdata} entries)<extra>" + plain(outcome)
+                                           + "</extra>"))
     fig.update_layout(title="Outcome reported with the feedback", barmode="stack",
                       **{**LAYOUT, "legend_title_text": "Outcome"})
     fig.update_xaxes(title_text="Feedback entries (% of the message's entries)", tickformat=".0%", range=[0, 1])
@@ -52,7 +54,7 @@ def outcome_mix(frame: pd.DataFrame) -> go.Figure:
 def negative_share(reception: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
     """Share of rated feedback that is negative (rating <= NEGATIVE_RATING) per message, with counts."""
     fig = go.Figure(go.Bar(
-        x=reception["message_name"], y=reception["share_negative"],
+        x=plain_all(reception["message_name"]), y=reception["share_negative"],
         marker_color=[colors.get(n, OTHER_COLOR) for n in reception["message_name"]],
         text=[f"{s:.0%}" if pd.notna(s) else "" for s in reception["share_negative"]], textposition="outside",
         customdata=reception[["n_negative", "n_rated"]].to_numpy(),
@@ -70,8 +72,8 @@ def reception_vs_effect(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Fi
         color = colors.get(r.message_name, OTHER_COLOR)
         lift = r.adjusted_lift_pp if pd.notna(r.adjusted_lift_pp) else None
         fig.add_trace(go.Scatter(
-            x=[r.mean_rating], y=[lift if lift is not None else 0.0], mode="markers+text", name=r.message_name,
-            text=[r.message_name], textposition="top center",
+            x=[r.mean_rating], y=[lift if lift is not None else 0.0], mode="markers+text", name=plain(r.message_name),
+            text=[plain(r.message_name)], textposition="top center",
             marker=dict(size=14 if not r.is_weakest else 20, color=color,
                         symbol="circle" if lift is not None else "circle-open",
                         line=dict(color="black", width=2 if r.is_weakest else 0)),
@@ -79,7 +81,7 @@ def reception_vs_effect(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Fi
                          arrayminus=[_gap(r.mean_rating, r.ci_low)]),
             error_y=dict(type="data", symmetric=False, array=[_gap(r.ci_high_pp, lift)],
                          arrayminus=[_gap(lift, r.ci_low_pp)]),
-            hovertemplate=(f"{r.message_name}<br>rating %{{x:.2f}} ({r.n_rated} ratings)<br>"
+            hovertemplate=(f"{plain(r.message_name)}<br>rating %{{x:.2f}} ({r.n_rated} ratings)<br>"
                            + (f"adjusted lift {lift:+.1f} pp, evidence: {r.evidence}" if lift is not None
                               else "adjusted lift: not enough data") + "<extra></extra>")))
     fig.add_vline(x=NEUTRAL_RATING, line=dict(color="grey", dash="dot"))
@@ -94,7 +96,7 @@ def feedback_volume(frame: pd.DataFrame) -> go.Figure:
     """Feedback entries per rep by team; quiet teams (far below the median team) in orange."""
     shown = frame[~frame["is_suppressed"]]
     fig = go.Figure(go.Bar(
-        x=shown["team"], y=shown["feedback_per_rep"],
+        x=plain_all(shown["team"]), y=shown["feedback_per_rep"],
         marker_color=["#d95f02" if q else "#4c78a8" for q in shown["is_quiet"]],
         text=[f"{v:.1f}" for v in shown["feedback_per_rep"]], textposition="outside",
         customdata=shown[["n_feedback", "n_reps", "n_reps_sending"]].to_numpy(),

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR
+from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
 from analytics.metrics.missing import missing
 
 NAIVE_COLOR = "#7f7f7f"
@@ -17,13 +17,14 @@ MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are l
 def forest_plot(lifts: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Naive and adjusted lift per message with 95 % intervals, one row per message, zero marked."""
     names = list(lifts["message_name"])
+    shown = plain_all(names)
     y = np.arange(len(names), dtype=float)
     fig = go.Figure()
     fig.add_trace(go.Scatter(
         x=lifts["naive_lift_pp"], y=y + 0.15, mode="markers", name="Naive (adopted minus other deals)",
         marker=dict(symbol="diamond-open", size=11, color=NAIVE_COLOR, line=dict(width=2)),
         error_x=_interval(lifts["naive_lift_pp"], lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"], NAIVE_COLOR),
-        customdata=np.column_stack([names, lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"]]),
+        customdata=np.column_stack([shown, lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"]]),
         hovertemplate="%{customdata[0]}<br>naive %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
                       "%{customdata[2]:+.1f})<extra></extra>"))
     fig.add_trace(go.Scatter(
@@ -31,14 +32,14 @@ def forest_plot(lifts: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
         marker=dict(symbol="circle", size=13, color=[colors.get(n, OTHER_COLOR) for n in names],
                     line=dict(color="black", width=1)),
         error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "black"),
-        customdata=np.column_stack([names, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"]]),
+        customdata=np.column_stack([shown, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"]]),
         hovertemplate="%{customdata[0]}<br>adjusted %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
                       "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<extra></extra>"))
     fig.add_vline(x=0, line=dict(color="grey", dash="dot"))
     fig.update_layout(title="Win-rate lift per message: naive vs adjusted (bars: 95% intervals)", **LAYOUT,
                       height=max(320, 140 + 70 * len(names)))
     fig.update_xaxes(title_text="Win-rate lift (percentage points)", zeroline=False)
-    fig.update_yaxes(title_text="Message", tickvals=y, ticktext=names, autorange="reversed",
+    fig.update_yaxes(title_text="Message", tickvals=y, ticktext=shown, autorange="reversed",
                      range=[len(names) - 0.5, -0.5])
     return fig
 
@@ -65,7 +66,7 @@ def win_rate_chart(trend: pd.DataFrame, message_name: str, launch_date) -> go.Fi
         fig.add_vline(x=launch, line=dict(color="black", width=1, dash="dash"))
         fig.add_annotation(x=launch, y=1, yref="paper", text=f"launch {launch:%d %b %Y}", showarrow=False,
                            xanchor="left", yanchor="top", font=dict(size=11))
-    fig.update_layout(title=f"{message_name}: win rate of in-scope deals by month", **LAYOUT)
+    fig.update_layout(title=f"{plain(message_name)}: win rate of in-scope deals by month", **LAYOUT)
     fig.update_xaxes(title_text="Close month")
     fig.update_yaxes(title_text="Win rate (% of closed deals won)", tickformat=".0%", rangemode="tozero")
     return fig

@@ -6,12 +6,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR
+from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
 from analytics.settings import RETENTION_TARGET
 from analytics.views.forgetting import FOLK_SHARE_FORGOTTEN_30D
 
-PREDICTOR_LABELS = {"model": "Forgetting model", "last_score": "Baseline: last score",
-                    "mean_score": "Baseline: average score"}
+PREDICTOR_LABELS = {"memory": "Huddle's memory model", "fsrs6_default": "FSRS-6 (published parameters)",
+                    "fsrs6_optimized": "FSRS-6 (optimized)", "last_outcome": "Baseline: last outcome",
+                    "mean": "Baseline: average"}
 
 
 def forgetting_curves(curve: pd.DataFrame, colors: dict[str, str], target: float = RETENTION_TARGET) -> go.Figure:
@@ -20,15 +21,15 @@ def forgetting_curves(curve: pd.DataFrame, colors: dict[str, str], target: float
     for name, g in curve.groupby("message_name", sort=False):
         color = colors.get(name, OTHER_COLOR)
         fig.add_trace(go.Scatter(
-            x=g["days_since_last_practice"], y=g["observed_score"], mode="markers", name=f"{name} (observed)",
+            x=g["days_since_last_practice"], y=g["observed_score"], mode="markers", name=f"{plain(name)} (observed)",
             legendgroup=name, marker=dict(color=color, size=np.clip(np.sqrt(g["n_attempts"].astype(float)) * 2, 6, 22)),
             customdata=g[["n_attempts", "days_bin"]].to_numpy(),
             hovertemplate="%{customdata[1]} days: mean score %{y:.0%} over %{customdata[0]} retests<extra>"
-                          + name + "</extra>"))
+                          + plain(name) + "</extra>"))
         fig.add_trace(go.Scatter(
-            x=g["days_since_last_practice"], y=g["fitted_score"], mode="lines", name=f"{name} (fitted)",
+            x=g["days_since_last_practice"], y=g["fitted_score"], mode="lines", name=f"{plain(name)} (fitted)",
             legendgroup=name, line=dict(color=color, width=2),
-            hovertemplate="%{x:.0f} days: fitted %{y:.0%}<extra>" + name + "</extra>"))
+            hovertemplate="%{x:.0f} days: fitted %{y:.0%}<extra>" + plain(name) + "</extra>"))
     fig.add_hline(y=target, line=dict(color="grey", dash="dash"), annotation_text=f"target {target:.0%}")
     fig.update_layout(title="Forgetting curve: score on a retest by days since the last passed attempt", **LAYOUT)
     fig.update_xaxes(title_text="Days since the last passed attempt (days)", rangemode="tozero")
@@ -39,13 +40,14 @@ def forgetting_curves(curve: pd.DataFrame, colors: dict[str, str], target: float
 def forgotten_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
     """Measured share forgotten after ~30 days per message (bars), the fitted law's figure, and the folk 90 %."""
     names = list(frame["message_name"])
+    shown = plain_all(names)
     fig = go.Figure(go.Bar(
-        x=names, y=frame["share_forgotten"], name="Measured", marker_color=[colors.get(n, OTHER_COLOR) for n in names],
+        x=shown, y=frame["share_forgotten"], name="Measured", marker_color=[colors.get(n, OTHER_COLOR) for n in names],
         text=[f"{v:.0%}" if pd.notna(v) else "too few retests" for v in frame["share_forgotten"]],
         textposition="outside", customdata=frame[["n_attempts", "mean_days"]].to_numpy(),
         hovertemplate="%{x}: %{y:.0%} of the passed score lost (%{customdata[0]} retests, on average "
                       "%{customdata[1]:.0f} days after a pass)<extra></extra>"))
-    fig.add_trace(go.Scatter(x=names, y=frame["model_share_forgotten"], mode="markers", name="Fitted law at 30 days",
+    fig.add_trace(go.Scatter(x=shown, y=frame["model_share_forgotten"], mode="markers", name="Fitted law at 30 days",
                              marker=dict(symbol="line-ew-open", size=30, color="black", line=dict(width=2)),
                              hovertemplate="%{x}: fitted law %{y:.0%}<extra></extra>"))
     folk = float(frame["folk_share_forgotten"].iloc[0]) if len(frame) else FOLK_SHARE_FORGOTTEN_30D
@@ -81,7 +83,8 @@ def score_heatmap(cells: pd.DataFrame, by: str, target: float = RETENTION_TARGET
         text.append(t_row)
     label = "Team" if by == "team" else "Rep"
     fig = go.Figure(go.Heatmap(
-        z=z, x=messages, y=groups, text=text, texttemplate="%{text}", colorscale="RdYlGn", zmin=30, zmax=100,
+        z=z, x=plain_all(messages), y=plain_all(groups), text=text, texttemplate="%{text}", colorscale="RdYlGn",
+        zmin=30, zmax=100,
         colorbar=dict(title="Expected score (%)"), hoverongaps=False,
         hovertemplate=f"{label}: %{{y}}<br>Message: %{{x}}<br>Expected score %{{text}}<extra></extra>"))
     fig.update_layout(title=f"Expected quiz score today by {by} and message (target {target:.0%})", **LAYOUT)
@@ -96,11 +99,11 @@ def share_trend_chart(trend: pd.DataFrame, colors: dict[str, str], target: float
     fig = go.Figure()
     for name, g in trend.groupby("message_name", sort=False):
         fig.add_trace(go.Scatter(
-            x=pd.to_datetime(g["on_date"]), y=g["share_above"], mode="lines+markers", name=name,
+            x=pd.to_datetime(g["on_date"]), y=g["share_above"], mode="lines+markers", name=plain(name),
             line=dict(color=colors.get(name, OTHER_COLOR), width=2),
             customdata=g[["n_above", "n_certified"]].to_numpy(),
             hovertemplate="%{x|%d %b %Y}: %{y:.0%} (%{customdata[0]} of %{customdata[1]} certified reps)<extra>"
-                          + name + "</extra>"))
+                          + plain(name) + "</extra>"))
     fig.update_layout(title=f"Certified reps expected to score at least {target:.0%}", **LAYOUT)
     fig.update_xaxes(title_text="Week (date)")
     fig.update_yaxes(title_text="Certified reps above target (%)", tickformat=".0%", range=[0, 1.05])
@@ -108,20 +111,21 @@ def share_trend_chart(trend: pd.DataFrame, colors: dict[str, str], target: float
 
 
 def calibration_chart(calibration: pd.DataFrame) -> go.Figure:
-    """Mean observed vs mean predicted score per prediction bin, for the model and both baselines."""
+    """Observed pass rate vs forecast chance of passing per forecast bin, for the model, FSRS-6 and the baselines."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect calibration",
                              line=dict(color="grey", dash="dot"), hoverinfo="skip"))
-    palette = {"model": "#e45756", "last_score": "#4c78a8", "mean_score": "#9d755d"}
+    palette = {"memory": "#e45756", "fsrs6_default": "#54a24b", "fsrs6_optimized": "#72b7b2",
+               "last_outcome": "#4c78a8", "mean": "#9d755d"}
     for predictor, g in calibration.groupby("predictor", sort=False):
         label = PREDICTOR_LABELS.get(predictor, predictor)
         fig.add_trace(go.Scatter(
             x=g["predicted_mean"], y=g["observed_mean"], mode="lines+markers", name=label,
-            line=dict(color=palette.get(predictor, OTHER_COLOR), width=2.5 if predictor == "model" else 1.5),
+            line=dict(color=palette.get(predictor, OTHER_COLOR), width=2.5 if predictor == "memory" else 1.5),
             marker=dict(size=np.clip(np.sqrt(g["n"].astype(float)) * 1.5, 5, 18)), customdata=g["n"],
             hovertemplate="predicted %{x:.0%}, observed %{y:.0%} (%{customdata} attempts)<extra>" + label
                           + "</extra>"))
     fig.update_layout(title="Calibration on later attempts (held out by time)", **LAYOUT)
-    fig.update_xaxes(title_text="Predicted score (%)", tickformat=".0%", range=[0, 1.02])
-    fig.update_yaxes(title_text="Observed score (%)", tickformat=".0%", range=[0, 1.02])
+    fig.update_xaxes(title_text="Forecast chance of passing (%)", tickformat=".0%", range=[0, 1.02])
+    fig.update_yaxes(title_text="Observed pass rate (%)", tickformat=".0%", range=[0, 1.02])
     return fig

@@ -6,9 +6,12 @@ filtered list), so a message keeps its color whichever filters or pages show it.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 
 from plotly.colors import qualitative
+
+from analytics.safe_csv import strip_controls
 
 PALETTE = qualitative.Safe          # colorblind-safe
 OTHER_COLOR = "#888888"
@@ -17,6 +20,18 @@ OUTCOME_COLORS = {"Positive": "#1b9e77", "Neutral": "#a6a6a6", "Objection": "#d9
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), legend_title_text=None,
               legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
               hoverlabel=dict(namelength=-1))
+
+
+def plain(value) -> str:
+    """A data value as Plotly text: Plotly reads <a href>, <b>, <br>... in titles, legends, ticks, hover text and
+    annotations, and shows an entity such as &lt; as its character, so the escaped value displays exactly."""
+    if value is None or value != value:        # None, NaN
+        return ""
+    return html.escape(strip_controls(str(value)), quote=False)
+
+
+def plain_all(values: Iterable) -> list[str]:
+    return [plain(v) for v in values]
 
 
 def message_colors(names: Iterable[str]) -> dict[str, str]:

@@ -97,7 +97,7 @@ def date_sql(col: str, fmt: DateFormat) -> str:
                f"TRY_CAST(regexp_extract({x}, '{YMD_SLASH_RE}', 2) AS INT), " \
                f"TRY_CAST(regexp_extract({x}, '{YMD_SLASH_RE}', 3) AS INT)))"
     if fmt.code in ("MDY", "DMY"):
-        part = f"split_part(replace({x}, 'T', ' '), ' ', 1)"
+        part = f"rtrim(split_part(replace({x}, 'T', ' '), ' ', 1), ',')"   # TalentLMS: '20/01/2026, 14:00'
         return f"({_numeric_strptime(part, fmt, times=False)})::DATE"
     if fmt.code == "EXCEL":
         return f"(CASE WHEN regexp_matches({x}, '{EXCEL_RE}') THEN DATE '1899-12-30' + " \
@@ -120,7 +120,7 @@ def timestamp_sql(col: str, fmt: DateFormat) -> str:
         return f"(CASE WHEN regexp_matches({x}, '{EXCEL_RE}') THEN TIMESTAMP '1899-12-30' + " \
                f"to_microseconds((TRY_CAST({x} AS DOUBLE) * 86400000000)::BIGINT) END)"
     if fmt.code in ("MDY", "DMY"):
-        return _numeric_strptime(f"regexp_replace({x}, '\\s+', ' ', 'g')", fmt, times=True)
+        return _numeric_strptime(f"regexp_replace({x}, ',?\\s+', ' ', 'g')", fmt, times=True)
     t = r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?"
     hh = f"TRY_CAST(regexp_extract({x}, '{t}', 1) AS INT)"
     mm = f"coalesce(TRY_CAST(regexp_extract({x}, '{t}', 2) AS INT), 0)"
@@ -160,7 +160,9 @@ def infer_decimal_comma(con, col: str, delimiter: str) -> bool:
     return delimiter == ";"
 
 
-MONEY_OK = r"^\(?\s*-?\s*([A-Z]{3}|[$€£¥])?\s*-?\s*[0-9][0-9.,\s]*\s*([A-Z]{3}|[$€£¥]|k|K)?\s*\)?$"
+# Thousands may be separated by no-break spaces (U+00A0, U+202F: French and Swiss number formats).
+MONEY_OK = (r"^\(?\s*-?\s*([A-Z]{3}|[$€£¥])?\s*-?\s*[0-9][0-9.,\s" "\u00a0\u202f"
+            r"]*\s*([A-Z]{3}|[$€£¥]|k|K)?\s*\)?$")
 
 
 def number_sql(col: str, decimal_comma: bool, money: bool = False) -> str:
@@ -169,7 +171,7 @@ def number_sql(col: str, decimal_comma: bool, money: bool = False) -> str:
     digits = f"regexp_replace({x}, '[^0-9,.]', '', 'g')"
     clean = f"replace(replace({digits}, '.', ''), ',', '.')" if decimal_comma else f"replace({digits}, ',', '')"
     sign = f"(CASE WHEN regexp_matches({x}, '^\\(.*\\)$|-') THEN -1 ELSE 1 END)"
-    ok = MONEY_OK if money else r"^\(?-?[0-9][0-9.,\s]*%?\)?$"
+    ok = MONEY_OK if money else r"^\(?-?[0-9][0-9.,\s" "\u00a0\u202f" r"]*%?\)?$"
     return f"(CASE WHEN regexp_matches({x}, '{ok}') THEN {sign} * TRY_CAST({clean} AS DOUBLE) END)"
 
 
@@ -181,8 +183,10 @@ def currency_sql(col: str) -> str:
             f"ELSE nullif(regexp_extract({x}, '([A-Z]{{3}})', 1), '') END)")
 
 
-TRUE_WORDS = ("true", "t", "1", "yes", "y", "pass", "passed", "p", "certified", "success", "successful", "wahr", "ja")
-FALSE_WORDS = ("false", "f", "0", "no", "n", "fail", "failed", "not certified", "unsuccessful", "falsch", "nein")
+TRUE_WORDS = ("true", "t", "1", "yes", "y", "pass", "passed", "p", "certified", "success", "successful", "wahr", "ja",
+              "oui", "sí", "si", "bestanden", "réussi", "aprobado", "✓", "✔", "☑")
+FALSE_WORDS = ("false", "f", "0", "no", "n", "fail", "failed", "not certified", "unsuccessful", "falsch", "nein",
+               "non", "nicht bestanden", "échoué", "suspendido", "✗", "✘", "☐")
 
 
 def bool_sql(col: str) -> str:

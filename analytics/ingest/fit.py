@@ -1,16 +1,17 @@
 """Which upload kind a file is: how well its columns fit each kind, so a file of another kind is refused or proposed.
 
-The fit is read from the header names through each kind's and format's spellings. `kind_fit` is the one place a
-reading of the values (what a column holds) adds to it.
+The fit is column inference's (analytics/ingest/infer.py: headers and, when given, profiled values), so the kind a
+file is refused as, the kind proposed for it and the columns read from it come from one scoring.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .columns import match_columns, missing_fields
 from .errors import IngestError
+from .infer import fitted
 from .kinds import KINDS, UPLOAD_KINDS, kind_of_file
+from .profile import Profile
 
 # A file is refused as one kind when another kind, whose required fields it all has, claims this many more columns.
 FAR_BETTER = 2
@@ -24,6 +25,7 @@ class Fit:
     effective: str          # the kind the file is read as under it (CRM users under crm)
     columns: tuple[str, ...]  # the headers its fields claim
     complete: bool          # every required field found
+    fit: float = 0.0        # inference's 0-1 fit of the file to `effective`
 
     @property
     def score(self) -> int:
@@ -31,29 +33,38 @@ class Fit:
         return len(self.columns) if self.complete else 0
 
 
-def kind_fit(headers: list[str] | tuple[str, ...]) -> dict[str, Fit]:
-    """Per upload kind, the columns its fields claim and whether its required fields are all there."""
+def kind_fit(headers: list[str] | tuple[str, ...], profiles: list[Profile] | None = None) -> dict[str, Fit]:
+    """Per upload kind, the columns inference gives its fields and whether its required fields are all there;
+    from the headers alone when no profiles of the values are given."""
     headers = list(headers)
+    profiles = [Profile() for _ in headers] if profiles is None else profiles
     out = {}
     for kind in UPLOAD_KINDS:
         effective = kind_of_file(kind, headers).name
-        mapping = match_columns(effective, headers)
-        out[kind] = Fit(kind, effective, tuple(headers[i] for i in sorted(mapping.values())),
-                        not missing_fields(effective, mapping))
+        res = fitted(effective, headers, profiles)
+        out[kind] = Fit(kind, effective, tuple(headers[i] for i in sorted(res.mapping.values())),
+                        all(any(f in res.choices for f in g) for g in KINDS[effective].required), res.fit)
     return out
 
 
-def best_kind(headers: list[str] | tuple[str, ...]) -> str | None:
+def best_kind(headers: list[str] | tuple[str, ...], profiles: list[Profile] | None = None) -> str | None:
     """The kind whose fields explain the most columns (the earlier kind on a tie), None when no kind fits."""
-    fits = kind_fit(headers)
+    fits = kind_fit(headers, profiles)
     best = max(UPLOAD_KINDS, key=lambda k: (fits[k].score, -UPLOAD_KINDS.index(k)))
     return best if fits[best].score else None
 
 
-def check_kind(kind: str, headers: list[str], file_name: str) -> None:
-    """Refuse a file whose columns another kind fits far better than `kind` (a feedback log uploaded as quiz)."""
-    fits = kind_fit(headers)
-    best = best_kind(headers)
+def check_kind(kind: str, headers: list[str], file_name: str, profiles: list[Profile] | None = None,
+               asked: Fit | None = None) -> None:
+    """Refuse a file whose columns another kind fits far better than `kind` (a feedback log uploaded as quiz).
+
+    `asked` is how the file was actually read as `kind`, when it could be (a message taken from the file name
+    completes a quiz export that has no module column)."""
+    fits = kind_fit(headers, profiles)
+    if asked is not None:
+        fits[kind] = asked
+    best = max(UPLOAD_KINDS, key=lambda k: (fits[k].score, -UPLOAD_KINDS.index(k)))
+    best = best if fits[best].score else None
     if best is None or best == kind:
         return
     asked, other = fits[kind], fits[best]

@@ -54,17 +54,18 @@ def _best(line: str) -> tuple[str, int]:
 def _fields(line: str, delim: str) -> int:
     """Separators in a line, not counting one trailing separator (exports that end every line with one)."""
     n = count_outside_quotes(line, delim)
-    return n - 1 if n and line.rstrip().endswith(delim) else n
+    return n - 1 if n and line.rstrip(" \r\n").endswith(delim) else n
 
 
 def check_width(sample: str, file_name: str) -> None:
     """Refuse a file whose header row has more than MAX_COLUMNS columns, from a sample, before the body is read."""
     if "\n" not in sample and "\r" not in sample:
-        _refuse_wider(_best(sample)[1] + 1, file_name)
+        _refuse_wider(_fields(sample, _best(sample)[0]) + 1, file_name)
         return
     candidates = [ln for ln in _lines(sample) if ln.strip()][: TITLE_LINES + 3]
     if candidates:
-        _refuse_wider(_best(candidates[_header_position(candidates)])[1] + 1, file_name)
+        line = candidates[_header_position(candidates)]
+        _refuse_wider(_fields(line, _best(line)[0]) + 1, file_name)
 
 
 def _refuse_wider(n_columns: int, file_name: str) -> None:
@@ -81,17 +82,20 @@ def _lines(sample: str) -> list[str]:
 
 
 def _is_title(candidates: list[str], pos: int) -> bool:
-    """A report title above the header: fewer than two filled fields, or fewer fields than the lines below it."""
+    """A report title above the header: fewer than two filled fields, or fewer fields than the two agreeing lines
+    below it, which it does not match under its own delimiter either (a `;` header over decimal-comma rows does)."""
     line = candidates[pos]
-    delim, n = _best(line)
-    if n == 0 or sum(1 for f in _parse(line, delim) if f.strip()) < 2:
+    own, n = _best(line)
+    if n == 0 or sum(1 for f in _parse(line, own) if f.strip()) < 2:
         return True
     below = candidates[pos + 1: pos + 3]
     if not below:
         return False
     d = _best(below[0])[0]
     widths = [_fields(b, d) for b in below]
-    return _fields(line, d) < widths[0] and len(set(widths)) == 1
+    if not (_fields(line, d) < widths[0] and len(set(widths)) == 1):
+        return False
+    return _fields(line, own) != _fields(below[0], own)
 
 
 def _header_position(candidates: list[str]) -> int:
@@ -107,7 +111,8 @@ def find_header(sample: str, file_name: str) -> Header:
     """The header row: the first line that is not a report title; its delimiter is the one it uses most."""
     if "\n" not in sample and "\r" not in sample and len(sample) >= SAMPLE_CHARS:
         check_width(sample, file_name)
-        raise IngestError(f"{file_name}: the first line is longer than 64 KB; this is not a CSV export (export the report as CSV)")
+        raise IngestError(f"{file_name}: the first line is longer than 64 KB, so this is not a CSV export; "
+                          "export the report as CSV")
     lines = _lines(sample)
     numbered = [(i, ln) for i, ln in enumerate(lines) if ln.strip()]
     if not numbered:
@@ -117,9 +122,9 @@ def find_header(sample: str, file_name: str) -> Header:
     index, line = numbered[pos]
     delim, n = _best(line)
     if n == 0:
-        raise IngestError(f"{file_name}: found no delimiter (comma, semicolon or tab) in the first line; "
-                          "this does not look like a CSV export; export the report as CSV")
-    _refuse_wider(n + 1, file_name)
+        raise IngestError(f"{file_name}: found no delimiter (comma, semicolon or tab) in the first line, so this "
+                          "is not a CSV export; export the report as CSV")
+    _refuse_wider(_fields(line, delim) + 1, file_name)
     reader = csv.reader(io.StringIO("\n".join(lines[index:])), delimiter=delim, quotechar='"')
     try:
         names = next(reader)
@@ -130,7 +135,6 @@ def find_header(sample: str, file_name: str) -> Header:
     if not any(names):
         raise IngestError(f"{file_name}: the header row on line {index + 1} is empty; "
                           "put the column names on the first line of the export")
-    _refuse_wider(len(names), file_name)
     header = Header(delim, names, index + 1)
     if pos:
         title = " / ".join(c.strip().strip('"').strip() for c in candidates[:pos])[:120]

@@ -24,6 +24,9 @@ from .kinds import KINDS
 from .load import ingest_file, undo
 
 MIN_SUGGESTION_SCORE = 0.6
+# A suggestion is chosen in advance only from this likeness up (same last name and first initial scores 0.9);
+# below it ("Omar Tovalin" -> "Omar Ito" scores 0.70) a person picks the match, or nobody is linked.
+MIN_PRESELECT_SCORE = 0.85
 
 
 def roster(con) -> pd.DataFrame:
@@ -100,9 +103,11 @@ def unmatched_people(con) -> pd.DataFrame:
                      "suggested_rep_id": top.get("rep_id"), "suggested_rep": top.get("rep_name"),
                      "suggested_email": top.get("rep_email"), "score": top.get("score"), "why": top.get("why"),
                      "can_link": linkable, "cannot_link_because": blocker,
-                     "suggestions": [s["rep_id"] for s in suggestions]})
+                     "suggestions": [s["rep_id"] for s in suggestions],
+                     "preselect": top.get("rep_id") if top.get("score", 0) >= MIN_PRESELECT_SCORE else None})
     cols = ["rep_id", "name", "email", "seen_as", "n_deals", "n_attempts", "n_feedback", "suggested_rep_id",
-            "suggested_rep", "suggested_email", "score", "why", "can_link", "cannot_link_because", "suggestions"]
+            "suggested_rep", "suggested_email", "score", "why", "can_link", "cannot_link_because", "suggestions",
+            "preselect"]
     return pd.DataFrame(rows, columns=cols)
 
 

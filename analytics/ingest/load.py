@@ -13,15 +13,18 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ..db import atomic, bump_data_version
+from ..db import atomic, bump_data_version, commit_message
 from ..settings import PASS_MARK
 from . import formats
-from .columns import check_required, duplicate_warnings, match_columns
+from . import mappings
+from .choose import choose_columns
+from .columns import check_required, duplicate_warnings
 from .errors import IngestError
-from .fit import check_kind
-from .kinds import UPLOAD_KINDS, kind_of_file, version_tables
+from .kinds import UPLOAD_KINDS, version_tables
 from .rebuild import rebuild
 from .reader import load_raw
+from .source_rows import (current_versions, keep_rewritten_keys, previous_records, retire, sample_changes,
+                          source_key_sql)
 from .staging import Context
 
 MAX_REJECTS_SHOWN = 20
@@ -51,6 +54,10 @@ class UploadResult:
     columns: dict[str, str] = field(default_factory=dict)
     details: dict = field(default_factory=dict)
     dry_run: bool = False
+    changes: list[dict] = field(default_factory=list)    # a sample of what the updates change (field, old, new)
+    unused_columns: list[dict] = field(default_factory=list)     # non-empty columns no field reads: column, looks_like
+    missing_optional: list[str] = field(default_factory=list)    # optional fields no column holds
+    inference: dict[str, dict] = field(default_factory=dict)     # field -> {column, confidence, reason}
 
     def to_json(self) -> dict:
         """The result as the CLI prints it (--json)."""
@@ -111,28 +118,37 @@ def _whoami() -> str:
 def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who, file_name, dry_run,
             fail_after) -> UploadResult:
     raw = load_raw(con, path, file_name)
-    if not column_map:         # columns named by hand say what the file is
-        check_kind(kind, raw.headers, raw.file_name)
-    k = kind_of_file(kind, raw.headers, column_map)
+    chosen = choose_columns(con, kind, raw, column_map)
+    k, inferred = chosen.kind, chosen.inference
     effective = k.name
-    mapping = match_columns(effective, raw.headers, column_map)
-    check_required(effective, mapping, raw.headers, raw.file_name)
+    mapping = inferred.mapping
+    check_required(effective, {**mapping, **dict.fromkeys(inferred.constants, -1)}, raw.headers, raw.file_name)
     fmt = formats.detect(effective, raw.headers)
     source_format = fmt.name
     ctx = Context(con=con, kind=effective, headers=raw.headers, mapping=mapping, delimiter=raw.delimiter,
-                  format=fmt, stage_overrides=stage_map, date_overrides=date_formats, pass_mark=pass_mark)
-    ctx.warnings.extend(raw.warnings + duplicate_warnings(raw.headers, mapping))
+                  format=fmt, stage_overrides=stage_map, date_overrides=date_formats, pass_mark=pass_mark,
+                  constants=inferred.constants)
+    ctx.warnings.extend(raw.warnings + inferred.warnings + duplicate_warnings(raw.headers, mapping))
+    if chosen.remembered:
+        ctx.info["remembered_mapping"] = {"mapping_id": chosen.remembered["mapping_id"],
+                                          "columns": chosen.remembered["columns"]}
+        mappings.mark_used(con, chosen.remembered["mapping_id"])
+    if column_map and not dry_run:      # settled by hand: the next export of this shape reads the same
+        ctx.info["mapping_saved"] = mappings.remember(con, effective, raw.headers, chosen.columns, who)
     key_sql = k.stage(ctx)
     upload_id = con.execute("SELECT coalesce(max(upload_id), 0) + 1 FROM uploads").fetchone()[0]
     result = UploadResult(upload_id=None if dry_run else upload_id, kind=effective, file=raw.file_name,
                           source_format=source_format, encoding=raw.encoding,
                           delimiter={"\t": "tab"}.get(raw.delimiter, raw.delimiter),
                           columns={t: raw.headers[i] for t, i in sorted(mapping.items(), key=lambda kv: kv[1])},
-                          details=ctx.info, dry_run=dry_run)
+                          details=ctx.info, dry_run=dry_run, unused_columns=inferred.unused_columns,
+                          missing_optional=inferred.missing_optional,
+                          inference={f: c.to_json() for f, c in inferred.choices.items()})
     # The CRM check for one deal under several ids reads these columns on every row, changed or not.
     keep = ("account_name", "opportunity_name", "created_date") \
         if effective == "crm" and "derived_key" not in ctx.info else ()
     _stage(con, k, ctx, key_sql, keep)
+    keep_rewritten_keys(con)
     counts = _count(con, ctx, warn=True)
     n_twins = _drop_earlier_twins(con) if counts["keys"] < counts["good"] else 0
     if n_twins:
@@ -176,6 +192,8 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         "SELECT line_number, reason FROM new_rejects ORDER BY line_number LIMIT $n",
         {"n": MAX_REJECTS_SHOWN}).fetchall()]
     result.warnings = ctx.warnings
+    if counts["update"]:
+        result.changes = sample_changes(con, k)
 
     con.execute("""
         INSERT INTO uploads (upload_id, kind, file_name, sha256, source_format, encoding, delimiter, options_json,
@@ -189,6 +207,9 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
           "at": datetime.now(timezone.utc).replace(tzinfo=None), "read": result.rows_read,
           "ins": result.rows_inserted, "upd": result.rows_updated, "unch": result.rows_unchanged,
           "rej": result.rows_rejected, "skip": result.rows_skipped, "warn": json.dumps(ctx.warnings)})
+    if not dry_run:      # the shared store's history says who changed what (no-op on the file)
+        commit_message(con, who, f"upload {upload_id}: {effective} {raw.file_name}",
+                       {"upload_id": upload_id, "kind": effective, "file": raw.file_name, "sha256": raw.sha256})
     if result.rows_rejected:
         con.execute("INSERT INTO rejected_rows SELECT $id, line_number, reason, raw_json FROM new_rejects "
                     "ORDER BY line_number", {"id": upload_id})
@@ -196,16 +217,17 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         # New versions and current rows come from the one staged relation.
         col_list = ", ".join(k.columns)
         con.execute(f"""
-            INSERT INTO {k.versions} (upload_id, {k.key}, row_hash, line_number, {col_list})
-            SELECT $id, record_key, row_hash, line_number, {col_list} FROM staged
+            INSERT INTO {k.versions} (upload_id, {k.key}, row_hash, line_number, source_key, {col_list})
+            SELECT $id, record_key, row_hash, line_number, source_key, {col_list} FROM staged
             WHERE action IN ('insert', 'update')
         """, {"id": upload_id})
+        retire(con, k, upload_id)
         if fail_after:
             raise RuntimeError("simulated failure in the middle of an upload")
         incoming = None
         if k.fact:
             con.execute(f"CREATE OR REPLACE TEMP VIEW incoming AS SELECT record_key AS {k.key}, "
-                        f"{int(upload_id)} AS upload_id, row_hash, line_number, {col_list} "
+                        f"{int(upload_id)} AS upload_id, row_hash, line_number, source_key, {col_list} "
                         "FROM staged WHERE action IN ('insert', 'update')")
             incoming = "incoming"
         rebuild(con, effective if k.fact else "reference", upload_id, incoming)
@@ -221,7 +243,8 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
 
 def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
     """One pass over the raw rows: typed values, reject reasons, record key, row hash and the action against
-    the version in force (insert / update / unchanged / reject), into temp table `staged`.
+    the version in force (insert / update / unchanged / reject), into temp table `staged`. A row whose source
+    row already backs a record under another key (a corrected mapping) updates it: `retire_key` names the old key.
 
     Unchanged rows keep only their key (and `keep`): the writes need the values of changed rows alone.
     """
@@ -235,24 +258,26 @@ def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
     row_hash = f"hash({', '.join(k.columns)})::VARCHAR"
     legacy = "md5(concat_ws('|', " + ", ".join(f"coalesce(s.{c}::VARCHAR, '')" for c in k.columns) + "))"
     # The version in force: current fact tables carry it; the small reference kinds read their versions.
-    current = (f"SELECT {k.key} AS k, row_hash FROM {k.fact.table}" if k.fact else
-               f"SELECT {k.key} AS k, row_hash FROM {k.versions} "
-               f"QUALIFY row_number() OVER (PARTITION BY {k.key} ORDER BY upload_id DESC) = 1")
+    current = current_versions(k)
     writes = "action IN ('insert', 'update')"
     values = ", ".join(c if c in keep else f"CASE WHEN {writes} THEN {c} END AS {c}" for c in k.columns)
     con.execute("DROP TABLE IF EXISTS staged")
     con.execute(f"""
         CREATE TEMP TABLE staged AS
         SELECT line_number, record_key, reject_reason{flags}, action,
-               CASE WHEN {writes} THEN row_hash END AS row_hash, {values}
-        FROM (SELECT s.*, CASE WHEN s.reject_reason IS NOT NULL THEN 'reject' WHEN c.row_hash IS NULL THEN 'insert'
+               CASE WHEN {writes} THEN row_hash END AS row_hash, CASE WHEN {writes} THEN source_key END AS source_key,
+               CASE WHEN {writes} THEN retire_key END AS retire_key, {values}
+        FROM (SELECT s.*, CASE WHEN p.prev_key <> s.record_key THEN p.prev_key END AS retire_key,
+                          CASE WHEN s.reject_reason IS NOT NULL THEN 'reject'
+                               WHEN p.prev_key <> s.record_key THEN 'update' WHEN c.row_hash IS NULL THEN 'insert'
                                WHEN c.row_hash <> CASE WHEN length(c.row_hash) = 32 THEN {legacy} ELSE s.row_hash END
                                THEN 'update' ELSE 'unchanged' END AS action
               FROM (SELECT *, CASE WHEN reject_reason IS NULL THEN {row_hash} END AS row_hash
-                    FROM (SELECT line_number, {key_sql} AS record_key, {selects},
+                    FROM (SELECT line_number, {key_sql} AS record_key, {source_key_sql(ctx)} AS source_key, {selects},
                                  nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flag_exprs}
                           FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)}))) s
-              LEFT JOIN ({current}) c ON c.k = s.record_key AND s.reject_reason IS NULL)
+              LEFT JOIN ({current}) c ON c.k = s.record_key AND s.reject_reason IS NULL
+              LEFT JOIN ({previous_records(k)}) p ON p.sk = s.source_key AND s.reject_reason IS NULL)
     """, ctx.params)
 
 
@@ -301,6 +326,7 @@ def undo(con, upload_id: int) -> dict:
         con.execute("UPDATE uploads SET status = 'undone', undone_at = $t WHERE upload_id = $id",
                     {"id": upload_id, "t": datetime.now(timezone.utc).replace(tzinfo=None)})
         rebuild(con)
+        commit_message(con, _whoami(), f"undo upload {upload_id}: {row[0]} {row[1]}", {"undone": upload_id})
     return {"upload_id": upload_id, "kind": row[0], "file": row[1], "versions_removed": removed}
 
 

@@ -23,3 +23,10 @@ def recent_uploads(con, limit: int = 10) -> pd.DataFrame:
 def is_empty(con) -> bool:
     """True when nothing has been loaded yet."""
     return con.execute("SELECT count(*) FROM uploads WHERE status = 'active'").fetchone()[0] == 0
+
+
+def already_loaded(con, sha256: str) -> tuple[tuple[int, str, str], ...]:
+    """Active uploads of exactly these bytes, oldest first, as (upload_id, file_name, kind): a repeat file."""
+    return tuple(con.execute("SELECT upload_id, file_name, kind FROM uploads "
+                             "WHERE sha256 = $sha AND status = 'active' ORDER BY upload_id",
+                             {"sha": sha256}).fetchall())

@@ -74,6 +74,7 @@ def load_raw(con: duckdb.DuckDBPyConnection, path: Path, file_name: str | None =
         n = len(headers)
         names = [f"c{i}" for i in range(n)]
         _number_lines(con, names, header_lines)
+        _survey_header_rows(con, raw, names)
         _separate_footers(con, raw, names)
         _drop_repeated_headers(con, raw, names)
         raw.bad_lines.extend(_malformed_lines(con, src, raw, n))
@@ -140,6 +141,28 @@ def _number_lines(con, names: list[str], header_lines: int) -> None:
             FROM raw_rows) n
         WHERE raw_rows.rowid = n.rid
     """)
+
+
+SURVEY_SUBHEADERS = ("response", "open-ended response", "other (please specify)")
+
+
+def _survey_header_rows(con, raw: RawFile, names: list[str]) -> None:
+    """Survey tools' extra header rows, dropped and counted: SurveyMonkey's answer-option row under the questions,
+    Qualtrics' question-text and ImportId rows under its short column names (the question text becomes the header)."""
+    cols = ", ".join(names)
+    first = con.execute(f"SELECT line_number, {cols} FROM raw_rows ORDER BY line_number LIMIT 2").fetchall()
+    if not first:
+        return
+    values = [[v.strip() for v in row[1:] if v and v.strip()] for row in first]
+    if len(first) == 2 and values[1] and all(v.startswith('{"ImportId"') for v in values[1]):
+        raw.headers = [(q or "").strip() or h for h, q in zip(raw.headers, first[0][1:])]
+        drop = [first[0][0], first[1][0]]
+    elif values[0] and all(v.lower() in SURVEY_SUBHEADERS for v in values[0]):
+        drop = [first[0][0]]
+    else:
+        return
+    con.execute("DELETE FROM raw_rows WHERE line_number IN (SELECT unnest($lines))", {"lines": drop})
+    raw.n_skipped += len(drop)
 
 
 def _separate_footers(con, raw: RawFile, names: list[str]) -> None:

@@ -30,15 +30,14 @@ def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None, i
     for k in FACT_KINDS:
         f = k.fact
         if full:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {k.versions} "
-                        f"QUALIFY row_number() OVER (PARTITION BY {k.key} ORDER BY upload_id DESC) = 1")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM latest_{f.table}()")
             seen = _seen(k, f"src_{f.table}")
         elif k.name == upload_kind:
             if incoming:
                 con.execute(f"CREATE OR REPLACE TEMP VIEW src_{f.table} AS SELECT * FROM {incoming}")
             else:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {k.versions} "
-                            "WHERE upload_id = $id", {"id": upload_id})
+                            "WHERE upload_id = $id AND row_hash <> 'retired'", {"id": upload_id})
             seen = (_seen(k, f.table) + f" WHERE {k.key} NOT IN (SELECT {k.key} FROM src_{f.table}) "
                     "UNION ALL " + _seen(k, f"src_{f.table}"))
         else:

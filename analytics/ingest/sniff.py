@@ -65,7 +65,8 @@ def sniff_file(path: Path, file_name: str | None = None) -> Sniffed:
                 breaks.feed(chunk)
             if lines.longest > MAX_LINE_BYTES:
                 raise IngestError(f"{name}: line {lines.longest_at:,} is {lines.longest / (1 << 20):.0f} MB long, "
-                                  f"over the {MAX_LINE_BYTES >> 20} MB a line may be; this is not a CSV export (check its quotes)")
+                                  f"over the {MAX_LINE_BYTES >> 20} MB a line may be; this is not a CSV export "
+                                  "(check its quotes)")
             if decoder is not None and enc.startswith("utf-8"):
                 try:
                     decoder.decode(chunk)
@@ -92,7 +93,7 @@ def _first_lines(head: bytes, enc: str) -> str:
 
 
 class _LineBreaks:
-    """Which line breaks (CRLF, LF, bare CR) a byte stream uses, and whether a byte-order mark appears past its start."""
+    """Which line breaks (CRLF, LF, bare CR) a byte stream uses, and whether a byte-order mark appears later."""
 
     def __init__(self, skip_bom: bool):
         self.crlf = self.lf = self.cr = 0
@@ -102,20 +103,24 @@ class _LineBreaks:
         self._start = len(codecs.BOM_UTF8) if skip_bom else 0
 
     def feed(self, chunk: bytes) -> None:
-        if not self.inner_bom and (self._prev + chunk).find(codecs.BOM_UTF8, self._start) >= 0:
+        # Counted in place (no copies of the 16 MB chunk); a mark or a CRLF may straddle two chunks.
+        if not self.inner_bom and (chunk.find(codecs.BOM_UTF8, self._start) >= 0
+                                   or codecs.BOM_UTF8 in self._prev + chunk[:2]):
             self.inner_bom = True
         self._prev, self._start = chunk[-2:], 0
+        start, end = 0, len(chunk)
         if self._pending_cr:
-            if chunk.startswith(b"\n"):
-                self.crlf, chunk = self.crlf + 1, chunk[1:]
+            if chunk[:1] == b"\n":
+                self.crlf, start = self.crlf + 1, 1
             else:
                 self.cr += 1
         self._pending_cr = chunk.endswith(b"\r")
-        body = chunk[:-1] if self._pending_cr else chunk
-        crlf = body.count(b"\r\n")
+        end -= self._pending_cr
+        cr = chunk.count(b"\r", start, end)
+        crlf = chunk.count(b"\r\n", start, end) if cr else 0      # most files have no CR at all
         self.crlf += crlf
-        self.lf += body.count(b"\n") - crlf
-        self.cr += body.count(b"\r") - crlf
+        self.lf += chunk.count(b"\n", start, end) - crlf
+        self.cr += cr - crlf
 
     @property
     def mixed(self) -> bool:

@@ -34,6 +34,7 @@ class Context:
     flags: dict[str, str] = field(default_factory=dict)      # placeholder-date flags, counted after staging
     flag_headers: dict[str, str] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)         # temp tables of per-distinct-value conversions
+    constants: dict[str, str] = field(default_factory=dict)  # field -> one value for every row (from the file name)
 
     @property
     def source_format(self) -> str:
@@ -85,6 +86,8 @@ class Context:
 
     def text(self, target: str) -> str:
         """A mapped field as trimmed text (empty -> NULL); NULL when the file lacks it."""
+        if target in self.constants:
+            return f"{self.bind(self.constants[target])}::VARCHAR"
         c = self.col(target)
         return cv.v(c) if c else "NULL::VARCHAR"
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from analytics.estimators.half_life import HalfLifeRegression
+from analytics.estimators.memory import MemoryModel
 from analytics.filters import Filters
 from analytics.metrics.certification import certification_rate, trend_from_rows
 from analytics.metrics.deals import win_rate
@@ -35,7 +35,7 @@ def win_rate_in(con, filters: Filters, period: Period) -> dict:
     return {"n_closed": won + lost, "n_won": won, "win_rate": win_rate(won, lost)}
 
 
-def landing(con, filters: Filters, period: Period, model: HalfLifeRegression | None = None) -> dict:
+def landing(con, filters: Filters, period: Period, model: MemoryModel | None = None) -> dict:
     """The Overview's tiles, adoption trend, plan status and retained shares, sharing their queries and forecast."""
     previous = period.previous()
     messages = catalog(con, filters)
@@ -49,7 +49,7 @@ def landing(con, filters: Filters, period: Period, model: HalfLifeRegression | N
     }
 
 
-def headline(con, filters: Filters, period: Period, model: HalfLifeRegression | None = None, *,
+def headline(con, filters: Filters, period: Period, model: MemoryModel | None = None, *,
              rows: dict | None = None, retained: pd.DataFrame | None = None) -> pd.DataFrame:
     """The Overview tiles for a period and the one before it: value, previous value and change, with their unit."""
     # rows (rep_message per period end) and retained (retention_share of both ends) spare querying them again

@@ -1,6 +1,6 @@
 """The Retention page's questions: the forgetting law's forecasts under the sidebar filters, shares above target.
 
-Forecasts come from analytics.views.forgetting (the law fitted on every graded attempt); this module keeps the rows
+Forecasts come from analytics.views.forgetting (the memory model fitted on every graded attempt); this module keeps the rows
 of the reps and messages the filters allow -- team, region, manager, segment and message lists, and the reps a
 manager may see (`Filters.rep_ids`, applied in SQL by analytics.views.queries.rep_message). Fading retention (the
 Overview's attention list): fewer than FADING_SHARE of a message's certified reps expected at or above the
@@ -14,7 +14,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from analytics.estimators.half_life import HalfLifeRegression, NotEnoughHistory
+from analytics.estimators.memory import MemoryModel, NotEnoughHistory
+from analytics.figures.retention import PREDICTOR_LABELS
 from analytics.filters import Filters
 from analytics.metrics.groups import suppress_small_groups
 from analytics.results import stored
@@ -26,15 +27,15 @@ from analytics.views.queries import catalog, rep_message
 # The columns of `python -m analytics forecast` (its CSV is the page's forecast download).
 FORECAST_CSV_COLUMNS = forgetting.FORECAST_PUBLIC_COLUMNS
 REINFORCE_COLUMNS = ["rep_name", "team", "manager", "message", "expected_score", "reinforce_by", "days_left",
-                     "last_practiced", "n_attempts", "rep_email"]
+                     "last_practiced", "n_attempts", "rep_email", "status", *forgetting.STAKE_COLUMNS]
 HEAT_BY = ("team", "rep")
 FORGOTTEN_DAYS = 30
 FADING_SHARE = 0.5
 
 
 @stored()
-def retention_model(con) -> HalfLifeRegression | None:
-    """The forgetting law fitted on every graded attempt, or None when there is too little history to fit it."""
+def retention_model(con) -> MemoryModel | None:
+    """The memory model fitted on every graded attempt, or None below MIN_REPEAT_ATTEMPTS repeat attempts."""
     try:
         return practice.fit(practice.load_attempts(con))
     except NotEnoughHistory:
@@ -54,7 +55,7 @@ def share_above_target(certified: pd.DataFrame, scores: pd.DataFrame, target: fl
 
 
 def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
-                    model: HalfLifeRegression | None) -> pd.DataFrame:
+                    model: MemoryModel | None) -> pd.DataFrame:
     """Per date and message, the share of certified in-scope reps expected at or above the retention target."""
     columns = ["on_date", "message_id", "n_certified", "n_above", "share_above"]
     if model is None or not on_dates:
@@ -98,7 +99,7 @@ def scoped(con, frame: pd.DataFrame, filters: Filters, on_date: date) -> pd.Data
     return frame.merge(pairs, on=["rep_id", "message_id"], how="inner")
 
 
-def forecast(con, filters: Filters, on_date: date, fitted: HalfLifeRegression | None) -> pd.DataFrame:
+def forecast(con, filters: Filters, on_date: date, fitted: MemoryModel | None) -> pd.DataFrame:
     """Expected score of every rep x message the filters keep on one date (forgetting.forecast rows and order)."""
     rows = forgetting.forecast(con, [on_date], model=fitted)   # without a model: every pair, no scores
     return scoped(con, rows, filters, on_date)
@@ -109,9 +110,9 @@ def forecast_csv_rows(frame: pd.DataFrame) -> pd.DataFrame:
     return forgetting.forecast_rows(frame).reset_index(drop=True)
 
 
-def reinforcement(con, filters: Filters, today: date, fitted: HalfLifeRegression | None,
+def reinforcement(con, filters: Filters, today: date, fitted: MemoryModel | None,
                   horizon_days: int = 7) -> pd.DataFrame:
-    """This week's reinforcement list (forgetting.reinforcement_list) for the reps and messages the filters keep."""
+    """The reinforcement list (forgetting.reinforcement_list: due this week, then overdue by stake) in the filters."""
     if fitted is None:
         return pd.DataFrame(columns=[*REINFORCE_COLUMNS, "rep_id", "message_id"])
     return due(forecast(con, filters, today, fitted), today, horizon_days)
@@ -153,7 +154,7 @@ def score_cells(scores: pd.DataFrame, by: str = "team", min_size: int | None = N
     return suppress_small_groups(out, "n_reps", ["expected_score"], min_size)
 
 
-def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: HalfLifeRegression | None
+def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: MemoryModel | None
                 ) -> pd.DataFrame:
     """Weekly share of certified in-scope reps expected at or above the target, over the last `weeks` weeks."""
     dates = tuple(on_date - timedelta(weeks=k) for k in range(weeks, -1, -1))
@@ -163,7 +164,7 @@ def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: HalfLi
 
 
 @stored()
-def curves(con, fitted: HalfLifeRegression | None) -> pd.DataFrame:
+def curves(con, fitted: MemoryModel | None) -> pd.DataFrame:
     """Observed and fitted mean retest score by days since a passed attempt, per message (whole organization)."""
     if fitted is None:
         return pd.DataFrame(columns=["message_id", "message_name", "days_bin", "days_since_last_practice",
@@ -173,23 +174,39 @@ def curves(con, fitted: HalfLifeRegression | None) -> pd.DataFrame:
 
 
 @stored()
-def forgotten(con, fitted: HalfLifeRegression | None, days: int = FORGOTTEN_DAYS) -> pd.DataFrame:
-    """Per message, the share of a passed score lost after `days` days: measured, modelled and the folk figure."""
+def forgotten(con, fitted: MemoryModel | None, days: int = FORGOTTEN_DAYS) -> pd.DataFrame:
+    """Per message, the share of a passed score lost after `days` days: measured, fitted, which to believe, folk."""
     if fitted is None:
-        return pd.DataFrame(columns=["message_id", "message_name", "days", "n_attempts", "mean_days", "score_before",
-                                     "score_after", "share_forgotten", "model_share_forgotten",
-                                     "folk_share_forgotten"])
+        return pd.DataFrame(columns=["message_id", "message_name", *forgetting.FORGOTTEN_COLUMNS[1:]])
     return _named(con, forgetting.forgotten_after(con, days, model=fitted))
 
 
 @stored()
 def evaluation(con) -> dict | None:
-    """The time-ordered evaluation (MAE of the model and both baselines, calibration); None: too little history."""
+    """The time-ordered evaluation (log loss, AUC, MAE and calibration of the model, FSRS-6, the last outcome and
+    the mean); None: too little history."""
     try:
         out = practice.evaluate(con)
     except NotEnoughHistory:
         return None
     return {k: v for k, v in out.items() if k != "model"}
+
+
+def evaluation_table(evaluation: dict) -> pd.DataFrame:
+    """The evaluation's metrics for people: one row per forecast (named), log loss, AUC, MAE and calibration gap."""
+    table = evaluation["metrics"].set_index("predictor")
+    table = table.assign(calibration_gap=calibration_gaps(evaluation["calibration"])).reset_index()
+    table["predictor"] = table["predictor"].map(PREDICTOR_LABELS).fillna(table["predictor"])
+    return table[["predictor", "log_loss", "auc", "mae", "calibration_gap"]].rename(columns={
+        "predictor": "Forecast", "log_loss": "Log loss (pass/fail)", "auc": "AUC", "mae": "Score error (MAE)",
+        "calibration_gap": "Calibration gap"})
+
+
+def calibration_gaps(calibration: pd.DataFrame) -> pd.Series:
+    """Per predictor, the attempt-weighted mean distance between forecast and observed pass rate over its bins."""
+    gap = (calibration["predicted_mean"] - calibration["observed_mean"]).abs() * calibration["n"]
+    totals = calibration.assign(gap=gap).groupby("predictor", sort=False)[["gap", "n"]].sum()
+    return totals["gap"] / totals["n"]
 
 
 def _named(con, frame: pd.DataFrame) -> pd.DataFrame:

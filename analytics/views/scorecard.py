@@ -15,7 +15,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from analytics.estimators.half_life import HalfLifeRegression
+from analytics.estimators.memory import MemoryModel
 from analytics.estimators.lift import N_BOOT
 from analytics.filters import Filters
 from analytics.metrics.evidence import EVIDENCE_TIERS, describe_lift
@@ -39,7 +39,7 @@ EVIDENCE_RANK = {tier: rank for rank, tier in enumerate(reversed(EVIDENCE_TIERS)
 
 
 def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] = (),
-                      model: HalfLifeRegression | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
+                      model: MemoryModel | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
     """One row per message: the report's fields, retention columns and the plain-language lift sentence."""
     as_of = as_of or date.today()
     report = build_report(con, as_of, n_boot=n_boot)
@@ -55,7 +55,7 @@ def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] 
     return frame[list(COLUMNS)].reset_index(drop=True)
 
 
-def retention_columns(con, as_of: date, model: HalfLifeRegression | None) -> pd.DataFrame:
+def retention_columns(con, as_of: date, model: MemoryModel | None) -> pd.DataFrame:
     """Per message: certified reps expected above the retention target on as_of, and the measured 30-day loss."""
     out = catalog(con)[["message_id"]]
     if model is None:

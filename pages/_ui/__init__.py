@@ -12,14 +12,16 @@ from functools import cached_property
 
 import streamlit as st
 
-from analytics import auth, cache, settings
+from analytics import auth, cache, db, settings
 from analytics.figures.style import message_colors
 from analytics.filters import Filters, options
 from analytics.ingest.loaded import is_empty
 from analytics.metrics.periods import Period, period_of
 from analytics.views.queries import message_names
 from pages import PAGES
+from pages._ui._markdown import md, md_join
 
+ACCESS_DENIED = "You do not have access to this page."
 FILTER_KEYS = ("f_dates", "f_teams", "f_regions", "f_managers", "f_segments", "f_messages")
 
 
@@ -52,9 +54,10 @@ def page_context(key: str) -> PageContext:
     spec = PAGES[key]
     user = current_user()
     if not auth.can_open(user, key):
-        st.error("You do not have access to this page.")
+        st.error(ACCESS_DENIED)
         st.stop()
     st.title(spec.title)
+    demo_banner()
     if spec.needs_data:
         require_data()
     filters = sidebar_filters(user) if spec.filters else Filters()
@@ -83,12 +86,24 @@ def current_user() -> auth.User:
     return auth.resolve_user(oidc_email, header_email, auth.role_config(secrets))
 
 
+DEMO_BANNER = (":orange-badge[:material/science: Demo data] You are looking at **the demo company**, made-up data "
+               "for trying Huddle out, not your team's. To work with your own exports, start Huddle on a database of "
+               "your own (README, \"Your own data\"); it stays empty until you upload.")
+
+
+def demo_banner() -> None:
+    """Say plainly, on every page, when the figures are the demo company's."""
+    if cache.run(db.is_demo):
+        st.markdown(DEMO_BANNER)
+
+
 def require_data() -> None:
     """The friendly first-run state: explain how to load data instead of failing."""
     if cache.run(is_empty):
         st.info("No data loaded yet. Upload CRM exports, quiz results, feedback logs, the message catalog and the "
                 "roster on the **Data** page, or from the command line: `python -m analytics ingest crm FILE`. "
-                "`python -m analytics demo` builds a demo company.")
+                "To look around first, `make run` with no database configured opens a demo company in a file "
+                "of its own.")
         st.stop()
 
 

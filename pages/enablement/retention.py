@@ -3,10 +3,10 @@
 import streamlit as st
 
 from analytics import cache, settings
-from analytics.estimators.half_life import MIN_REPEAT_ATTEMPTS
+from analytics.estimators.memory import MIN_REPEAT_ATTEMPTS
 from analytics.figures import retention as figures
 from analytics.views import retention as views
-from pages._ui import hr_note, page_context
+from pages._ui import hr_note, md, page_context
 
 page = page_context("retention")
 user, filters, today, colors = page.user, page.filters, page.as_of, page.colors
@@ -16,8 +16,8 @@ if fitted is None:
             f"least {MIN_REPEAT_ATTEMPTS} repeat attempts (a rep taking a message's quiz again). "
             "Upload more quiz results on the **Data** page.")
     st.stop()
-st.caption(f"Expected scores on {today:%d %b %Y}. The forgetting law (half-life regression) is fitted on every graded "
-           f"quiz attempt; target score {settings.RETENTION_TARGET:.0%}. The curve, the 30-day figure and the evaluation "
+st.caption(f"Expected scores on {today:%d %b %Y}. The memory model (FSRS-6's memory law fitted to every graded quiz "
+           f"attempt, corrected by each rep's and message's record) forecasts each rep's score; target score {settings.RETENTION_TARGET:.0%}. The curve, the 30-day figure and the evaluation "
            "describe the whole organization; the heat map, the trend and the reinforcement list follow the team, "
            "region, manager, segment and message filters.")
 
@@ -28,12 +28,19 @@ with left:
 with right:
     lost = cache.run(views.forgotten, fitted)
     st.plotly_chart(figures.forgotten_chart(lost, colors), width="stretch")
+BELIEVE = {"agree": "they agree within sampling error",
+           "measured": "they differ by more than sampling error: believe the measured figure (this message is "
+                       "forgotten unlike the model's typical curve)",
+           "fitted": "too few retests to measure: believe the model"}
 for row in lost.itertuples():
     measured = (f"**{row.share_forgotten:.0%}** of the passed score lost" if row.share_forgotten == row.share_forgotten
                 else "too few retests to measure")
-    st.markdown(f"- **{row.message_name}**: {measured} after about {views.FORGOTTEN_DAYS} days "
-                f"({row.n_attempts} retests 22-38 days after a pass); the fitted law says "
-                f"{row.model_share_forgotten:.0%}; the folk figure is {row.folk_share_forgotten:.0%}.")
+    fitted_same = (f"the model's forecast of the same retests: **{row.fitted_share_forgotten:.0%}**; "
+                   if row.fitted_share_forgotten == row.fitted_share_forgotten else "")
+    st.markdown(f"- **{md(row.message_name)}**: measured {measured} after about {views.FORGOTTEN_DAYS} days "
+                f"({row.n_attempts} retests 22-38 days after a pass); {fitted_same}{BELIEVE[row.believe]}. "
+                f"The model at exactly {views.FORGOTTEN_DAYS} days says {row.model_share_forgotten:.0%}; "
+                f"the folk figure is {row.folk_share_forgotten:.0%}.")
 
 st.subheader("Expected score today")
 scores = cache.run(views.forecast, filters, today, fitted)
@@ -58,15 +65,19 @@ if trend.empty:
 else:
     st.plotly_chart(figures.share_trend_chart(trend, colors), width="stretch")
 
-st.subheader("This week's reinforcement list")
+st.subheader("Reinforcement list: due this week, then overdue")
 if not user.sees_rep_detail:
     st.info("Rep-level lists are not shown for your role: the figures above are aggregated.")
 else:
     hr_note()
     due = views.due(scores, today)
-    st.caption(f"Reps whose expected score on a message is below {settings.RETENTION_TARGET:.0%} now or will be within 7 days, "
-               "weakest first: a short refresher before the date keeps the message. Filter by team and manager in "
-               "the sidebar.")
+    beyond = int((scores["n_attempts"].gt(0) & scores["is_beyond_horizon"]).sum())
+    st.caption(f"**Due this week**: reps whose expected score on a message will fall below "
+               f"{settings.RETENTION_TARGET:.0%} within 7 days, soonest first: a short refresher before the date keeps "
+               "the message. **Overdue**: already below target, most at stake first (a live message, a rep selling "
+               "in the message's segment, then the rep's open pipeline there). "
+               f"{beyond:,} practiced pairs stay above target {fitted.horizon_label()}. Filter by team and manager "
+               "in the sidebar.")
     if due.empty:
         st.success("Nobody needs a refresher this week for these filters.")
     else:
@@ -75,7 +86,9 @@ else:
             "expected_score": st.column_config.NumberColumn("Expected score now", format="percent"),
             "reinforce_by": st.column_config.DateColumn("Reinforce by"), "days_left": "Days left",
             "last_practiced": st.column_config.DateColumn("Last practiced"), "n_attempts": "Attempts",
-            "rep_email": "Email"})
+            "rep_email": "Email", "status": "Status", "is_message_live": "Message live",
+            "is_rep_in_scope": "Rep in segment", "open_deals": "Open deals",
+            "open_pipeline": st.column_config.NumberColumn("Open pipeline", format="localized")})
     left, right = st.columns(2)
     left.download_button("Download the reinforcement list (CSV)", cache.derived(views.reinforcement_csv, due),
                          file_name=f"huddle-reinforce-{today}.csv", mime="text/csv", key="retention_reinforce_csv",
@@ -98,7 +111,15 @@ else:
               help="Predict the rep's last score on the message.")
     c3.metric("Baseline: average score", f"{evaluation['mae_mean_score']:.3f}", border=True,
               help="Predict the average score of all training attempts.")
+    st.markdown(f"On your data, the forecast's typical error is **{100 * evaluation['mae_model']:.0f} points**; "
+                f"repeating the last score would be {100 * evaluation['mae_last_score']:.0f}, and the average score "
+                f"{100 * evaluation['mae_mean_score']:.0f} (points on a 0-100 score).")
+    st.table(views.evaluation_table(evaluation).round(3), hide_index=True)
     st.plotly_chart(figures.calibration_chart(evaluation["calibration"]), width="stretch")
-    st.caption(f"Time-ordered evaluation: the law is fitted on the {evaluation['n_train']:,} attempts before "
-               f"{evaluation['cutoff']:%d %b %Y} and predicts each rep x message's first later attempt "
-               f"({evaluation['n_test']:,} attempts). Lower error is better.")
+    st.caption(f"Time-ordered evaluation: every forecast is fitted on the {evaluation['n_train']:,} attempts before "
+               f"{evaluation['cutoff']:%d %b %Y} and predicts each rep x message's first later attempt a day or more "
+               f"after its last ({evaluation['n_test']:,} attempts). FSRS-6 is the open spaced-repetition model with "
+               "its published parameters; scores map to its ratings (below the pass mark Again, then Hard, Good, "
+               "Easy). Log loss scores the forecast chance of passing (lower is better), AUC how well it ranks who "
+               "passes (higher is better), MAE the expected score, and the calibration gap the attempt-weighted "
+               "distance between forecast and observed pass rates.")

@@ -6,7 +6,7 @@ from analytics import cache, settings
 from analytics.figures import adoption as figures
 from analytics.metrics.certification import BY
 from analytics.views import adoption
-from pages._ui import hr_note, page_context
+from pages._ui import hr_note, md, page_context
 
 page = page_context("adoption")
 user, filters, as_of, colors = page.user, page.filters, page.as_of, page.colors
@@ -45,7 +45,7 @@ group = st.selectbox(f"Drill down to a {by}", groups, index=None, placeholder=f"
 if group is None:
     st.stop()
 reps = cache.run(adoption.group_reps, filters, as_of, by, group)
-st.markdown(f"**Reps of {group}** ({len(reps)}): status on each message")
+st.markdown(f"**Reps of {md(group)}** ({len(reps)}): status on each message")
 st.dataframe(reps.drop(columns="rep_id"), hide_index=True, width="stretch",
              column_config={"rep_name": "Rep", "messages_certified": "Messages certified"})
 
@@ -55,7 +55,7 @@ rep_id = st.selectbox("One rep's history", list(names), index=None, format_func=
 if rep_id is None:
     st.stop()
 history = cache.run(adoption.rep_history, filters, rep_id, as_of)
-st.subheader(names[rep_id])
+st.subheader(md(names[rep_id]))
 if history["attempts"].empty:
     st.info("No quiz attempts yet.")
 else:

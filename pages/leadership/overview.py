@@ -6,7 +6,7 @@ from analytics import cache
 from analytics.figures import adoption as figures
 from analytics.metrics.reception import NEUTRAL_RATING
 from analytics.views import feedback, lift, overview, retention
-from pages._ui import page_context, pct, pp
+from pages._ui import md, page_context, pct, pp
 
 page = page_context("overview")
 filters, period = page.filters, page.period
@@ -51,7 +51,7 @@ attention = overview.needs_attention(plan, retained if model is not None else No
 if attention.empty:
     st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
 for row in attention.itertuples():
-    st.warning(f"**{row.message_name}**: " + "; ".join(row.reasons) + ".")
+    st.warning(f"**{md(row.message_name)}**: " + "; ".join(row.reasons) + ".")
 notes = [f"Behind plan: certified share below a straight line from launch to the adoption target on its date. "
          f"Fading: under {retention.FADING_SHARE:.0%} of certified reps expected to score at least the retention "
          f"target. Poor reception: the 95% interval of the mean rating is below {NEUTRAL_RATING:.0f}. "

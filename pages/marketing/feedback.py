@@ -6,7 +6,7 @@ from analytics import cache, settings
 from analytics.figures import feedback as figures
 from analytics.metrics.reception import NEGATIVE_RATING, weakest_received
 from analytics.views import feedback
-from pages._ui import page_context
+from pages._ui import md, md_join, page_context
 
 page = page_context("feedback")
 filters, as_of, colors = page.filters, page.as_of, page.colors
@@ -20,7 +20,7 @@ if side["n_feedback"].sum() == 0:
     st.stop()
 weakest = weakest_received(side)
 if weakest is not None:
-    st.error(f"**Weakest received: {weakest['message_name']}**: mean rating {weakest['mean_rating']:.1f} / 5 "
+    st.error(f"**Weakest received: {md(weakest['message_name'])}**: mean rating {weakest['mean_rating']:.1f} / 5 "
              f"(95% CI {weakest['ci_low']:.1f} to {weakest['ci_high']:.1f}, {weakest['n_rated']:,} ratings), "
              f"{weakest['share_negative']:.0%} negative.", icon=":material/thumb_down:")
 
@@ -61,11 +61,11 @@ if found.empty:
     st.info("Too few notes with words to group into themes.")
 for theme in found.itertuples():
     with st.container(border=True):
-        st.markdown(f"**{theme.label}**: {theme.notes} notes ({theme.share:.0%}), mean rating "
+        st.markdown(f"**{md(theme.label)}**: {theme.notes} notes ({theme.share:.0%}), mean rating "
                     + ("–" if theme.avg_rating != theme.avg_rating else f"{theme.avg_rating:.1f}"))
         for quote in theme.quotes:
-            st.markdown(f"> {quote}")
-st.markdown(f"**Terms that set {names[message_id]} apart from the other messages' notes**")
+            st.markdown(f"> {md(quote)}")
+st.markdown(f"**Terms that set {md(names[message_id])} apart from the other messages' notes**")
 st.dataframe(cache.run(feedback.distinctive_terms, filters, message_id), hide_index=True, width="stretch",
              column_config={"term": "Term", "notes_here": "Notes",
                             "share_here": st.column_config.NumberColumn("Share here", format="percent"),
@@ -81,7 +81,7 @@ volume = cache.run(feedback.feedback_volume, filters, min_size)
 st.plotly_chart(figures.feedback_volume(volume), width="stretch")
 quiet = volume.loc[volume["is_quiet"], "team"].tolist()
 if quiet:
-    st.warning("Sending far less feedback than the median team: " + ", ".join(quiet) + ".")
+    st.warning("Sending far less feedback than the median team: " + md_join(quiet) + ".")
 hidden = volume.loc[volume["is_suppressed"], "team"].tolist()
 if hidden:
-    st.caption(f"Hidden (fewer than {min_size} reps): " + ", ".join(hidden) + ".")
+    st.caption(f"Hidden (fewer than {min_size} reps): " + md_join(hidden) + ".")

@@ -9,14 +9,14 @@ from analytics.metrics.deals import DEFINITIONS
 from analytics.metrics.evidence import describe_lift, evidence_note
 from analytics.views import impact, lift
 from analytics.safe_csv import write_csv
-from pages._ui import page_context, pct
+from pages._ui import md, page_context, pct
 
 page = page_context("impact")
 filters, as_of, colors = page.filters, page.as_of, page.colors
 lifts = cache.run(lift.message_impact, filters, as_of)
 
-st.caption(impact.scope_caption(filters, as_of) + " Naive: win rate of adopted minus other in-scope deals. Adjusted: "
-           "each adopted deal against the win probability it would have had without adoption, from the same rep's "
+st.caption(md(impact.scope_caption(filters, as_of)) + " Naive: win rate of adopted minus other in-scope deals. "
+           "Adjusted: each adopted deal against the win probability it would have had without adoption, from the same rep's "
            "other deals, the month and the deal mix.")
 if lifts.empty:
     st.info("No message matches the message filter." if filters.messages else
@@ -25,7 +25,7 @@ if lifts.empty:
 
 st.plotly_chart(figures.forest_plot(lifts, colors), width="stretch")
 for row in lifts.itertuples():
-    st.markdown(f"**{row.message_name}**: {row.summary}")
+    st.markdown(f"**{md(row.message_name)}**: {row.summary}")
 
 table = impact.lift_table(lifts)
 with st.expander("Lift per message (table)"):

@@ -6,7 +6,7 @@ from analytics import cache, settings
 from analytics.metrics.deals import DEFINITIONS
 from analytics.views import retention, scorecard
 from analytics.safe_csv import write_csv
-from pages._ui import page_context
+from pages._ui import md, page_context
 
 page = page_context("scorecard")
 filters, as_of = page.filters, page.as_of
@@ -58,7 +58,7 @@ st.download_button("Download the scorecard (CSV)", write_csv(shown), file_name=f
                    mime="text/csv", key="scorecard_download", icon=":material/download:", on_click="ignore")
 
 for row in shown.itertuples():
-    st.markdown(f"**{row.message}**: {row.summary}")
+    st.markdown(f"**{md(row.message)}**: {row.summary}")
 
 notes = [f"Adjusted lift: {card['method'].iloc[0]}; 95% intervals resample reps. See the Win-rate impact page "
          "for the forest plot, the win rate over time and the strata.",

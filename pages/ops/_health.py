@@ -10,6 +10,7 @@ from analytics import auth, cache, upload_jobs
 from analytics.ingest import health
 from analytics.ingest.errors import IngestError
 from analytics.safe_csv import write_csv
+from pages._ui import md
 
 ss = st.session_state
 
@@ -30,7 +31,8 @@ def render(user: auth.User) -> None:
     if people.empty:
         st.success("Every CRM owner, quiz taker and feedback author matches a roster rep.")
     else:
-        st.dataframe(people.drop(columns=["rep_id", "suggested_rep_id", "suggestions"]), hide_index=True,
+        st.dataframe(people.drop(columns=["rep_id", "suggested_rep_id", "suggestions", "preselect"]),
+                     hide_index=True,
                      column_config={"name": "Name", "email": "Email", "seen_as": "Seen as", "n_deals": "Deals",
                                     "n_attempts": "Quiz attempts", "n_feedback": "Feedback",
                                     "suggested_rep": "Suggested roster rep", "suggested_email": "Their email",
@@ -47,16 +49,23 @@ def render(user: auth.User) -> None:
             who = lc[0].selectbox("Person", list(person_labels), format_func=person_labels.get, key="link_person")
             row = linkable[linkable["rep_id"] == who].iloc[0]
             ordered = list(row["suggestions"]) + [r for r in roster["rep_id"] if r not in set(row["suggestions"])]
-            rep = lc[1].selectbox("is roster rep", ordered, format_func=lambda r: names.get(r, r), key="link_rep")
+            # Only a near-certain match is chosen in advance; a weaker one is listed first but picked by a person.
+            sure = row["preselect"] if isinstance(row["preselect"], str) else None
+            rep = lc[1].selectbox("is roster rep", ordered, format_func=lambda r: names.get(r, r), key="link_rep",
+                                  index=ordered.index(sure) if sure in ordered else None,
+                                  placeholder="Choose the roster rep")
+            if sure is None and len(row["suggestions"]):
+                lc[1].caption(f"Likeness {row['score']:.2f} is below {health.MIN_PRESELECT_SCORE:.2f}: check the "
+                              "suggestion before choosing it.")
             lc[2].write("")
-            if lc[2].button("Confirm match", key="link_button"):
+            if lc[2].button("Confirm match", key="link_button", disabled=rep is None):
                 try:
                     with st.spinner("Linking…"):
                         res = upload_jobs.link_person(cache.db_path(), who, rep, user)
-                    ss["data_flash"] = [("success", f"Linked {row['name']} to {names.get(rep, rep)} "
+                    ss["data_flash"] = [("success", f"Linked {md(row['name'])} to {md(names.get(rep, rep))} "
                                                     f"(upload {res.upload_id}; undo it to unlink).")]
                 except IngestError as exc:
-                    ss["data_flash"] = [("error", str(exc))]
+                    ss["data_flash"] = [("error", md(exc))]
                 cache.clear()
                 st.rerun()
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from analytics import auth, cache, upload_jobs
 from analytics.ingest.errors import IngestError
+from pages._ui import md
 
 ss = st.session_state
 
@@ -16,7 +17,10 @@ def render(user: auth.User) -> None:
     if history.empty:
         st.info("No uploads yet.")
     else:
-        st.dataframe(history, hide_index=True, width="stretch", column_config={
+        # The answers first (which upload, did it count, what it did); provenance after.
+        order = ("upload_id", "status", "file_name", "kind", "uploaded_at", "rows_inserted", "rows_updated",
+                 "rows_unchanged", "rows_rejected", "uploaded_by", "source_format", "rows_read", "rows_skipped")
+        st.dataframe(history, hide_index=True, width="stretch", column_order=order, column_config={
             "upload_id": "Upload", "kind": "Kind", "file_name": "File", "source_format": "Format",
             "uploaded_by": "By", "uploaded_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
             "rows_read": "Read", "rows_inserted": "New", "rows_updated": "Updated", "rows_unchanged": "Unchanged",
@@ -37,10 +41,10 @@ def render(user: auth.User) -> None:
                     try:
                         with st.spinner("Undoing…"):
                             out = upload_jobs.undo_upload(cache.db_path(), target, user)
-                        ss["data_flash"] = [("success", f"Undid upload {out['upload_id']} ({out['file']}): "
+                        ss["data_flash"] = [("success", f"Undid upload {out['upload_id']} ({md(out['file'])}): "
                                                         f"{out['versions_removed']:,} record versions removed.")]
                     except IngestError as exc:
-                        ss["data_flash"] = [("error", str(exc))]
+                        ss["data_flash"] = [("error", md(exc))]
                     cache.clear()
                     ss.pop("undo_sure", None)
                     st.rerun()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
 from analytics import auth, cache, settings, upload_jobs
 from analytics.ingest.errors import IngestError
+from analytics.ingest.loaded import already_loaded
 from analytics.ingest.kinds import KINDS, UPLOAD_KINDS, default_outcome
+from pages._ui import md
 
 ss = st.session_state
 
@@ -25,9 +29,18 @@ def _poll(job_key: str) -> None:
     poller()
 
 
-def _md(text) -> str:
-    """A user-supplied text shown literally in markdown."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~$:" else ch for ch in str(text))
+def _cell(value):
+    """A rejected row's cell for st.table, which renders markdown in its cells."""
+    return md(value) if isinstance(value, str) else value
+
+
+def _changes_frame(changes: list[dict]) -> pd.DataFrame:
+    """The preview's sample of changed fields, one row per field, values as text (empty shown as —)."""
+    def text(v):
+        return "—" if v is None or v != v else f"{v:,.4g}" if isinstance(v, float) else str(v)
+    return pd.DataFrame({"line": [c["line"] for c in changes],
+                         "field": [c["field"].replace("_", " ") for c in changes],
+                         "was": [text(c["old"]) for c in changes], "becomes": [text(c["new"]) for c in changes]})
 
 
 def _counts(r) -> str:
@@ -51,13 +64,15 @@ def render(user: auth.User) -> None:
     specs, problems = [], {}
     for f in files or []:
         if f.file_id not in saved:
-            entry = {"name": f.name, "size": f.size, "path": None, "info": None, "error": None}
+            entry = {"name": f.name, "size": f.size, "path": None, "info": None, "error": None, "sha256": None}
             try:
                 upload_jobs.check_size(f.size, f.name)
                 if "data_tmp" not in ss:
                     ss["data_tmp"] = str(upload_jobs.temp_dir())
-                entry["path"] = str(upload_jobs.save_upload(f.getvalue(), ss["data_tmp"]))
-                entry["info"] = upload_jobs.sniff(entry["path"])
+                # The user's file name goes along, so no message ever shows the saved copy's name.
+                entry["path"] = str(upload_jobs.save_upload(f.getvalue(), ss["data_tmp"], f.name))
+                entry["sha256"] = hashlib.sha256(f.getvalue()).hexdigest()
+                entry["info"] = upload_jobs.sniff(entry["path"], f.name)
             except IngestError as exc:
                 entry["error"] = str(exc)
             saved[f.file_id] = entry
@@ -65,10 +80,10 @@ def render(user: auth.User) -> None:
         fid = f.file_id
         with st.container(border=True):
             size = entry["size"]
-            st.markdown(f"**{_md(entry['name'])}** · " + (f"{size / (1 << 20):.1f} MB" if size >= 1 << 20
+            st.markdown(f"**{md(entry['name'])}** · " + (f"{size / (1 << 20):.1f} MB" if size >= 1 << 20
                                                            else f"{size / 1024:.1f} KB"))
             if entry["error"]:
-                st.error(entry["error"])
+                st.error(md(entry["error"]))
                 continue
             info = entry["info"]
             detected = upload_jobs.detect_kind(info.headers)
@@ -77,8 +92,9 @@ def render(user: auth.User) -> None:
                                 format_func=lambda k: KINDS[k].label, key=f"kind:{fid}")
             st.caption(f"Detected: {KINDS[detected].label if detected else 'not recognized'} · "
                        f"encoding {info.encoding} · delimiter {info.delimiter!r} · {len(info.headers)} columns")
-            auto = upload_jobs.column_mapping(kind, info.headers)
-            missing_auto = upload_jobs.missing_fields(kind, info.headers)
+            settled = cache.run(upload_jobs.remembered_columns, kind, tuple(info.headers))   # remembered mapping
+            auto = upload_jobs.column_mapping(kind, info.headers, settled)
+            missing_auto = upload_jobs.missing_fields(kind, info.headers, settled)
             overrides, dates, stages = {}, {}, {}
             with st.expander("Columns" + (" (needs your choice)" if missing_auto else ""), expanded=bool(missing_auto)):
                 st.caption("Each field and the column it is read from; fields marked — are not in the file.")
@@ -91,11 +107,11 @@ def render(user: auth.User) -> None:
                     if choice != "—" and choice != auto.get(field):
                         overrides[field] = choice
             with st.expander("Dates and stages"):
-                mapping = upload_jobs.column_mapping(kind, info.headers, overrides)
+                mapping = upload_jobs.column_mapping(kind, info.headers, {**settled, **overrides})
                 for field in KINDS[kind].date_fields:
                     if field in mapping:
-                        fmt = st.selectbox(f"Date format of {mapping[field]!r}", ["detect", *upload_jobs.DATE_FORMATS],
-                                           key=f"date:{fid}:{kind}:{field}")
+                        fmt = st.selectbox(f"Date format of {md(repr(mapping[field]))}",
+                                           ["detect", *upload_jobs.DATE_FORMATS], key=f"date:{fid}:{kind}:{field}")
                         if fmt != "detect":
                             dates[field] = fmt
                 pass_mark = settings.PASS_MARK
@@ -113,12 +129,12 @@ def render(user: auth.User) -> None:
                     scols = st.columns(3)
                     for i, stage in enumerate(sorted(stage_map)):
                         base = default_outcome(stage)
-                        choice = scols[i % 3].selectbox(stage, ["won", "lost", "open"],
+                        choice = scols[i % 3].selectbox(md(stage), ["won", "lost", "open"],
                                                         index=["won", "lost", "open"].index(base),
                                                         key=f"stage:{fid}:{stage}")
                         if choice != base:
                             stages[stage] = choice
-            missing = upload_jobs.missing_fields(kind, info.headers, overrides)
+            missing = upload_jobs.missing_fields(kind, info.headers, {**settled, **overrides})
             if missing:
                 problems[fid] = "Choose a column for: " + "; ".join(missing)
                 st.error(problems[fid])
@@ -136,10 +152,10 @@ def render(user: auth.User) -> None:
         flash = []
         for out in commit.outcomes:
             if out.result is not None:
-                flash.append(("success", f"Upload {out.result.upload_id}: {out.spec.file_name} loaded as "
+                flash.append(("success", f"Upload {out.result.upload_id}: {md(out.spec.file_name)} loaded as "
                                          f"{out.result.kind}: {_counts(out.result)}."))
             else:
-                flash.append(("error", f"{out.spec.file_name} was not loaded: {out.error}"))
+                flash.append(("error", f"{md(out.spec.file_name)} was not loaded: {md(out.error)}"))
         upload_jobs.remove_files([e["path"] for e in saved.values() if e["path"]])
         ss["data_saved"] = {}
         ss["data_uploader_n"] = ss.get("data_uploader_n", 0) + 1
@@ -158,12 +174,21 @@ def render(user: auth.User) -> None:
             ready = []
             for out in preview.outcomes:
                 with st.container(border=True):
-                    st.markdown(f"**{_md(out.spec.file_name)}**")
+                    st.markdown(f"**{md(out.spec.file_name)}**")
                     if out.result is None:
-                        st.error(out.error)
+                        st.error(md(out.error))
                         continue
                     r = out.result
-                    ready.append(out.spec)
+                    sha = next((e["sha256"] for e in saved.values() if e["path"] == out.spec.path), None)
+                    repeat = cache.run(already_loaded, sha) if sha else ()
+                    if repeat and not (r.rows_inserted or r.rows_updated):
+                        st.info(f"Already loaded as upload {repeat[0][0]} ({md(repeat[0][1])}): loading it again "
+                                "would change nothing, so it is left out.")
+                    else:
+                        ready.append(out.spec)
+                    if repeat and r.rows_updated:
+                        st.info(f"Already loaded as upload {repeat[0][0]}: with these columns it would update "
+                                f"{r.rows_updated:,} records in place (no record is added twice).")
                     label = KINDS[r.kind].label if r.kind in KINDS else r.kind
                     st.caption(f"{label} · source format **{r.source_format}** · encoding {r.encoding} · "
                                f"delimiter {r.delimiter!r} · {r.rows_read:,} rows read")
@@ -174,10 +199,28 @@ def render(user: auth.User) -> None:
                     c[3].metric("Rejected", f"{r.rows_rejected:,}")
                     c[4].metric("Footer lines skipped", f"{r.rows_skipped:,}")
                     for w in r.warnings:
-                        st.warning(w)
+                        st.warning(md(w))
+                    if r.changes:
+                        st.caption(f"What the updates change, for the first records (of {r.rows_updated:,}):")
+                        st.dataframe(_changes_frame(r.changes), hide_index=True, width="stretch")
+                    remembered = r.details.get("remembered_mapping")
+                    if remembered:
+                        st.info(f"Columns as settled before for files of this shape (remembered mapping "
+                                f"{remembered['mapping_id']}; `python -m analytics mappings delete "
+                                f"{remembered['mapping_id']}` forgets it).")
+                    if r.missing_optional:
+                        st.caption("Not found in the file (optional): " + md(", ".join(r.missing_optional)))
                     left, right = st.columns(2)
-                    left.dataframe(pd.DataFrame({"field": list(r.columns), "column": list(r.columns.values())}),
+                    how = r.inference or {}
+                    left.dataframe(pd.DataFrame({"field": list(r.columns), "column": list(r.columns.values()),
+                                                 "confidence": [f"{how[f]['confidence']:.0%}" if f in how else ""
+                                                                for f in r.columns],
+                                                 "why": [how[f]["reason"] if f in how else "" for f in r.columns]}),
                                    hide_index=True, width="stretch")
+                    if r.unused_columns:
+                        st.caption("Columns not used:")
+                        st.dataframe(pd.DataFrame(r.unused_columns).rename(columns={"looks_like": "looks like"}),
+                                     hide_index=True, width="stretch")
                     details = []
                     for stage, outcome in (r.details.get("stage_map") or {}).items():
                         details.append(("stage", stage, outcome))
@@ -188,11 +231,13 @@ def render(user: auth.User) -> None:
                                         hide_index=True, width="stretch")
                     if r.rejects:
                         st.markdown(f"Rejected rows ({r.rows_rejected:,}):")
-                        st.table(pd.DataFrame(r.rejects).rename(columns={"line": "line number"}).set_index(
+                        st.table(pd.DataFrame(r.rejects).map(_cell).rename(columns={"line": "line number"}).set_index(
                             "line number"))
                         if r.rows_rejected > len(r.rejects):
                             st.caption(f"… and {r.rows_rejected - len(r.rejects):,} more: after loading, download "
                                        "them all from the upload history.")
+            if not ready:
+                st.caption("Nothing to load: every file above is already loaded or cannot be loaded.")
             if st.button(f"Confirm: load {len(ready)} file(s)", type="primary", disabled=not ready,
                          key="data_confirm"):
                 ss["data_commit"] = upload_jobs.UploadJob(cache.db_path(), ready, dry_run=False, user=user).start()

@@ -10,7 +10,7 @@ WITH people AS (
     LEFT JOIN message_aliases ma ON ma.alias_key = text_key(t.topic)
 )
 SELECT f.feedback_id, p.rep_id, f.rep_email, f.rep_name, t.message_id, f.topic,
-       f.feedback_date, f.rating, f.outcome, f.notes, f.upload_id, f.row_hash
+       f.feedback_date, f.rating, f.outcome, f.notes, f.upload_id, f.row_hash, f.source_key
 FROM src f
 LEFT JOIN people p ON p.rep_email IS NOT DISTINCT FROM f.rep_email AND p.rep_name IS NOT DISTINCT FROM f.rep_name
 LEFT JOIN topics t ON t.topic = f.topic

@@ -17,7 +17,7 @@ SELECT o.opportunity_id, o.opportunity_name, o.account_name, w.rep_id,
        o.owner_name, o.owner_email, o.owner_crm_id,
        o.stage, o.outcome, o.outcome <> 'open' AS is_closed, o.outcome = 'won' AS is_won,
        o.amount, o.currency, o.created_date, o.close_date, o.segment, o.deal_type, o.lead_source, o.product,
-       o.message_tag, t.message_id, o.upload_id, o.row_hash
+       o.message_tag, t.message_id, o.upload_id, o.row_hash, o.source_key
 FROM src o
 LEFT JOIN owner_reps w ON w.owner_email IS NOT DISTINCT FROM o.owner_email
                       AND w.owner_name IS NOT DISTINCT FROM o.owner_name

@@ -10,7 +10,7 @@ WITH people AS (
     LEFT JOIN message_aliases ma ON ma.alias_key = text_key(m.module)
 )
 SELECT q.attempt_id, p.rep_id, q.rep_email, q.rep_name, m.message_id, q.module,
-       q.attempted_at, q.score, q.passed, q.upload_id, q.row_hash
+       q.attempted_at, q.score, q.passed, q.upload_id, q.row_hash, q.source_key
 FROM src q
 LEFT JOIN people p ON p.rep_email IS NOT DISTINCT FROM q.rep_email AND p.rep_name IS NOT DISTINCT FROM q.rep_name
 LEFT JOIN modules m ON m.module = q.module

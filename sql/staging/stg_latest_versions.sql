@@ -1,11 +1,12 @@
--- One row per record key per raw kind: the latest version among active uploads (macro, used by sql/build/*).
+-- One row per record key per raw kind: the latest version among active uploads, unless that version retired the
+-- record (its source row moved to another key after a corrected mapping). Macros, used by sql/build/*.
 CREATE OR REPLACE TEMP MACRO latest_opportunities() AS TABLE
-    SELECT * FROM opportunity_versions QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY upload_id DESC) = 1;
+    SELECT * FROM (SELECT * FROM opportunity_versions QUALIFY row_number() OVER (PARTITION BY opportunity_id ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
 CREATE OR REPLACE TEMP MACRO latest_quiz_attempts() AS TABLE
-    SELECT * FROM quiz_attempt_versions QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY upload_id DESC) = 1;
+    SELECT * FROM (SELECT * FROM quiz_attempt_versions QUALIFY row_number() OVER (PARTITION BY attempt_id ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
 CREATE OR REPLACE TEMP MACRO latest_feedback() AS TABLE
-    SELECT * FROM feedback_versions QUALIFY row_number() OVER (PARTITION BY feedback_id ORDER BY upload_id DESC) = 1;
+    SELECT * FROM (SELECT * FROM feedback_versions QUALIFY row_number() OVER (PARTITION BY feedback_id ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
 CREATE OR REPLACE TEMP MACRO latest_messages() AS TABLE
-    SELECT * FROM message_versions QUALIFY row_number() OVER (PARTITION BY message_key ORDER BY upload_id DESC) = 1;
+    SELECT * FROM (SELECT * FROM message_versions QUALIFY row_number() OVER (PARTITION BY message_key ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
 CREATE OR REPLACE TEMP MACRO latest_reps() AS TABLE
-    SELECT * FROM rep_versions QUALIFY row_number() OVER (PARTITION BY roster_key ORDER BY upload_id DESC) = 1;
+    SELECT * FROM (SELECT * FROM rep_versions QUALIFY row_number() OVER (PARTITION BY roster_key ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';

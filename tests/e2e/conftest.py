@@ -31,12 +31,22 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def app_server(demo_world, tmp_path_factory):
     """The app on 127.0.0.1 with a private copy of the demo database and trusted-header identity."""
-    tmp = tmp_path_factory.mktemp("e2e")
+    yield from serve(demo_world["db"], tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile, tmp_path_factory):
+    """The app serving the hostile world (tests/hostile_world.py), small groups shown."""
+    yield from serve(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"), HUDDLE_MIN_GROUP_SIZE="1")
+
+
+def serve(database: Path, tmp: Path, **extra_env):
+    """Run `streamlit run app.py` on a private copy of `database`; yield its url, database, log and folder."""
     db_path = tmp / "huddle.duckdb"
-    shutil.copy(demo_world["db"], db_path)
+    shutil.copy(database, db_path)
     port = free_port()
     env = {**os.environ, "HUDDLE_DB": str(db_path), "HUDDLE_TRUSTED_HEADER": HEADER,
-           "HUDDLE_ROLES": json.dumps(ROLES)}
+           "HUDDLE_ROLES": json.dumps(ROLES), **extra_env}
     log = (tmp / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",

@@ -6,14 +6,14 @@ A new kind is one module here with a `Kind` subclass, listed in `register_kinds(
 from __future__ import annotations
 
 from .base import Fact, Kind
-from .crm import Crm, default_outcome
+from .crm import STATUS_WORDS, Crm, default_outcome
 from .crm_users import CrmUsers
 from .feedback import Feedback
 from .messages import Messages
 from .quiz import Quiz
 from .reps import Reps
 
-__all__ = ["FACT_KINDS", "KINDS", "UPLOAD_KINDS", "Fact", "Kind", "default_outcome", "kind_of_file",
+__all__ = ["FACT_KINDS", "KINDS", "STATUS_WORDS", "UPLOAD_KINDS", "Fact", "Kind", "default_outcome", "kind_of_file",
            "register_kinds", "version_tables"]
 
 

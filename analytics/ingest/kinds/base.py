@@ -30,6 +30,10 @@ class Kind:
     noun: str = ""                                 # the file in a sentence: "this looks like a feedback log"
     # field -> accepted normalized header spellings, in field order; first match wins. Formats add theirs after.
     synonyms: Mapping[str, tuple[str, ...]] = {}
+    # field -> what its values look like (email, person, message, date, money, score, rating, bool, stage, ...),
+    # read by column inference; every field of the kind has one
+    value_types: Mapping[str, str] = {}
+    labels: Mapping[str, tuple[str, ...]] = {}     # field -> header labels as tools print them (compared folded)
     required: tuple[tuple[str, ...], ...] = ()     # each group: one of these fields must be mapped
     date_fields: tuple[str, ...] = ()              # fields whose date format a person may choose
     versions: str = ""                             # the table holding every version of every record

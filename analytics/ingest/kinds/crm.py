@@ -56,6 +56,54 @@ class Crm(Kind):
         "product": ("product", "productname", "series"),
         "message_tag": ("message", "messaging", "talktrack", "primarycampaignsource", "campaign", "campaignname"),
     }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "opportunity_id": "id", "opportunity_name": "text", "account_name": "text", "owner_name": "person",
+        "owner_email": "email", "owner_id": "crm_id", "stage": "stage", "status": "status", "is_won": "bool",
+        "is_closed": "bool", "amount_currency": "currency", "amount": "money", "close_date": "date",
+        "won_time": "date", "lost_time": "date", "created_date": "date", "segment": "category",
+        "deal_type": "category", "lead_source": "category", "product": "category", "message_tag": "message",
+    }
+    # header labels beyond the spellings: other tools' English phrasings, then German, French, Spanish
+    labels = {
+        "opportunity_id": ("Opportunity-ID", "ID de l'opportunité", "ID de oportunidad", "Datensatz-ID",
+            "ID de fiche d'informations", "ID de registro", "Deal - ID", "Lead ID", "Opportunity No"),
+        "opportunity_name": ("Opportunity-Name", "Opportunityname", "Nom de l'opportunité",
+            "Nombre de la oportunidad", "Deal-Name", "Nom de la transaction", "Nombre del negocio", "Deal - Title",
+            "Opportunity Title", "Lead Title"),
+        "account_name": ("Accountname", "Account-Name", "Nom du compte", "Nombre de la cuenta", "Firmenname",
+            "Nom de l'entreprise", "Nombre de la empresa", "Deal - Organization", "Organization Name",
+            "Company Name", "Customer Name", "Lead Name"),
+        "owner_name": ("Opportunity-Inhaber", "Opportunityinhaber", "Inhaber", "Propriétaire de l'opportunité",
+            "Propriétaire", "Propietario de la oportunidad", "Propietario", "Deal-Inhaber",
+            "Propriétaire de la transaction", "Propietario del negocio", "Deal - Owner", "Salesperson",
+            "Sales Owner", "Assigned To", "User", "Account Owner", "Responsible"),
+        "owner_email": ("Owner Email", "E-Mail des Inhabers", "Email du propriétaire", "Correo del propietario"),
+        "owner_id": ("Owner ID", "Inhaber-ID", "ID du propriétaire", "ID del propietario"),
+        "stage": ("Phase", "Deal-Phase", "Verkaufsphase", "Étape", "Étape de la transaction",
+            "Phase de la transaction", "Etapa", "Etapa del negocio", "Deal - Stage", "Sales Stage",
+            "Pipeline Stage", "Sales Stage Name"),
+        "status": ("Deal - Status", "Status Type", "Opportunity State", "State", "Statut", "Estado"),
+        "is_won": ("Gewonnen", "Gagné", "Ganado"),
+        "is_closed": ("Geschlossen", "Fermé", "Cerrado"),
+        "amount_currency": ("Betrag Währung", "Währung", "Devise", "Moneda", "Deal - Currency",
+            "Opportunity Currency", "Currency Code"),
+        "amount": ("Betrag", "Montant", "Importe", "Cantidad", "Deal - Value", "Expected Revenue", "Value",
+            "Opportunity Amount", "Opportunity Value", "Deal Size", "Monetary Value", "Bid Amount"),
+        "close_date": ("Schlusstermin", "Abschlussdatum", "Date de clôture", "Date de fermeture",
+            "Fecha de cierre", "Actual Close Date", "Close Date", "Closed At", "Closing Date", "Date Closed",
+            "Expected Closing", "Expected Close Date", "Forecast Close Date"),
+        "won_time": ("Deal - Won time", "Won Date", "Date won"),
+        "lost_time": ("Deal - Lost time", "Lost Date", "Date lost"),
+        "created_date": ("Erstelldatum", "Erstellt am", "Date de création", "Fecha de creación",
+            "Deal - Deal created", "Created At", "Date Created", "Creation Date", "Created"),
+        "segment": ("Marktsegment", "Segment de marché", "Segmento"),
+        "deal_type": ("Typ", "Deal-Typ", "Opportunity-Typ", "Type de transaction", "Tipo", "Tipo de negocio"),
+        "lead_source": ("Lead-Quelle", "Quelle", "Origine de la piste", "Origine", "Origen del candidato",
+            "Origen", "Source of Lead"),
+        "product": ("Produkt", "Produit", "Producto"),
+        "message_tag": ("Kampagne", "Campagne", "Campaña", "Primary Campaign"),
+    }
     required = (("owner_name", "owner_email", "owner_id"), ("stage", "status", "is_won"),
                 ("close_date", "won_time", "lost_time"))
     date_fields = ("close_date", "created_date", "won_time", "lost_time")
@@ -107,10 +155,10 @@ class Crm(Kind):
             lost = f"coalesce({closed}, {stage_outcome} = 'lost')" if closed else f"({stage_outcome} = 'lost')"
             s["outcome"] = f"CASE WHEN {won} THEN 'won' WHEN {lost} THEN 'lost' ELSE 'open' END"
             ctx.info["outcome_from"] = ctx.header("is_won") + (" / " + ctx.header("is_closed") if closed else "")
-        elif ctx.col("status") and not ctx.col("stage"):
+        elif ctx.col("status") and (not ctx.col("stage") or _status_is_outcome(ctx)):
             st = f"lower({ctx.text('status')})"
-            s["outcome"] = f"CASE WHEN {st} = 'won' THEN 'won' WHEN {st} = 'lost' THEN 'lost' " \
-                           f"WHEN {st} IN ('open', 'deleted') THEN 'open' END"
+            s["outcome"] = f"CASE WHEN {st} = 'won' THEN 'won' WHEN {st} IN ('lost', 'abandoned') THEN 'lost' " \
+                           f"WHEN {st} IN ('open', 'deleted', 'active', 'suspended') THEN 'open' END"
             ctx.reject_if(f"({st} IS NOT NULL AND ({s['outcome']}) IS NULL)",
                           f"format('{{}}: ''{{}}'' is not open/won/lost', {ctx.bind(ctx.header('status'))}, "
                           f"{ctx.text('status')})")
@@ -140,6 +188,17 @@ class Crm(Kind):
             keyparts.append(f"coalesce(({s['created_date']})::VARCHAR, '')" if p == "created_date"
                             else f"coalesce(lower({ctx.text(p)}), '')")
         return "'derived:' || md5(concat_ws('|', " + ", ".join(keyparts) + "))"
+
+
+STATUS_WORDS = ("open", "won", "lost", "deleted", "active", "suspended", "abandoned")
+
+
+def _status_is_outcome(ctx: Context) -> bool:
+    """A status column of open/won/lost words beside a stage column: the outcome is the status (Pipedrive keeps
+    a won deal's last pipeline stage, Copper and Insightly a separate state)."""
+    other = ctx.con.execute(f"SELECT count(*) FROM raw_rows WHERE lower({ctx.text('status')}) NOT IN "
+                            f"(SELECT unnest($words))", {"words": list(STATUS_WORDS)}).fetchone()[0]
+    return other == 0
 
 
 def _warn_negative_amounts(ctx: Context) -> None:

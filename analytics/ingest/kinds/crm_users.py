@@ -19,6 +19,11 @@ class CrmUsers(Kind):
         "last_name": ("lastname",),
         "rep_email": ("email", "emailaddress"),
     }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "crm_user_id": "crm_id", "rep_name": "person", "first_name": "name_part", "last_name": "name_part",
+        "rep_email": "email",
+    }
     required = (("crm_user_id",), ("rep_name", "rep_email", "last_name"))
     versions = "rep_versions"
     key = "roster_key"

@@ -37,6 +37,30 @@ class Feedback(Kind):
         "outcome": ("outcome", "result", "prospectreaction", "reaction", "response"),
         "notes": ("notes", "comment", "comments", "feedback", "verbatim", "details", "note", "text"),
     }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "feedback_date": "date", "rep_email": "email", "rep_name": "person", "topic": "message", "rating": "rating",
+        "outcome": "category", "notes": "notes",
+    }
+    # header labels beyond the spellings: other tools' English phrasings, then German, French, Spanish
+    labels = {
+        "feedback_date": ("Date", "Timestamp", "Submitted At", "Submission Date", "Completion time", "Start time",
+            "End Date", "Start Date", "Recorded Date", "Zeitstempel", "Horodateur", "Marca temporal", "Datum",
+            "Fecha", "Created", "Created Date", "Activity Date", "Call Date", "Date Submitted", "Response Date"),
+        "rep_email": ("Email Address", "E-Mail-Adresse", "Adresse e-mail", "Correo electrónico",
+            "Respondent Email", "Email", "Recipient Email", "Submitter Email", "Your email"),
+        "rep_name": ("Name", "Your Name", "Rep Name", "Submitted By", "Respondent", "Recipient Name", "Created By",
+            "Assigned", "Activity Owner", "Owner", "Author", "Salesperson"),
+        "topic": ("Message", "Topic", "Which message did you use?", "Message used", "Talk Track", "Value Prop",
+            "Subject", "Thema", "Sujet", "Tema", "Pitch", "Messaging"),
+        "rating": ("Rating", "How well did it land?", "How did it land", "Reception", "Buyer Reaction Score",
+            "Score", "Stars", "Bewertung", "Note", "Évaluation", "Valoración", "Calificación", "Satisfaction"),
+        "outcome": ("Outcome", "Result", "Prospect Reaction", "Reaction", "Next Step", "Ergebnis", "Résultat",
+            "Resultado", "Call Outcome", "Disposition"),
+        "notes": ("Notes", "Comments", "Comment", "Feedback", "Verbatim", "Details", "Description", "Body", "Note",
+            "Notizen", "Kommentar", "Commentaire", "Commentaires", "Comentario", "Comentarios",
+            "What did the buyer say?", "Anything else?", "Content", "Full Comments"),
+    }
     required = (("feedback_date",), ("rep_email", "rep_name"), ("topic",))
     date_fields = ("feedback_date",)
     versions = "feedback_versions"

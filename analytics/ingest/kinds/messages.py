@@ -20,6 +20,11 @@ class Messages(Kind):
         "adoption_target": ("adoptiontarget", "targetadoption", "certificationtarget", "goal"),
         "target_date": ("targetdate", "adoptiontargetdate", "duedate", "deadline", "goaldate"),
     }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "message_name": "text", "launch_date": "date", "target_segment": "category", "owner": "text",
+        "description": "notes", "adoption_target": "share", "target_date": "date",
+    }
     required = (("message_name",),)
     date_fields = ("launch_date", "target_date")
     versions = "message_versions"

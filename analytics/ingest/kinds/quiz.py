@@ -25,9 +25,40 @@ class Quiz(Kind):
                          "completed", "submittedat", "submitted", "completiondate", "startdate", "datecompleted"),
         "score": ("grade", "score", "percent", "percentage", "scorepercent", "points", "totalscore",
                   "marks", "mark"),
-        "max_score": ("maxscore", "maximum", "maxpoints", "outof", "totalpoints", "pointspossible",
-                      "possiblepoints", "maxgrade"),
+        "max_score": ("maxscore", "maximum", "maxpoints", "outof", "pointspossible", "possiblepoints", "maxgrade"),
         "passed": ("passed", "pass", "passfail", "result", "status", "outcome", "certified", "completionstatus"),
+    }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "attempt_id": "id", "rep_email": "email", "rep_name": "person", "first_name": "name_part",
+        "last_name": "name_part", "module": "message", "attempted_at": "date", "score": "score", "max_score": "max",
+        "passed": "bool",
+    }
+    # header labels beyond the spellings: other tools' English phrasings, then German, French, Spanish
+    labels = {
+        "attempt_id": ("Submission ID", "Response ID", "Result ID", "Enrollment ID"),
+        "rep_email": ("E-Mail-Adresse", "E-Mail", "Adresse e-mail", "Adresse électronique", "Courriel",
+            "Correo electrónico", "Dirección de correo electrónico", "Login", "User Email", "Learner Email",
+            "Employee Email", "Email address", "Work Email", "User Login", "SIS Login ID"),
+        "rep_name": ("Student", "Learner", "Learner Name", "User Name", "Full Name", "Employee", "Employee Name",
+            "Participant Name", "Teilnehmer", "Nom complet", "Nombre completo", "Worker", "Person",
+            "User Full Name", "Rep", "Seller"),
+        "first_name": ("Vorname", "Prénom", "Nombre", "User First Name", "Learner First Name"),
+        "last_name": ("Nachname", "Nom de famille", "Apellido", "Apellidos", "User Last Name", "Surname"),
+        "module": ("Quiz", "Course Title", "Training Title", "Learning Item", "Item Title", "Learning Object",
+            "Course Name", "Assignment", "Exam", "Assessment Name", "Kurs", "Kursname", "Cours", "Curso",
+            "Training", "Learning Content", "Content Title", "Program", "Certification Name", "Item"),
+        "attempted_at": ("Started on", "Completed", "Completion Date", "Date Completed", "Completed Date",
+            "Submitted", "Submitted At", "Attempt Date", "Zeitstempel", "Horodateur", "Marca temporal",
+            "Completion time", "Start time", "Datum", "Fecha", "Completion Date/Time", "Date of completion",
+            "Completed On", "Completion Timestamp", "Finished"),
+        "score": ("Grade", "Score", "Final Score", "Total Score", "Result Score", "Score (%)", "Percentage",
+            "Points", "Total points", "Punkte", "Punktzahl", "Bewertung", "Note", "Puntuación", "Calificación",
+            "Quiz Score", "Exam Score", "Assessment Score", "Score Percent", "Points Scored", "Points Earned"),
+        "max_score": ("Max Score", "Max Points", "Points Possible", "Possible Points", "Maximum Score", "Out of",
+            "Total Possible", "Max Grade", "Höchstpunktzahl", "Score maximal", "Puntuación máxima"),
+        "passed": ("Passed", "Pass/Fail", "Result", "Success Status", "Certified", "Bestanden", "Réussi",
+            "Aprobado", "Passed?", "Pass Status", "Completion Status"),
     }
     required = (("rep_email", "rep_name", "last_name"), ("module",), ("attempted_at",), ("score", "passed"))
     date_fields = ("attempted_at",)
@@ -55,6 +86,10 @@ class Quiz(Kind):
                 top = ctx.con.execute(
                     f"SELECT max(TRY_CAST(replace({cv.v(c)}, ',', '.') AS DOUBLE)) FROM raw_rows").fetchone()[0]
                 fraction_scale = top is not None and top <= 1.0
+                if top is not None and 1.0 < top <= 10:
+                    ctx.warnings.append(f"{ctx.header('score')}: no score is above {top:g}, read as percentages; if "
+                                        "they are points, add the maximum as a column and name it with "
+                                        "--map max_score=Header")
             score = cv.score_sql(c, max_header, ctx.col("max_score"), fraction_scale)
             ungraded = cv.ungraded_sql(c)
             ctx.reject_if(f"({cv.v(c)} IS NOT NULL AND NOT {ungraded} AND ({score}) IS NULL)",
@@ -63,8 +98,8 @@ class Quiz(Kind):
             top = (f"{max_header:g}" if max_header else f"in {ctx.header('max_score')}" if ctx.col("max_score")
                    else "1" if fraction_scale else "100%")
             ctx.reject_if(f"(({score}) > 1.0001)",
-                          f"format('{{}}: ''{{}}'' is above the maximum score ({{}}); fix the value or leave it empty', "
-                          f"{ctx.bind(ctx.header('score'))}, {cv.v(c)}, {ctx.bind(top)})")
+                          f"format('{{}}: ''{{}}'' is above the maximum score ({{}}); fix the value or leave it "
+                          f"empty', {ctx.bind(ctx.header('score'))}, {cv.v(c)}, {ctx.bind(top)})")
             ctx.reject_if(f"(({score}) < 0)",
                           f"format('{{}}: ''{{}}'' is below zero; a score cannot be negative', "
                           f"{ctx.bind(ctx.header('score'))}, {cv.v(c)})")

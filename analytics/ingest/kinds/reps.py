@@ -23,6 +23,11 @@ class Reps(Kind):
         "manager": ("manager", "managername", "reportsto", "salesmanager"),
         "hire_date": ("hiredate", "startdate", "hired", "joined", "dateofhire"),
     }
+    # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
+    value_types = {
+        "crm_user_id": "crm_id", "rep_name": "person", "first_name": "name_part", "last_name": "name_part",
+        "rep_email": "email", "team": "category", "region": "category", "manager": "person", "hire_date": "date",
+    }
     required = (("rep_name", "rep_email", "last_name"),)
     date_fields = ("hire_date",)
     versions = "rep_versions"
