@@ -1,7 +1,7 @@
 # Two commands for a fresh machine with Python 3.11:
 #   make run   installs Huddle and opens the dashboard: on $HUDDLE_DB when set (never filled with the demo), else
 #              on the demo company in data/demo.duckdb (built on first run); listens on 127.0.0.1:8501 only
-#   make test  installs Huddle, its test tools and Chromium, and runs the whole test suite
+#   make test  installs Huddle, its test tools, Chromium and PostgreSQL, and runs the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -9,7 +9,7 @@ PORT   ?= 8501
 # Loopback by default: set ADDRESS=0.0.0.0 to serve other machines (behind a sign-in proxy or OIDC; see README).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-dev browser demo bench clean
+.PHONY: run test install install-dev browser postgres demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +33,18 @@ browser:
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; \
 	fi
 
+# Debian's PostgreSQL for the shared-store tests (each test session starts a throw-away cluster of its own).
+postgres:
+	@if ! command -v initdb >/dev/null && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; \
+	fi
+
 run: install
 	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
-test: install-dev browser
+test: install-dev browser postgres
 	$(BIN)/python -m pytest -q
 
 demo: install

@@ -4,7 +4,7 @@ import streamlit as st
 
 from analytics import auth, db
 from pages import PAGES, SECTIONS
-from pages._ui import ACCESS_DENIED, current_user, md
+from pages._ui import ACCESS_DENIED, current_user, md, retry_soon
 
 st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout="wide")
 
@@ -76,4 +76,5 @@ try:
     nav.run()
 except db.DatabaseBusy:
     st.warning("The database is busy with an upload from another process. Showing nothing rather than half an "
-               "answer: reload in a moment.")
+               "answer: the page comes back by itself in a moment.")
+    retry_soon()

@@ -23,8 +23,9 @@ from analytics.views.lift import lift_arguments, message_lift
 def default_view(con, today: date | None = None):
     """The filters and as-of date a page starts with: the sidebar's full date range, ending no later than today."""
     lo, hi = options(con)["date_range"]
-    filters = Filters(start=lo, end=hi) if lo and hi else Filters()
-    return filters, period_of(filters, today or date.today()).end
+    today = today or date.today()
+    filters = Filters(start=lo, end=max(lo, min(hi, today))) if lo and hi else Filters()
+    return filters, period_of(filters, today).end
 
 
 def refresh(con, today: date | None = None) -> dict[str, float | str]:

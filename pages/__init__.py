@@ -21,11 +21,15 @@ class PageSpec:
     icon: str
     needs_data: bool = True     # an empty database shows how to load data instead of the page
     filters: bool = True        # the shared sidebar filters apply
+    intro: str = ""             # shown under the title, before anything else (also on an empty database)
 
 
 SECTIONS: dict[str, tuple[PageSpec, ...]] = {
     "Leadership": (
-        PageSpec("overview", "pages/leadership/overview.py", "Overview", ":material/dashboard:"),
+        PageSpec("overview", "pages/leadership/overview.py", "Overview", ":material/dashboard:",
+                 intro="**Huddle** tells you whether your new sales messaging is adopted by reps, sticks in their "
+                       "memory and wins deals. Start with the messages that need attention below, then open the "
+                       "**Message scorecard** to compare every message."),
         PageSpec("adoption", "pages/leadership/adoption.py", "Adoption", ":material/school:"),
     ),
     "Enablement": (

@@ -101,4 +101,4 @@ def visible(value: str) -> str:
 
 
 # Markup a page could produce from a payload if it were not escaped (for asserting on markdown bodies).
-UNESCAPED = re.compile(r"(?<!\\)\[(login|px)|(?<!\\)\*\*bold|(?<!\\)<b>|(?<!\\)\$x|(?<!\\):red\[|:material/|\x1b")
+UNESCAPED = re.compile(r"(?<!\\)\[(login|px)|\*\*bold\*\*|__pwn__|(?<!\\)<b>|(?<!\\)\$x|(?<!\\):red\[|:material/|\x1b")

@@ -60,11 +60,13 @@ def test_a_first_deep_link_runs_through_app_py_and_lands_on_its_page(key, tmp_pa
     assert any("Local single-user mode" in c.value for c in at.sidebar.caption), "app.py drew the sidebar"
 
 
-def test_a_first_deep_link_to_a_page_the_role_may_not_open_lands_on_the_overview(tmp_path, monkeypatch):
+def test_a_first_deep_link_to_a_page_the_role_may_not_open_says_so_instead_of_page_not_found(tmp_path,
+                                                                                             monkeypatch):
     monkeypatch.setenv("HUDDLE_DB", str(tmp_path / "empty.duckdb"))
     at = set_role(monkeypatch, AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), "marketing")
     at.switch_page("pages/ops/data.py").run()
     assert not at.exception
-    assert at.title[0].value == "Overview"
+    assert at.title[0].value == "Data"
+    assert any("do not have access to this page" in e.value for e in at.error)
     assert not at.get("file_uploader")
     assert any("Signed in as someone@example.com (marketing)" in c.value for c in at.sidebar.caption)

@@ -55,7 +55,8 @@ def test_report_without_json_prints_a_readable_table(demo_world):
 
 def test_rejected_rows_download_is_formula_safe(tmp_path, write):
     dbp = tmp_path / "c.duckdb"
-    text = 'opportunity_id,sales_agent,deal_stage,close_date\n1,"=HYPERLINK(""http://x"")",Won,nope\n'
+    text = ('opportunity_id,sales_agent,deal_stage,close_date\n1,"=HYPERLINK(""http://x"")",Won,nope\n'
+            "2,Ann Lee,Lost,2026-01-02\n")     # a date column none of whose values reads is refused outright
     out = json.loads(run_cli("ingest", "crm", str(write("x.csv", text)), "--db", str(dbp), "--json").stdout)
     res = run_cli("rejects", str(out["upload_id"]), "--db", str(dbp))
     assert res.returncode == 0

@@ -175,7 +175,8 @@ def test_an_upload_is_undone_from_the_history(small_db):
 def test_rejected_rows_download_with_their_line_numbers_and_original_values(small_db):
     con = db.connect(small_db)
     text = ("Opportunity ID,Opportunity Owner,Stage,Close Date\n"
-            "50,=HYPERLINK(\"http://x\"),Closed Won,31/31/2025\n")
+            "50,=HYPERLINK(\"http://x\"),Closed Won,31/31/2025\n"
+            "51,Ann Lee,Closed Lost,1/15/2025\n")     # a date column none of whose values reads is refused outright
     path = small_db.parent / "bad.csv"
     path.write_text(text)
     r = ingest_file(con, "crm", path)

@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
 from analytics.figures import impact as impact_figures
+from analytics.figures.style import VERDICT_COLORS
+from analytics.metrics import evidence
 from analytics.metrics.periods import period_of
 from analytics.views import impact, lift
 from analytics.filters import Filters
@@ -125,13 +127,15 @@ def test_no_sentence_without_ability_bands_or_a_naive_figure():
 
 def test_the_forest_plot_draws_naive_and_adjusted_with_their_intervals(planted):
     lifts = lift.message_impact(planted, Filters(), n_boot=30)
-    fig = impact_figures.forest_plot(lifts, {"Open": "#123456"})
-    naive, adjusted = fig.data
+    fig = impact_figures.forest_plot(lifts)
+    naive, adjusted = fig.data[:2]
     np.testing.assert_allclose(naive.x, lifts["naive_lift_pp"])
     np.testing.assert_allclose(adjusted.x, lifts["adjusted_lift_pp"])
     np.testing.assert_allclose(np.asarray(adjusted.x) + adjusted.error_x.array, lifts["ci_high_pp"])
     np.testing.assert_allclose(np.asarray(adjusted.x) - adjusted.error_x.arrayminus, lifts["ci_low_pp"])
-    assert adjusted.marker.color[0] == "#123456"
+    tiers = lifts.iloc[0]
+    expected = evidence.verdict(tiers.adjusted_lift_pp, tiers.ci_low_pp, tiers.ci_high_pp, tiers.evidence)
+    assert adjusted.marker.color[0] == VERDICT_COLORS[expected]
     assert fig.layout.xaxis.title.text == "Win-rate lift (percentage points)"
     assert any(shape.x0 == 0 for shape in fig.layout.shapes)
 

@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from analytics import db, refresh, results
-from analytics.estimators.half_life import HalfLifeRegression
+from analytics.estimators.memory import MemoryModel
+from analytics.estimators.memory_head import Head
 from analytics.estimators.lift import N_BOOT
 from analytics.views import feedback, lift
 from analytics.views import retention as views
@@ -42,11 +43,17 @@ def same(stored, computed) -> None:
         assert stored.keys() == computed.keys()
         for key in computed:
             same(stored[key], computed[key])
-    elif isinstance(computed, HalfLifeRegression):
-        pd.testing.assert_series_equal(stored.params_, computed.params_, check_exact=True)
+    elif isinstance(computed, MemoryModel):
+        np.testing.assert_array_equal(stored.parameters_, computed.parameters_)
         for field in dataclasses.fields(computed):
-            if field.name != "params_":
-                assert getattr(stored, field.name) == getattr(computed, field.name), field.name
+            if field.name == "parameters_":
+                continue
+            want, got = getattr(computed, field.name), getattr(stored, field.name)
+            if isinstance(want, Head):
+                for part in dataclasses.fields(want):
+                    np.testing.assert_array_equal(getattr(got, part.name), getattr(want, part.name), part.name)
+            else:
+                assert got == want, field.name
         assert stored.fingerprint == computed.fingerprint
     else:
         assert stored == computed
@@ -155,8 +162,12 @@ def test_frames_models_dates_and_lists_survive_the_round_trip():
     frame = pd.DataFrame({"name": ["a", None], "day": [date(2026, 1, 2), None],
                           "at": pd.to_datetime(["2026-01-02 10:00", None]), "terms": [["x", "y"], []],
                           "value": [1.5, np.nan], "n": [1, 2], "flag": [True, False]})
-    model = HalfLifeRegression(0.8, pd.Series([0.2, 1.0], index=["floor", "log2_half_life[intercept]"]),
-                                0.7, ("m",), ("r1", "r2"), 10, 5, 0.1)
+    head = Head(0.1, 1.2, np.array([0.5, -0.25, 0.0, 1.0, 2.0, -3.0]), 0.2, 0.8, ("m",), ("r1", "r2"),
+                np.array([0.3]), np.array([-0.1, 0.1]))
+    model = MemoryModel(n_attempts_=10, n_repeat_attempts_=5, messages_=("m",), pass_rate_=0.7, cap_days_=90.0,
+                        validation_={"fsrs6": 0.5, "fsrs6_head": 0.4}, variant_="fsrs6_head",
+                        parameters_=np.linspace(0.1, 2.1, 21), recall_head_=head, score_head_=Head(),
+                        n_fit_reviews_=7)
     value = {"frame": frame, "model": model, "cutoff": pd.Timestamp("2026-03-01 12:00"), "on": date(2026, 1, 1),
              "at": datetime(2026, 1, 1, 8), "pair": ("a", 1), "none": None, "nan": float("nan"), "n": np.int64(3)}
     back = results.decode(results.encode(value))
@@ -169,9 +180,9 @@ def test_frames_models_dates_and_lists_survive_the_round_trip():
 
 
 def test_only_huddles_own_dataclasses_are_rebuilt_from_the_database():
-    text = results.encode(HalfLifeRegression(0.8, pd.Series([0.2]), 0.7, (), (), 1, 1, 0.0))
+    text = results.encode(MemoryModel(parameters_=np.zeros(21)))
     with pytest.raises(ValueError):
-        results.decode(text.replace("analytics.estimators.half_life:HalfLifeRegression", "subprocess:Popen"))
+        results.decode(text.replace("analytics.estimators.memory:MemoryModel", "subprocess:Popen"))
 
 
 def test_an_empty_database_has_nothing_to_store(tmp_path):

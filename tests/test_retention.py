@@ -466,3 +466,90 @@ def test_the_reinforcement_list_is_the_forecasts_due_pairs(forecast_db, planted_
     got = forgetting.due(forgetting.forecast(forecast_db, [today], model=planted_model), today)
     pd.testing.assert_frame_equal(got, want)
     assert len(want) and (want["days_left"] <= 7).all()
+
+
+# ------------------------------------------------------------------------------ the reinforcement list's rules
+
+def forecast_rows(**columns) -> pd.DataFrame:
+    """forecast() rows of one day for a few practiced pairs: the given columns, neutral values for the rest."""
+    n = len(next(iter(columns.values())))
+    base = {"rep_name": [f"Rep {i}" for i in range(n)], "rep_email": [f"r{i}@example.com" for i in range(n)],
+            "team": "East", "manager": "Morgan", "message": "Message M0", "expected_score": 0.7,
+            "last_practiced": pd.Timestamp("2025-01-01"), "n_attempts": 3, "half_life_days": 20.0,
+            "is_message_live": True, "is_rep_in_scope": True, "open_deals": 1, "open_pipeline": 1000.0,
+            "rep_id": [f"R{i}" for i in range(n)], "message_id": "M0"}
+    return pd.DataFrame({**base, **columns})
+
+
+def test_due_this_week_means_crossing_the_target_within_seven_days_and_comes_first_soonest_first():
+    today = pd.Timestamp("2025-06-02")
+    rows = forecast_rows(reinforce_by=[today + pd.Timedelta(days=d) for d in (7, 0, 8, -1, 3, -200)],
+                         expected_score=[0.81, 0.80, 0.9, 0.79, 0.82, 0.3])
+    out = forgetting.due(rows, today.date())
+    assert out["days_left"].tolist() == [0, 3, 7, -200, -1]    # 8 days out: not yet; overdue: weakest first here
+    assert out["status"].tolist() == ["due this week"] * 3 + ["overdue"] * 2
+    assert list(out.columns) == forgetting.DUE_COLUMNS
+
+
+def test_overdue_pairs_are_ranked_by_what_is_at_stake_live_message_rep_in_scope_then_open_pipeline():
+    today = pd.Timestamp("2025-06-02")
+    late = today - pd.Timedelta(days=30)
+    rows = forecast_rows(
+        reinforce_by=[late] * 6,
+        is_message_live=[False, True, True, True, True, True],
+        is_rep_in_scope=[True, False, True, True, True, True],
+        open_pipeline=[9e9, 9e9, 10.0, 5e5, 5e5, 0.0],
+        expected_score=[0.1, 0.1, 0.1, 0.6, 0.4, 0.05])
+    out = forgetting.due(rows, today.date())
+    # live and in scope first, biggest open pipeline first, the weaker score first at equal pipeline;
+    # a rep outside the message's segment next; a message not launched yet last, whatever its pipeline
+    assert out["rep_id"].tolist() == ["R4", "R3", "R2", "R5", "R1", "R0"]
+    assert (out["status"] == "overdue").all()
+
+
+def test_a_subset_of_the_pairs_is_listed_in_the_same_order_as_in_the_whole_list():
+    today = pd.Timestamp("2025-06-02")
+    rng = np.random.default_rng(3)
+    rows = forecast_rows(reinforce_by=[today + pd.Timedelta(days=int(d)) for d in rng.integers(-90, 8, 40)],
+                         open_pipeline=rng.choice([0.0, 1e4, 1e5], 40), expected_score=rng.uniform(0.2, 0.9, 40),
+                         is_rep_in_scope=rng.random(40) < 0.7)
+    whole = forgetting.due(rows, today.date())
+    part = forgetting.due(rows.iloc[::3], today.date())
+    assert part["rep_id"].tolist() == [r for r in whole["rep_id"] if r in set(part["rep_id"])]
+
+
+def test_stakes_come_from_launch_dates_segments_and_the_reps_open_deals_on_the_day():
+    attempts = simulate(n_reps=3, n_messages=2, seed=9)
+    con = database(attempts)
+    con.execute("UPDATE messages SET launch_date = DATE '2025-03-01', target_segment = 'Enterprise' "
+                "WHERE message_id = 'M1'")
+    deals = pd.DataFrame({
+        "opportunity_id": ["o1", "o2", "o3", "o4"], "rep_id": ["R000", "R000", "R000", "R001"],
+        "segment": ["Enterprise", "enterprise ", "SMB", "SMB"], "amount": [100.0, 50.0, 7.0, 9.0],
+        "is_closed": [False, True, False, False], "is_won": [False, True, False, False],
+        "created_date": pd.to_datetime(["2025-01-10", "2025-01-05", "2025-01-20", "2025-05-01"]).date,
+        "close_date": pd.to_datetime([None, "2025-02-01", None, None]).date})
+    con.register("new_deals", deals)
+    con.execute("INSERT INTO opportunities (opportunity_id, rep_id, segment, amount, is_closed, is_won, "
+                "created_date, close_date) SELECT * FROM new_deals")
+    before, after = (forgetting.stakes_on(con, pd.Timestamp(d)).set_index(["rep_id", "message_id"])
+                     for d in ("2025-02-15", "2025-04-01"))
+    assert not before.loc[("R000", "M1"), "is_message_live"] and after.loc[("R000", "M1"), "is_message_live"]
+    assert after.loc[("R000", "M1"), "is_rep_in_scope"] and not after.loc[("R001", "M1"), "is_rep_in_scope"]
+    assert after.loc[("R000", "M1"), ["open_deals", "open_pipeline"]].tolist() == [1, 100.0]   # o2 closed, o3 SMB
+    assert after.loc[("R000", "M0"), ["open_deals", "open_pipeline"]].tolist() == [2, 107.0]   # M0: any segment
+    assert after.loc[("R001", "M0"), "open_deals"] == 0                                         # o4 not created yet
+    assert after.loc[("R002", "M0"), "is_rep_in_scope"] and after.loc[("R002", "M0"), "open_pipeline"] == 0
+
+
+def test_no_reinforce_by_date_is_more_than_the_horizon_ahead_and_the_pages_say_beyond_it(forecast_db, planted_model):
+    days = [pd.Timestamp("2025-04-10").date(), pd.Timestamp("2026-12-01").date()]
+    out = forgetting.forecast(forecast_db, days, model=planted_model)
+    practiced = out[out["n_attempts"] > 0]
+    dated = practiced["reinforce_by"].notna()
+    ahead = practiced["on_date"] + pd.Timedelta(days=planted_model.horizon_days)
+    assert (practiced.loc[dated, "reinforce_by"] <= ahead[dated]).all()
+    assert (practiced["is_beyond_horizon"] == ~dated).all()
+    assert (practiced["half_life_days"] <= planted_model.cap_days_).all()
+    assert planted_model.horizon_label() == "beyond 365 days"
+    assert forgetting.forecast_rows(out)["reinforce_by"].isna().sum() == out["reinforce_by"].isna().sum()

@@ -66,7 +66,9 @@ def test_the_reinforcement_list_is_the_libraries_list_within_the_filters(demo):
     want = forgetting.reinforcement_list(con, ON, model=model)
     want = want[want["manager"] == MANAGER].reset_index(drop=True)
     pd.testing.assert_frame_equal(got, want[got.columns])
-    assert (got["expected_score"].diff().dropna() >= 0).all()
+    this_week = got["status"] == "due this week"           # first, soonest first; then the overdue, by stake
+    assert this_week.iloc[:this_week.sum()].all() and got.loc[this_week, "days_left"].is_monotonic_increasing
+    assert (got.loc[~this_week, "days_left"] < 0).all()
 
 
 def scores_frame() -> pd.DataFrame:

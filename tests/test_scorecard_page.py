@@ -11,6 +11,7 @@ from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
+from analytics.figures import tables
 from analytics.views import report, scorecard
 from analytics.views.retention import retention_model
 from pagetools import HOSTILE, csv_frame, hostile
@@ -135,8 +136,33 @@ def test_the_download_is_the_shown_scorecard_and_cannot_run_a_formula(demo_copy,
     assert not at.exception
     text = downloads(at.get("download_button")[0])
     got = csv_frame(text)
-    assert list(got.columns) == list(scorecard.COLUMNS)
+    people = scorecard.for_people(pd.DataFrame(columns=[c for c in scorecard.COLUMNS
+                                                         if c not in ("message_id", "method")]))
+    assert list(got.columns) == [scorecard.HEADERS[c] for c in people.columns]     # human headers
     assert len(got) == len(first_frame(at))
-    assert "'" + HOSTILE in set(got["message"])
+    assert "'" + HOSTILE in set(got["Message"])
     assert not any(line.startswith(("=", "+", "-", "@")) for line in text.splitlines())
-    assert not any(str(v).startswith(("=", "+", "@")) for v in got["message"])
+    assert not any(str(v).startswith(("=", "+", "@")) for v in got["Message"])
+
+
+def test_marketing_reads_the_harmful_message_from_the_first_columns(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    shown = first_frame(at)
+    assert list(shown.columns[:6]) == list(scorecard.ANSWER_COLUMNS)
+    reading = dict(zip(shown["message"], shown["verdict"]))
+    assert reading["ROI Calculator Talk Track"] == "Lowers win rates"
+    styles = at.dataframe[0].proto.arrow_data.styler.styles
+    assert "rgba(214, 69, 61" in styles                    # the harmful row's answer cells are tinted red
+
+
+def test_a_message_for_every_segment_says_all_deals_and_missing_figures_show_a_dash():
+    frame = pd.DataFrame({"message": ["A", "B"], "target_segment": [None, "Enterprise"],
+                          "adjusted_lift_pp": [float("nan"), 4.0], "ci_low_pp": [float("nan"), 1.5],
+                          "ci_high_pp": [float("nan"), 6.5], "evidence": ["insufficient", "moderate"],
+                          "certification_rate": [0.6910569105691057, 0.5]})
+    people = scorecard.for_people(frame)
+    assert list(people["target_segment"]) == ["All deals", "Enterprise"]
+    assert list(people["verdict"]) == ["Uncertain", "Raises win rates"]
+    html = tables.for_people(people, scorecard.KINDS).to_html()
+    assert "None" not in html and "nan" not in html and "–" in html
+    assert "69%" in html and "+4.0 pp" in html and "0.691" not in html

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
+from analytics.figures.style import LAYOUT, VERDICT_COLORS, plain, plain_all
+from analytics.metrics.evidence import VERDICT_LABELS, verdict
 from analytics.metrics.missing import missing
 
 NAIVE_COLOR = "#7f7f7f"
@@ -14,9 +15,11 @@ GROUP_COLORS = {"before launch": "#bbbbbb", "not adopted": "#4c78a8", "adopted":
 MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are left off the chart (too noisy)
 
 
-def forest_plot(lifts: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
-    """Naive and adjusted lift per message with 95 % intervals, one row per message, zero marked."""
+def forest_plot(lifts: pd.DataFrame) -> go.Figure:
+    """Naive and adjusted lift per message with 95 % intervals, zero marked; the adjusted dot's colour is the verdict
+    (red lowers win rates, blue raises them, grey uncertain: analytics.metrics.evidence.verdict)."""
     names = list(lifts["message_name"])
+    verdicts = [verdict(r.adjusted_lift_pp, r.ci_low_pp, r.ci_high_pp, r.evidence) for r in lifts.itertuples()]
     shown = plain_all(names)
     y = np.arange(len(names), dtype=float)
     fig = go.Figure()
@@ -29,12 +32,16 @@ def forest_plot(lifts: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
                       "%{customdata[2]:+.1f})<extra></extra>"))
     fig.add_trace(go.Scatter(
         x=lifts["adjusted_lift_pp"], y=y - 0.15, mode="markers", name="Adjusted (comparable deals)",
-        marker=dict(symbol="circle", size=13, color=[colors.get(n, OTHER_COLOR) for n in names],
-                    line=dict(color="black", width=1)),
-        error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "black"),
-        customdata=np.column_stack([shown, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"]]),
+        marker=dict(symbol="circle", size=13, color=[VERDICT_COLORS[v] for v in verdicts],
+                    line=dict(color="#444444", width=1)),
+        error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "#666666"),
+        customdata=np.column_stack([shown, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"],
+                                    [VERDICT_LABELS[v] for v in verdicts]]),
         hovertemplate="%{customdata[0]}<br>adjusted %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
-                      "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<extra></extra>"))
+                      "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<br>%{customdata[4]}<extra></extra>"))
+    for v in ("harmful", "helpful", "uncertain"):       # legend entries for the verdict colours
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"Adjusted: {VERDICT_LABELS[v].lower()}",
+                                 marker=dict(symbol="circle", size=11, color=VERDICT_COLORS[v]), hoverinfo="skip"))
     fig.add_vline(x=0, line=dict(color="grey", dash="dot"))
     fig.update_layout(title="Win-rate lift per message: naive vs adjusted (bars: 95% intervals)", **LAYOUT,
                       height=max(320, 140 + 70 * len(names)))

@@ -1,4 +1,4 @@
-"""The figures' shared look: one color per message on every page, the layout, outcome colors.
+"""The figures' shared look: one color per message on every page, the layout, outcome and verdict colors.
 
 Colors: `message_colors(names)` assigns the palette in the launch plan's order (pass every message name, not a
 filtered list), so a message keeps its color whichever filters or pages show it.
@@ -17,6 +17,9 @@ PALETTE = qualitative.Safe          # colorblind-safe
 OTHER_COLOR = "#888888"
 OUTCOME_COLORS = {"Positive": "#1b9e77", "Neutral": "#a6a6a6", "Objection": "#d95f02", "Lost interest": "#7570b3",
                   "(none)": "#dddddd"}
+# Good/bad where the question is good/bad (a red-blue pair, readable for red-green colour blindness, on light
+# and dark backgrounds alike); grey for "can't tell yet".
+VERDICT_COLORS = {"harmful": "#d6453d", "helpful": "#3a7dc9", "uncertain": "#9e9e9e"}
 LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), legend_title_text=None,
               legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
               hoverlabel=dict(namelength=-1))

@@ -148,7 +148,8 @@ def value_score(kind: str, vtype: str, p: Profile) -> tuple[float, float, str]:
         return p["email"], d, f"{pct(p['email'])} are emails" + (f", {p['roster']:.0%} of the roster" if p["roster"]
                                                                   else "")
     if vtype == "person":
-        c = 1.0 - max(p["date"], p["number"]) if p["email"] < 0.5 else 0.6
+        # a name column may hold some emails (staging reads those as the email); only a column of emails is not one
+        c = 1.0 - max(p["date"], p["number"]) if p["email"] < 0.95 else 0.6
         d = max(0.95 * p["roster"], 0.3 * p["person"])
         return c, d, (f"{pct(p['roster'])} match roster reps" if p["roster"] else f"{pct(p['person'])} look like names")
     if vtype == "message":

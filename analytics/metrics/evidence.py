@@ -39,6 +39,20 @@ def evidence_tier(deals_adopted: int, deals_not_adopted: int, reps_adopted: int,
     return "moderate"
 
 
+VERDICTS = ("harmful", "helpful", "uncertain")
+CONFIDENT_TIERS = ("moderate", "strong")
+VERDICT_LABELS = {"harmful": "Lowers win rates", "helpful": "Raises win rates", "uncertain": "Uncertain"}
+
+
+def verdict(lift_pp: float | None, ci_low_pp: float | None, ci_high_pp: float | None, tier: str | None) -> str:
+    """Harmful or helpful when the interval excludes zero with moderate or strong evidence, else uncertain."""
+    if missing(lift_pp) or missing(ci_low_pp) or missing(ci_high_pp) or tier not in CONFIDENT_TIERS:
+        return "uncertain"
+    if ci_high_pp < 0:
+        return "harmful"
+    return "helpful" if ci_low_pp > 0 else "uncertain"
+
+
 def describe_lift(row: Mapping) -> str:
     """One plain-language sentence for a message's adjusted lift."""
     lift, low, high = row.get("adjusted_lift_pp"), row.get("ci_low_pp"), row.get("ci_high_pp")

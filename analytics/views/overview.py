@@ -5,12 +5,15 @@ Thresholds (documented on the pages):
 - fading retention: fewer than FADING_SHARE (analytics.views.retention) of a message's certified reps expected at
   or above the retention target score today (analytics.settings.RETENTION_TARGET);
 - poor field reception: the 95 % interval of the mean rating lies below NEUTRAL_RATING (analytics.metrics.reception);
-- negative lift: the 95 % interval of the adjusted lift lies below zero.
+- negative lift: the 95 % interval of the adjusted lift lies below zero, with moderate or strong evidence
+  (analytics.metrics.evidence); a directional result is a note, not an alarm, and a narrower selection (a team, a
+  segment) whose lift points the other way from the company-wide one says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 
 import pandas as pd
 
@@ -35,17 +38,22 @@ def win_rate_in(con, filters: Filters, period: Period) -> dict:
     return {"n_closed": won + lost, "n_won": won, "win_rate": win_rate(won, lost)}
 
 
-def landing(con, filters: Filters, period: Period, model: MemoryModel | None = None) -> dict:
-    """The Overview's tiles, adoption trend, plan status and retained shares, sharing their queries and forecast."""
+def landing(con, filters: Filters, period: Period, model: MemoryModel | None = None,
+            now: date | None = None) -> dict:
+    """The Overview's tiles, adoption trend, plan status and retained shares, sharing their queries and forecast.
+
+    Tiles compare `period` with the one before; trend, plan and retained shares are as of `now` (default: its end).
+    """
     previous = period.previous()
+    now = now or period.end
     messages = catalog(con, filters)
-    rows = {period.end: rep_message(con, filters, period.end), previous.end: rep_message(con, filters, previous.end)}
-    retained = retention_share(con, filters, (period.end, previous.end), model)
+    rows = {day: rep_message(con, filters, day) for day in dict.fromkeys((period.end, previous.end, now))}
+    retained = retention_share(con, filters, tuple(dict.fromkeys((period.end, previous.end, now))), model)
     return {
         "tiles": headline(con, filters, period, model, rows=rows, retained=retained),
-        "trend": trend_from_rows(rows[period.end], messages, period.end),
-        "plan": plan_from_rows(rows[period.end], messages, period.end),
-        "retained": retained[retained["on_date"] == period.end].reset_index(drop=True),
+        "trend": trend_from_rows(rows[now], messages, now),
+        "plan": plan_from_rows(rows[now], messages, now),
+        "retained": retained[retained["on_date"] == now].reset_index(drop=True),
     }
 
 
@@ -79,30 +87,41 @@ def headline(con, filters: Filters, period: Period, model: MemoryModel | None = 
         mean, _, _ = mean_interval(ratings)
         values["rating"].append(mean)
         counts["rating"].append(int(ratings.notna().sum()))
+    # Labels short enough for a tile; the help says the rest, and `basis` says what `n` counts.
     labels = {
-        "live": ("Messages live", "count", "Messages launched on or before the period's last day."),
-        "certified": ("Targeted reps certified", "share",
-                      "Certified in-scope reps / in-scope reps, over the messages live at the period's end."),
-        "retained": ("Certified reps above retention target", "share",
-                     f"Share of certified reps whose expected quiz score at the period's end is at least "
-                     f"{RETENTION_TARGET:.0%} (forgetting model)."),
-        "win_rate": ("Win rate", "share", "Won / (won + lost) of deals closed in the period; open deals never count."),
-        "rating": ("Field rating (1-5)", "rating", "Mean rating (1-5) of field feedback dated in the period."),
+        "live": ("Messages live", "count", "Messages launched on or before the period's last day.", "messages"),
+        "certified": ("Reps certified", "share",
+                      "Targeted reps certified: certified in-scope reps / in-scope reps, over the messages live at "
+                      "the period's end.", "targeted rep-message pairs"),
+        "retained": ("Still remembered", "share",
+                     f"Certified reps above the retention target: the share whose expected quiz score at the "
+                     f"period's end is at least {RETENTION_TARGET:.0%} (forgetting model).",
+                     "certified rep-message pairs"),
+        "win_rate": ("Win rate", "share", "Won / (won + lost) of deals closed in the period; open deals never count.",
+                     "closed deals"),
+        "rating": ("Field rating", "rating", "Mean rating (1-5) of field feedback dated in the period.", "ratings"),
     }
     rows = []
-    for key, (label, unit, help_text) in labels.items():
+    for key, (label, unit, help_text, basis) in labels.items():
         now, before = values[key]
         available = key != "retained" or model is not None
         rows.append({"key": key, "label": label, "unit": unit, "value": now, "previous": before,
                      "delta": now - before if not (missing(now) or missing(before)) else float("nan"),
                      "n": counts[key][0], "n_previous": counts[key][1], "is_available": available,
-                     "help": help_text})
+                     "help": help_text, "basis": basis})
     return pd.DataFrame(rows)
 
 
+ALARM_TIERS = ("moderate", "strong")
+NOTES = ("directional_lift",)   # reasons that inform but do not raise an alarm
+
+
 def needs_attention(plan: pd.DataFrame, retained: pd.DataFrame | None, reception: pd.DataFrame,
-                    lifts: pd.DataFrame) -> pd.DataFrame:
-    """Messages needing attention, one row each with the reasons (behind plan, fading, poor reception, negative lift)."""
+                    lifts: pd.DataFrame, whole: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Messages needing attention, one row each with the reasons (behind plan, fading, poor reception, negative lift).
+
+    `whole` is the company-wide lift when the filters narrow the reps or deals, to say when the selection disagrees.
+    """
     reasons: dict[str, list[tuple[str, str]]] = {m: [] for m in plan["message_id"]}
     names = dict(zip(plan["message_id"], plan["message_name"]))
     for r in plan[plan["is_behind_plan"]].itertuples():
@@ -122,11 +141,25 @@ def needs_attention(plan: pd.DataFrame, retained: pd.DataFrame | None, reception
                 "poor_reception", f"poor field reception: mean rating {r.mean_rating:.1f} / 5 "
                                   f"(95% CI {r.ci_low:.1f} to {r.ci_high:.1f}, {r.n_rated} ratings), "
                                   f"{r.share_negative:.0%} negative"))
+    overall = {} if whole is None else {r.message_id: r for r in whole.itertuples()}
     for r in lifts.itertuples():
-        if r.message_id in reasons and not missing(r.ci_high_pp) and r.ci_high_pp < 0:
+        if r.message_id not in reasons or missing(r.ci_high_pp) or r.ci_high_pp >= 0:
+            continue
+        tier = getattr(r, "evidence", None)
+        said = (f"deals of certified reps won {abs(r.adjusted_lift_pp):.1f} points less often "
+                f"(95% CI {r.ci_low_pp:+.1f} to {r.ci_high_pp:+.1f}" + (f", {tier} evidence)" if tier else ")"))
+        company = overall.get(r.message_id)
+        if company is not None and not missing(company.adjusted_lift_pp) and company.adjusted_lift_pp >= 0:
+            said += (f"; company-wide they won {company.adjusted_lift_pp:.1f} points more often"
+                     + (f" ({company.evidence} evidence)" if getattr(company, "evidence", None) else "")
+                     + ", so this selection disagrees with the whole")
+        if tier is None or tier in ALARM_TIERS:
+            reasons[r.message_id].append(("negative_lift", f"negative lift: {said}"))
+        else:
             reasons[r.message_id].append((
-                "negative_lift", f"negative lift: deals of certified reps won {abs(r.adjusted_lift_pp):.1f} points "
-                                 f"less often (95% CI {r.ci_low_pp:+.1f} to {r.ci_high_pp:+.1f})"))
+                "directional_lift", f"possibly lower win rates, not an alarm yet (too few deals or reps to be "
+                                    f"sure): {said}"))
     rows = [{"message_id": m, "message_name": names[m], "reason_keys": [k for k, _ in rs],
-             "reasons": [t for _, t in rs]} for m, rs in reasons.items() if rs]
-    return pd.DataFrame(rows, columns=["message_id", "message_name", "reason_keys", "reasons"])
+             "reasons": [t for _, t in rs], "is_alarm": any(k not in NOTES for k, _ in rs)}
+            for m, rs in reasons.items() if rs]
+    return pd.DataFrame(rows, columns=["message_id", "message_name", "reason_keys", "reasons", "is_alarm"])

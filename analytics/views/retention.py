@@ -189,6 +189,7 @@ def evaluation(con) -> dict | None:
         out = practice.evaluate(con)
     except NotEnoughHistory:
         return None
+    out["metrics"] = out["metrics"].drop(columns="fit_seconds")      # wall-clock time: no part of the answer
     return {k: v for k, v in out.items() if k != "model"}
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from analytics.estimators.memory import MemoryModel
 from analytics.estimators.lift import N_BOOT
 from analytics.filters import Filters
-from analytics.metrics.evidence import EVIDENCE_TIERS, describe_lift
+from analytics.metrics.evidence import EVIDENCE_TIERS, VERDICT_LABELS, describe_lift, verdict
 from analytics.views.queries import catalog
 from analytics.views.report import MESSAGE_KEYS, build_report, scorecard_frame
 from analytics.views.retention import forgotten, retention_share
@@ -68,6 +68,39 @@ def retention_columns(con, as_of: date, model: MemoryModel | None) -> pd.DataFra
            .merge(lost[["message_id", "share_forgotten_30d", "retests_30d"]], on="message_id", how="left"))
     out["retests_30d"] = out["retests_30d"].fillna(0).astype("int64")
     return out
+
+
+# What people read first: the answer (verdict, adjusted lift, its interval, the evidence), then the rest.
+ANSWER_COLUMNS = ("message", "verdict", "adjusted_lift_pp", "ci_low_pp", "ci_high_pp", "evidence")
+HEADERS = {
+    "message": "Message", "verdict": "Reading", "adjusted_lift_pp": "Adjusted lift (pp)",
+    "ci_low_pp": "Lift low (pp)", "ci_high_pp": "Lift high (pp)", "evidence": "Evidence",
+    "certification_rate": "Certified (%)", "retained_share": "Retained (%)", "avg_rating": "Rating (1-5)",
+    "launch_date": "Launch", "target_segment": "Target segment", "reps_in_scope": "Reps in scope",
+    "reps_certified": "Certified reps", "median_days_to_certify": "Median days to certify",
+    "reps_retained": "Retained reps", "share_forgotten_30d": "Forgotten after 30 days (%)",
+    "retests_30d": "Retests at ~30 days", "closed_deals_adopted": "Deals adopted",
+    "closed_deals_not_adopted": "Deals not adopted", "reps_adopted": "Reps adopted",
+    "reps_not_adopted": "Reps not adopted", "win_rate_adopted": "Win rate adopted (%)",
+    "win_rate_not_adopted": "Win rate other (%)", "naive_lift_pp": "Naive lift (pp)", "feedback_count": "Feedback",
+    "top_themes": "Field themes", "summary": "In words", "message_id": "Message id", "method": "Method",
+}
+KINDS = {
+    "adjusted_lift_pp": "pp", "ci_low_pp": "pp", "ci_high_pp": "pp", "naive_lift_pp": "pp",
+    "certification_rate": "pct", "retained_share": "pct", "share_forgotten_30d": "pct", "win_rate_adopted": "pct",
+    "win_rate_not_adopted": "pct", "avg_rating": "rating", "median_days_to_certify": "days", "launch_date": "date",
+}
+ALL_DEALS = "All deals"
+
+
+def for_people(frame: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard as people read it: answer columns first, a verdict per message, "All deals" for no segment."""
+    out = frame.assign(
+        verdict=[VERDICT_LABELS[verdict(r.adjusted_lift_pp, r.ci_low_pp, r.ci_high_pp, r.evidence)]
+                 for r in frame.itertuples()],
+        target_segment=frame["target_segment"].map(lambda v: ALL_DEALS if v is None or v != v or v == "" else v))
+    rest = [c for c in out.columns if c not in ANSWER_COLUMNS]
+    return out[[*ANSWER_COLUMNS, *rest]]
 
 
 def sort_scorecard(frame: pd.DataFrame, by: str = "Launch order", descending: bool = True) -> pd.DataFrame:

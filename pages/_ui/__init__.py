@@ -12,13 +12,14 @@ from functools import cached_property
 
 import streamlit as st
 
-from analytics import auth, cache, db, settings
+from analytics import auth, cache, db, refresh_worker, settings
 from analytics.figures.style import message_colors
 from analytics.filters import Filters, options
 from analytics.ingest.loaded import is_empty
-from analytics.metrics.periods import Period, period_of
+from analytics.metrics.periods import Period, default_period, period_of
 from analytics.views.queries import message_names
 from pages import PAGES
+from pages._ui import _links
 from pages._ui._markdown import md, md_join
 
 ACCESS_DENIED = "You do not have access to this page."
@@ -32,11 +33,20 @@ class PageContext:
     user: auth.User
     filters: Filters
     today: date
+    first_day: date | None = None   # the data's first date (the sidebar's earliest choice)
+    dates_chosen: bool = False      # the sidebar dates differ from their default (the whole data range)
 
     @cached_property
     def period(self) -> Period:
         """The sidebar dates, ending no later than today; .previous() is the period just before."""
         return period_of(self.filters, self.today)
+
+    @cached_property
+    def landing_period(self) -> Period:
+        """The Overview's period: the sidebar dates if chosen, else the last full quarter the data covers."""
+        if self.dates_chosen:
+            return self.period
+        return default_period(self.today, self.first_day) or self.period
 
     @property
     def as_of(self) -> date:
@@ -57,11 +67,16 @@ def page_context(key: str) -> PageContext:
         st.error(ACCESS_DENIED)
         st.stop()
     st.title(spec.title)
+    if spec.intro:
+        st.markdown(spec.intro)
     demo_banner()
+    refresh_notice()
     if spec.needs_data:
         require_data()
     filters = sidebar_filters(user) if spec.filters else Filters()
-    return PageContext(user=user, filters=filters, today=date.today())
+    lo, hi = cache.run(options)["date_range"] if spec.filters else (None, None)
+    chosen = bool(lo and hi) and tuple(st.session_state.get("f_dates", ())) != default_dates(lo, hi, date.today())
+    return PageContext(user=user, filters=filters, today=date.today(), first_day=lo, dates_chosen=chosen)
 
 
 def current_user() -> auth.User:
@@ -97,6 +112,29 @@ def demo_banner() -> None:
         st.markdown(DEMO_BANNER)
 
 
+REFRESHING = ("The precomputed default view is being refreshed after the latest upload; meanwhile figures are "
+              "computed from the committed data, so a first view may take a little longer.")
+REFRESH_FAILED = ("The precomputed default view could not be refreshed for the latest data (the upload itself is "
+                  "saved); pages compute on demand instead, which makes first views slower. The next upload tries "
+                  "again, or run `python -m analytics.refresh_worker`.")
+
+
+def refresh_notice() -> None:
+    """While the default view is refreshed after an upload, say so: pages still answer from the committed data."""
+    if cache.run(refresh_worker.refresh_status)["state"] in ("refreshing", "pending"):
+        st.caption(f":material/sync: {REFRESHING}")
+
+
+def retry_soon(seconds: float = 2.0) -> None:
+    """After a busy moment (another process is committing): run the whole page again by itself shortly."""
+    @st.fragment(run_every=seconds)
+    def _retry():
+        if st.session_state.pop("_busy_retry", False):
+            st.rerun(scope="app")
+        st.session_state["_busy_retry"] = True
+    _retry()
+
+
 def require_data() -> None:
     """The friendly first-run state: explain how to load data instead of failing."""
     if cache.run(is_empty):
@@ -111,6 +149,12 @@ def sidebar_filters(user: auth.User | None = None) -> Filters:
     """The shared filters; widget keys live in session state so they survive page switches."""
     opts = cache.run(options)
     lo, hi = opts["date_range"]
+    names = dict(opts["messages"])
+    today_range = default_dates(lo, hi, date.today()) if lo and hi else None
+    # A shared link (the URL's query parameters) sets the filters on a session's first run.
+    _links.restore_filters({"f_teams": opts["teams"], "f_regions": opts["regions"], "f_managers": opts["managers"],
+                            "f_segments": opts["segments"], "f_messages": list(names)},
+                           lo, today_range[1] if today_range else None)
     # Streamlit forgets a widget's value when a page without it runs; re-assigning keeps it across page switches.
     for key in FILTER_KEYS:
         if key in st.session_state:
@@ -119,14 +163,18 @@ def sidebar_filters(user: auth.User | None = None) -> Filters:
         st.caption("Filters apply to every page")
         dates = None
         if lo and hi:
-            st.session_state.setdefault("f_dates", (lo, hi))
-            dates = st.date_input("Date range", min_value=lo, max_value=hi, key="f_dates")
+            # Figures are what is known today: the widget offers no day after it.
+            st.session_state.setdefault("f_dates", today_range)
+            dates = st.date_input("Date range", min_value=lo, max_value=max(lo, min(hi, date.today())),
+                                  key="f_dates", help="Every page counts what happened in these dates. Left at "
+                                  "the whole range, the Overview compares the last full quarter with the one "
+                                  "before.")
         teams = st.multiselect("Team", opts["teams"], key="f_teams")
         regions = st.multiselect("Region", opts["regions"], key="f_regions")
         managers = st.multiselect("Manager", opts["managers"], key="f_managers")
         segments = st.multiselect("Segment", opts["segments"], key="f_segments")
-        names = dict(opts["messages"])
         msgs = st.multiselect("Message", list(names), format_func=lambda m: names.get(m, m), key="f_messages")
+    _links.publish_filters(today_range)
     start = end = None
     if isinstance(dates, (tuple, list)) and len(dates) == 2:
         start, end = dates
@@ -137,6 +185,11 @@ def sidebar_filters(user: auth.User | None = None) -> Filters:
         rep_ids = cache.run(auth.visible_rep_ids, user)
     return Filters(start=start, end=end, teams=tuple(teams), regions=tuple(regions), managers=tuple(managers),
                    segments=tuple(segments), messages=tuple(msgs), rep_ids=rep_ids)
+
+
+def default_dates(lo: date, hi: date, today: date) -> tuple[date, date]:
+    """The sidebar's first dates: the data's whole range, up to today."""
+    return lo, max(lo, min(hi, today))
 
 
 def hr_note() -> None:

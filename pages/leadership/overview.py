@@ -4,18 +4,24 @@ import streamlit as st
 
 from analytics import cache
 from analytics.figures import adoption as figures
+from analytics.filters import Filters
 from analytics.metrics.reception import NEUTRAL_RATING
 from analytics.views import feedback, lift, overview, retention
 from pages._ui import md, page_context, pct, pp
 
 page = page_context("overview")
-filters, period = page.filters, page.period
+filters, period, now = page.filters, page.landing_period, page.period
 previous = period.previous()
-st.caption(f"Period {period.start:%d %b %Y} to {period.end:%d %b %Y}, compared with the {period.days} days before "
-           f"({previous.start:%d %b %Y} to {previous.end:%d %b %Y}).")
+if period.is_quarter:
+    st.caption(f"Tiles compare {period.label()} ({period.start:%d %b} to {period.end:%d %b %Y}), the last full "
+               f"quarter, with {previous.label()}. Pick other dates in the sidebar; the chart and the messages "
+               f"needing attention are as of {now.end:%d %b %Y}.")
+else:
+    st.caption(f"Period {period.start:%d %b %Y} to {period.end:%d %b %Y}, compared with the {period.days} days "
+               f"before ({previous.start:%d %b %Y} to {previous.end:%d %b %Y}).")
 
 model = cache.run(retention.retention_model)
-view = cache.run(overview.landing, filters, period, model)
+view = cache.run(overview.landing, filters, period, model, now.end)
 tiles = view["tiles"]
 
 
@@ -33,7 +39,8 @@ def shown(row) -> tuple[str, str | None]:
 
 for column, row in zip(st.columns(len(tiles)), tiles.itertuples()):
     value, delta = shown(row)
-    note = row.help + (f" Based on {row.n:,}." if row.is_available else
+    note = row.help + (f" Based on {row.n:,} {row.basis} ({row.n_previous:,} in the period before)."
+                       if row.is_available else
                        " The forgetting model could not be fitted (too few repeat quiz attempts).")
     column.metric(row.label, value, delta, help=note, border=True)
 
@@ -46,16 +53,25 @@ else:
 st.subheader("Messages that need attention")
 retained = view["retained"]
 reception = cache.run(feedback.reception, filters)
-lifts = cache.run(lift.message_impact, filters, period.end)
-attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts)
-if attention.empty:
+lifts = cache.run(lift.message_impact, filters, now.end)
+# A team, region, manager, segment or rep scope is a part of the company: compare its lift with the whole.
+narrowed = bool(filters.teams or filters.regions or filters.managers or filters.segments) or filters.rep_ids is not None
+whole = (cache.run(lift.message_impact, Filters(start=filters.start, end=filters.end, messages=filters.messages),
+                   now.end) if narrowed else None)
+attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts, whole)
+if not attention["is_alarm"].any():
     st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
 for row in attention.itertuples():
-    st.warning(f"**{md(row.message_name)}**: " + "; ".join(row.reasons) + ".")
+    text = f"**{md(row.message_name)}**: " + "; ".join(row.reasons) + "."
+    if row.is_alarm:
+        st.warning(text)
+    else:
+        st.info(text, icon=":material/help:")
 notes = [f"Behind plan: certified share below a straight line from launch to the adoption target on its date. "
          f"Fading: under {retention.FADING_SHARE:.0%} of certified reps expected to score at least the retention "
          f"target. Poor reception: the 95% interval of the mean rating is below {NEUTRAL_RATING:.0f}. "
-         "Negative lift: the 95% interval of the adjusted lift is below zero."]
+         "Negative lift: the 95% interval of the adjusted lift is below zero, with moderate or strong evidence "
+         "(a directional result is shown as a note, not an alarm)."]
 if model is None:
     notes.append("Retention is not available: too few repeat quiz attempts to fit the forgetting model.")
 st.caption(" ".join(notes))

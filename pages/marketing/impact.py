@@ -10,9 +10,10 @@ from analytics.metrics.evidence import describe_lift, evidence_note
 from analytics.views import impact, lift
 from analytics.safe_csv import write_csv
 from pages._ui import md, page_context, pct
+from pages._ui._links import linked_choice, publish_choice
 
 page = page_context("impact")
-filters, as_of, colors = page.filters, page.as_of, page.colors
+filters, as_of = page.filters, page.as_of
 lifts = cache.run(lift.message_impact, filters, as_of)
 
 st.caption(md(impact.scope_caption(filters, as_of)) + " Naive: win rate of adopted minus other in-scope deals. "
@@ -23,7 +24,7 @@ if lifts.empty:
             "No messages in the catalog yet: upload the message catalog on the **Data** page.")
     st.stop()
 
-st.plotly_chart(figures.forest_plot(lifts, colors), width="stretch")
+st.plotly_chart(figures.forest_plot(lifts), width="stretch")
 for row in lifts.itertuples():
     st.markdown(f"**{md(row.message_name)}**: {row.summary}")
 
@@ -47,7 +48,9 @@ with st.expander("Lift per message (table)"):
 
 st.subheader("One message in detail")
 names = dict(zip(lifts["message_id"], lifts["message_name"]))
+linked_choice("impact_message", "focus", names)           # a shared link names the message in detail
 message_id = st.selectbox("Message", list(names), format_func=lambda m: names.get(m, m), key="impact_message")
+publish_choice("impact_message", "focus")
 row = lifts.set_index("message_id").loc[message_id]
 st.info(describe_lift(row.to_dict()), icon=":material/insights:")
 

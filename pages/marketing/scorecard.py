@@ -3,7 +3,9 @@
 import streamlit as st
 
 from analytics import cache, settings
+from analytics.figures import tables
 from analytics.metrics.deals import DEFINITIONS
+from analytics.metrics.evidence import verdict
 from analytics.views import retention, scorecard
 from analytics.safe_csv import write_csv
 from pages._ui import md, page_context
@@ -26,36 +28,32 @@ by = left.segmented_control("Sort by", list(scorecard.SORTS), default="Launch or
 descending = right.toggle("Largest first", value=True, key="scorecard_descending")
 shown = scorecard.sort_scorecard(card, by, descending)
 
+people = scorecard.for_people(shown.drop(columns=["message_id", "method"]))
+H = scorecard.HEADERS
+verdicts = [verdict(r.adjusted_lift_pp, r.ci_low_pp, r.ci_high_pp, r.evidence) for r in people.itertuples()]
 st.dataframe(
-    shown.drop(columns=["message_id", "method"]), hide_index=True, width="stretch",
+    tables.for_people(people, scorecard.KINDS, verdicts, highlight=scorecard.ANSWER_COLUMNS[1:]), hide_index=True,
+    width="stretch",
     column_config={
-        "message": st.column_config.TextColumn("Message", pinned=True),
-        "launch_date": "Launch", "target_segment": "Target segment",
-        "reps_in_scope": "Reps in scope", "reps_certified": "Certified",
-        "certification_rate": st.column_config.NumberColumn("Certified (%)", format="percent"),
-        "median_days_to_certify": st.column_config.NumberColumn("Median days to certify", format="%.0f"),
-        "reps_retained": "Retained reps",
+        **{column: H[column] for column in people.columns},
+        "message": st.column_config.TextColumn(H["message"], pinned=True),
+        "verdict": st.column_config.TextColumn(
+            H["verdict"], pinned=True, help="Red: lowers win rates, blue: raises them (interval excluding zero with "
+                                            "moderate or strong evidence); uncertain otherwise."),
+        "adjusted_lift_pp": st.column_config.NumberColumn(
+            H["adjusted_lift_pp"], help="Win-rate points gained by certified reps' deals against comparable deals."),
         "retained_share": st.column_config.NumberColumn(
-            "Retained (%)", format="percent",
+            H["retained_share"],
             help=f"Certified reps expected to score at least {settings.RETENTION_TARGET:.0%} today (forgetting model)."),
         "share_forgotten_30d": st.column_config.NumberColumn(
-            "Forgotten after 30 days", format="percent",
+            H["share_forgotten_30d"],
             help="Share of a passed score lost on retests 22-38 days later, measured (the folk figure is 90%)."),
-        "retests_30d": "Retests at ~30 days",
-        "closed_deals_adopted": "Deals adopted", "closed_deals_not_adopted": "Deals not adopted",
-        "reps_adopted": "Reps adopted", "reps_not_adopted": "Reps not adopted",
-        "win_rate_adopted": st.column_config.NumberColumn("Win rate adopted", format="percent"),
-        "win_rate_not_adopted": st.column_config.NumberColumn("Win rate other", format="percent"),
-        "naive_lift_pp": st.column_config.NumberColumn("Naive lift (pp)", format="%+.1f"),
-        "adjusted_lift_pp": st.column_config.NumberColumn("Adjusted lift (pp)", format="%+.1f"),
-        "ci_low_pp": st.column_config.NumberColumn("Lift low (pp)", format="%+.1f"),
-        "ci_high_pp": st.column_config.NumberColumn("Lift high (pp)", format="%+.1f"),
-        "evidence": "Evidence", "feedback_count": "Feedback",
-        "avg_rating": st.column_config.NumberColumn("Rating (1-5)", format="%.2f"),
-        "top_themes": "Field themes", "summary": st.column_config.TextColumn("In words", width="large"),
+        "summary": st.column_config.TextColumn(H["summary"], width="large"),
     })
-st.download_button("Download the scorecard (CSV)", write_csv(shown), file_name=f"huddle-scorecard-{as_of}.csv",
-                   mime="text/csv", key="scorecard_download", icon=":material/download:", on_click="ignore")
+# Full precision, human headers, answer columns first (the CLI's report keeps its keys).
+st.download_button("Download the scorecard (CSV)", write_csv(tables.human_csv_frame(people, H)),
+                   file_name=f"huddle-scorecard-{as_of}.csv", mime="text/csv", key="scorecard_download",
+                   icon=":material/download:", on_click="ignore")
 
 for row in shown.itertuples():
     st.markdown(f"**{md(row.message)}**: {row.summary}")

@@ -51,6 +51,9 @@ def render(user: auth.User) -> None:
             ordered = list(row["suggestions"]) + [r for r in roster["rep_id"] if r not in set(row["suggestions"])]
             # Only a near-certain match is chosen in advance; a weaker one is listed first but picked by a person.
             sure = row["preselect"] if isinstance(row["preselect"], str) else None
+            if ss.get("link_rep_for") != who:       # another person: their own suggestion, not the last choice
+                ss.pop("link_rep", None)
+                ss["link_rep_for"] = who
             rep = lc[1].selectbox("is roster rep", ordered, format_func=lambda r: names.get(r, r), key="link_rep",
                                   index=ordered.index(sure) if sure in ordered else None,
                                   placeholder="Choose the roster rep")

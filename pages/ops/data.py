@@ -2,23 +2,34 @@
 
 import streamlit as st
 
-from analytics import db
-from pages._ui import page_context
+from analytics import cache, db, refresh_worker
+from pages._ui import REFRESH_FAILED, REFRESHING, page_context, retry_soon
 from pages.ops import _health, _history, _upload
 
 page = page_context("data")
 for level, text in st.session_state.pop("data_flash", []):
     getattr(st, level)(text)
 
+refresh = cache.run(refresh_worker.refresh_status)
+if refresh["state"] == "failed":
+    st.error(REFRESH_FAILED, icon=":material/sync_problem:")
+    st.text(refresh["detail"])
+elif refresh["state"] in ("refreshing", "pending"):
+    st.info(REFRESHING, icon=":material/sync:")
+
 tab_upload, tab_history, tab_health = st.tabs(["Upload", "Upload history", "Data health"])
 with tab_upload:
     _upload.render(page.user)
 
-BUSY = ("Another process is writing to the database (a command-line upload?); this view is back when it "
-        "is done: reload the page in a moment.")
+BUSY = ("Another process is writing to the database (a command-line upload?); this view comes back by itself "
+        "when it is done.")
+busy = False
 for tab, tab_module in ((tab_history, _history), (tab_health, _health)):
     with tab:
         try:
             tab_module.render(page.user)
         except db.DatabaseBusy:
             st.warning(BUSY)
+            busy = True
+if busy:
+    retry_soon()
