@@ -6,7 +6,8 @@ from analytics import auth, db
 from pages import PAGES, SECTIONS
 from pages._ui import ACCESS_DENIED, current_user, md, retry_soon
 
-st.set_page_config(page_title="Huddle", page_icon=":material/campaign:", layout="wide")
+# An emoji favicon is drawn in the browser; a `:material/...:` one is fetched from fonts.gstatic.com by every viewer.
+st.set_page_config(page_title="Huddle", page_icon="📣", layout="wide")
 
 
 def sign_in() -> None:

@@ -116,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="print the time-ordered evaluation instead (log loss, AUC, MAE per forecast)")
     fc.set_defaults(forecast_parser=fc)
 
+    dg = with_db(sub.add_parser("digest", help="one-page weekly summary per message (adoption vs plan, retention "
+                                "due, lift with its evidence, new feedback themes, messages needing attention)"))
+    dg.add_argument("--week", type=_week, help="ISO week, e.g. 2026-W49 (default: last week)")
+    dg.add_argument("--format", choices=("md", "html"), default="md")
+    dg.add_argument("--out", type=Path, help="write the digest to this file instead of printing it")
+    dg.add_argument("--send", action="store_true",
+                    help=f"also deliver it: e-mail via ${settings.SMTP_HOST_ENV} to ${settings.SMTP_TO_ENV}, and/or "
+                         f"a Slack/Teams incoming webhook at ${settings.WEBHOOK_ENV}")
+
     mt = with_db(sub.add_parser("maintain", help="nightly upkeep of the store (merge small files, expire old "
                                 "snapshots, delete unreferenced files; on the file: a checkpoint)"))
     mt.add_argument("--expire-days", type=float, default=7.0, help="keep snapshots this many days (default 7)")
@@ -355,6 +364,49 @@ def cmd_maintain(args) -> int:
     return 0
 
 
+def _week(text: str) -> str:
+    from .views.digest import week_bounds
+    try:
+        week_bounds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def cmd_digest(args) -> int:
+    from .delivery import DeliveryError, configured, post_webhook, send_email
+    from .views.digest import last_week, to_html, to_markdown, weekly_digest
+    from .views.retention import retention_model
+    week = args.week or last_week(date.today())
+    channels = configured()
+    if args.send and not channels:
+        _print(f"error: --send needs ${settings.SMTP_HOST_ENV} and ${settings.SMTP_TO_ENV}, or "
+               f"${settings.WEBHOOK_ENV}", file=sys.stderr)
+        return 2
+    with _connect(args) as con:
+        digest = weekly_digest(con, week, retention_model(con))
+    markdown, page = to_markdown(digest), to_html(digest)
+    text = page if args.format == "html" else markdown
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        _print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        _write(text)
+    if not args.send:
+        return 0
+    try:
+        if "smtp" in channels:
+            to = send_email(f"Huddle weekly digest {week}", markdown, page)
+            _print(f"sent by e-mail to {len(to)} recipient(s)", file=sys.stderr)
+        if "webhook" in channels:
+            status = post_webhook(markdown)
+            _print(f"posted to the webhook (HTTP {status})", file=sys.stderr)
+    except DeliveryError as exc:
+        _print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS = {"ingest": cmd_ingest, "uploads": cmd_uploads, "undo": cmd_undo, "rejects": cmd_rejects,
             "reps": cmd_reps, "mappings": cmd_mappings, "demo": cmd_demo, "report": cmd_report, "forecast": cmd_forecast,
-            "maintain": cmd_maintain}
+            "maintain": cmd_maintain, "digest": cmd_digest}

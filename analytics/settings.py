@@ -20,6 +20,15 @@ ROLES_ENV = "HUDDLE_ROLES"
 STORE_ENV = "HUDDLE_STORE"            # unset: the local file; ducklake:postgres:<conninfo>: the shared store
 DATA_PATH_ENV = "HUDDLE_DATA_PATH"    # the shared store's data folder
 REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip
+# Weekly digest delivery (`python -m analytics digest --send`): e-mail over SMTP and/or an incoming webhook.
+SMTP_HOST_ENV = "HUDDLE_SMTP_HOST"
+SMTP_PORT_ENV = "HUDDLE_SMTP_PORT"            # default 587 (STARTTLS unless HUDDLE_SMTP_TLS=0)
+SMTP_TLS_ENV = "HUDDLE_SMTP_TLS"
+SMTP_USER_ENV = "HUDDLE_SMTP_USER"
+SMTP_PASSWORD_ENV = "HUDDLE_SMTP_PASSWORD"
+SMTP_FROM_ENV = "HUDDLE_SMTP_FROM"
+SMTP_TO_ENV = "HUDDLE_SMTP_TO"                # comma-separated addresses
+WEBHOOK_ENV = "HUDDLE_DIGEST_WEBHOOK"         # a Slack or Teams incoming-webhook URL
 
 DEFAULT_MIN_GROUP_SIZE = 3
 DEFAULT_MAX_UPLOAD_MB = 1024

@@ -8,7 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from analytics import db
 from analytics.ingest.errors import IngestError
 from analytics.ingest.infer import infer_columns, kind_fits, profile_columns
 from analytics.ingest.load import ingest_file
@@ -145,3 +147,72 @@ def test_a_dry_run_remembers_nothing(company, write):
     ingest_file(company, "feedback", write("a.csv", text), dry_run=True,
                 column_map={"rep_name": "Wer", "topic": "Was", "feedback_date": "Wann"})
     assert company.execute("SELECT count(*) FROM column_mappings").fetchone()[0] == 0
+
+
+@pytest.fixture
+def company_db(tmp_path, monkeypatch, write):
+    """The small catalog and roster in a database file the Data page opens through HUDDLE_DB."""
+    path = tmp_path / "page.duckdb"
+    con = db.connect(path)
+    catalog = "Message,Launch Date\n" + "".join(f"{m},2026-01-01\n" for m in CATALOG)
+    ingest_file(con, "messages", write("m.csv", catalog))
+    ingest_file(con, "reps", write("r.csv", ROSTER))
+    con.close()
+    monkeypatch.setenv("HUDDLE_DB", str(path))
+    for name in ("HUDDLE_TRUSTED_HEADER", "HUDDLE_ROLES"):
+        monkeypatch.delenv(name, raising=False)
+    return path
+
+
+def preview(text: str, name: str = "fb.csv"):
+    """The Data page with one file chosen, after its preview job has finished."""
+    at = AppTest.from_file(str(ROOT / "pages" / "ops" / "data.py"), default_timeout=60).run()
+    at.file_uploader[0].set_value((name, text.encode(), "text/csv")).run()
+    at = preview_settled(at)
+    assert not at.exception
+    return at
+
+
+def test_the_data_page_preview_says_why_each_column_was_read_and_what_was_left_out(company_db):
+    text = ("Date;Rep;Message;Buyer Reaction (1-5);Deal size;Notes\n"
+            "2026-03-04;Ana Souza;ROI Story;4;big;liked it\n"
+            "2026-03-05;Ben Carter;ROI Story;2;small;meh\n")
+    at = preview(text)
+    frames = [d.value for d in at.dataframe]
+    chosen = next(f for f in frames if "why" in f.columns).set_index("field")
+    assert chosen.loc["rating", "column"] == "Buyer Reaction (1-5)"
+    assert "values on a 1-5 scale" in chosen.loc["rating", "why"] and chosen.loc["rating", "confidence"].endswith("%")
+    unused = next(f for f in frames if "looks like" in f.columns)
+    assert unused.to_dict("records") == [{"column": "Deal size", "looks like": "text, e.g. 'big', 'small'"}]
+    assert any("Not found in the file (optional): outcome" in c.value for c in at.caption)
+
+
+def test_columns_chosen_on_the_data_page_are_remembered_for_the_next_file_of_that_shape(company_db):
+    text = "Wer,Was,Wann,Wie\nAna Souza,ROI Story,2026-03-04,4\n"
+    at = preview(text, "a.csv")
+    for field, header in (("rep_name", "Wer"), ("topic", "Was"), ("feedback_date", "Wann"), ("rating", "Wie")):
+        next(s for s in at.selectbox if s.key and s.key.endswith(f":feedback:{field}")).set_value(header)
+    at.run()
+    at = preview_settled(at)
+    at.button(key="data_confirm").click().run()
+    for _ in range(3):
+        job = at.session_state["data_commit"] if "data_commit" in at.session_state else None
+        if job is None:
+            break
+        assert job.wait(120)
+        at.run()
+    assert not at.exception and any("a.csv loaded as feedback" in s.value for s in at.success)
+    again = preview(text + "Ben Carter,ROI Story,2026-03-05,2\n", "b.csv")
+    assert not again.error and any("remembered mapping" in i.value for i in again.info)
+    assert next(s for s in again.selectbox if s.key and s.key.endswith(":feedback:topic")).value == "Was"
+
+
+def preview_settled(at):
+    for _ in range(3):
+        job = at.session_state["data_preview"] if "data_preview" in at.session_state else None
+        if job is None or job.done:
+            break
+        assert job.wait(120)
+        at.run()
+    at.run()
+    return at

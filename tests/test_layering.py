@@ -34,7 +34,8 @@ UI_MODULES = {"app", "analytics.cache", "analytics.cli", "analytics.upload_jobs"
 PREFIXES = [("analytics.estimators", "estimators"), ("analytics.metrics", "metrics"), ("analytics.views", "views"),
             ("analytics.figures", "views"), ("analytics.model", "model"), ("analytics.ingest", "ingest"),
             ("analytics.demo", "leaf"), ("pages", "ui")]
-SINGLE = {"analytics": "leaf", "analytics.settings": "leaf", "analytics.safe_csv": "leaf", "analytics.db": "db",
+SINGLE = {"analytics": "leaf", "analytics.settings": "leaf", "analytics.safe_csv": "leaf", "analytics.delivery": "leaf",
+          "analytics.db": "db",
           "analytics.results": "results", "analytics.filters": "metrics", "analytics.auth": "views",
           "analytics.refresh": "refresh", "analytics.refresh_worker": "refresh",
           "analytics.store_config": "db", "analytics.lake": "db", "analytics.lake_write": "db", "analytics.stores": "db"}

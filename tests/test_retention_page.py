@@ -137,6 +137,19 @@ def test_the_page_shows_curves_heat_map_trend_list_and_evaluation_on_the_demo(de
     due = at.dataframe[0].value
     assert len(due) > 0 and (due["days_left"] <= 7).all()
     assert any(i.value == settings.HR_NOTE for i in at.info)
+    # the evaluation: FSRS-6 beside the baselines with log loss, AUC, MAE and calibration; the accuracy in words
+    table = at.table[0].value.set_index("Forecast")
+    assert list(table.columns) == ["Log loss (pass/fail)", "AUC", "Score error (MAE)", "Calibration gap"]
+    assert {"Huddle's memory model", "FSRS-6 (published parameters)", "Baseline: last outcome",
+            "Baseline: average"} == set(table.index)
+    assert table.loc["Huddle's memory model", "Log loss (pass/fail)"] < \
+        table.loc["FSRS-6 (published parameters)", "Log loss (pass/fail)"]
+    words = next(m.value for m in at.markdown if m.value.startswith("On your data, the forecast's typical error"))
+    assert f"**{100 * float(labels['Model error (MAE)']):.0f} points**" in words
+    assert f"repeating the last score would be {100 * float(labels['Baseline: last score']):.0f}" in words
+    # per message, the fitted forecast of the same retests beside the measured loss, and which to believe
+    assert len([m for m in at.markdown if "the model's forecast of the same retests" in m.value
+                and ("agree" in m.value or "believe" in m.value)]) == 4
 
 
 def test_an_empty_database_shows_how_to_load_data(empty_db):

@@ -6,6 +6,8 @@ import hashlib
 import json
 from datetime import datetime, timezone
 
+import duckdb
+
 from ..db import atomic
 from .errors import IngestError
 from .profile import fold
@@ -17,10 +19,13 @@ def fingerprint(headers: list[str]) -> str:
 
 
 def remembered(con, kind: str, headers: list[str]) -> dict | None:
-    """The stored mapping for this file shape, or None."""
-    row = con.execute("SELECT mapping_id, columns_json, created_by, created_at FROM column_mappings "
-                      "WHERE kind = $kind AND fingerprint = $fp",
-                      {"kind": kind, "fp": fingerprint(headers)}).fetchone()
+    """The stored mapping for this file shape, or None (also on a database a reader opened before version 3)."""
+    try:
+        row = con.execute("SELECT mapping_id, columns_json, created_by, created_at FROM column_mappings "
+                          "WHERE kind = $kind AND fingerprint = $fp",
+                          {"kind": kind, "fp": fingerprint(headers)}).fetchone()
+    except duckdb.CatalogException:
+        return None
     if row is None:
         return None
     return {"mapping_id": row[0], "columns": json.loads(row[1]), "created_by": row[2], "created_at": row[3]}

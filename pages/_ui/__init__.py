@@ -108,7 +108,11 @@ DEMO_BANNER = (":orange-badge[:material/science: Demo data] You are looking at *
 
 def demo_banner() -> None:
     """Say plainly, on every page, when the figures are the demo company's."""
-    if cache.run(db.is_demo):
+    try:
+        demo = cache.run(db.is_demo)
+    except db.DatabaseBusy:     # the page itself says the database is busy; the banner waits for the next run
+        return
+    if demo:
         st.markdown(DEMO_BANNER)
 
 

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from analytics import cache
+from analytics import auth, cache
 from analytics.figures import adoption as figures
 from analytics.filters import Filters
 from analytics.metrics.reception import NEUTRAL_RATING
-from analytics.views import feedback, lift, overview, retention
+from analytics.views import digest, feedback, lift, overview, retention
 from pages._ui import md, page_context, pct, pp
 
 page = page_context("overview")
@@ -75,3 +75,19 @@ notes = [f"Behind plan: certified share below a straight line from launch to the
 if model is None:
     notes.append("Retention is not available: too few repeat quiz attempts to fit the forgetting model.")
 st.caption(" ".join(notes))
+
+# The weekly digest is company-wide, like the scorecard: offered to those who may open the scorecard.
+if auth.can_open(page.user, "scorecard"):
+    week = digest.last_week(page.today)
+    st.subheader("Weekly digest")
+    st.caption(f"One page per message for {week}: adoption against plan, reinforcement due, the lift with its "
+               "evidence, new feedback themes with quotes, what needs attention. The same as "
+               f"`python -m analytics digest --week {week}`, which can also e-mail it or post it to Slack or Teams.")
+    left, right = st.columns(2)
+    # Built when clicked (it fits the lift at the week's end): opening the Overview stays fast.
+    left.download_button("Download the digest (HTML)", lambda: cache.run(digest.digest_text, week, "html", model),
+                         file_name=f"huddle-digest-{week}.html", mime="text/html", key="digest_html",
+                         icon=":material/download:", on_click="ignore")
+    right.download_button("Download the digest (Markdown)", lambda: cache.run(digest.digest_text, week, "md", model),
+                          file_name=f"huddle-digest-{week}.md", mime="text/markdown", key="digest_md",
+                          icon=":material/download:", on_click="ignore")

@@ -36,8 +36,8 @@ def app_server(demo_world, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile, tmp_path_factory):
-    """The app serving the hostile world (tests/hostile_world.py), small groups shown."""
-    yield from serve(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"), HUDDLE_MIN_GROUP_SIZE="1")
+    """The app serving the hostile world (tests/hostile_world.py)."""
+    yield from serve(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"))
 
 
 def serve(database: Path, tmp: Path, **extra_env):

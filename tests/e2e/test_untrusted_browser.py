@@ -28,17 +28,21 @@ PAGES = {"feedback": [NOTE, *MESSAGES.values()], "retention": list(MESSAGES.valu
 WORDS = ("Message", "Team ", "Rep ", "Note Text", "Segment", "login")
 
 
-@pytest.mark.parametrize("key", list(PAGES))
-def test_a_page_of_hostile_text_shows_it_literally_and_fetches_nothing_else(key, open_as, hostile_server):
+def test_pages_of_hostile_text_show_it_literally_and_fetch_nothing_else(open_as, hostile_server):
     page = open_as("ops@example.com")
     hosts = set()
     page.on("request", lambda r: hosts.add(urlparse(r.url).hostname) if r.url.startswith(("http", "ws")) else None)
-    page.goto(hostile_server["url"] + "/" + key)
-    wait_idle(page, timeout=120_000)
-    page.wait_for_timeout(1500)                   # images and charts have fetched what they fetch
-    shot(page, f"untrusted-{key}")
-
+    for key in PAGES:
+        page.goto(hostile_server["url"] + "/" + key)
+        wait_idle(page, timeout=120_000)
+        page.wait_for_timeout(1000)               # images and charts have fetched what they fetch
+        shot(page, f"untrusted-{key}")
+        check(page, key)
     assert hosts == {"127.0.0.1"}
+
+
+def check(page, key: str) -> None:
+    """Nothing on the page is markup made from data, and the planted values read literally."""
     assert not [link for link in page.evaluate(LINKS_JS) if EVIL in link]
     seen = page.evaluate(MARKUP_JS)
     assert not [h for h in seen["headings"] if any(w in h for w in WORDS)], seen["headings"]
