@@ -107,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep = with_db(sub.add_parser("report", help="message scorecard with adjusted win-rate lifts"))
     rep.add_argument("--as-of", type=_date)
     rep.add_argument("--json", action="store_true")
+    rep.add_argument("--estimator", choices=("imputation_lift", "robust_imputation"), default="imputation_lift",
+                     help="adjusted lift estimator (robust_imputation adds diagnostics and event_study per message)")
 
     fc = with_db(sub.add_parser("forecast", help="expected quiz score per rep, message and date"))
     fc.add_argument("--on", type=_date, action="append", metavar="DATE", help="required unless --evaluate")
@@ -312,7 +314,7 @@ def cmd_demo(args) -> int:
 def cmd_report(args) -> int:
     from .views.report import build_report, format_report_table
     with _connect(args) as con:
-        report = build_report(con, args.as_of)
+        report = build_report(con, args.as_of, estimator=args.estimator)
     _print(json.dumps(report, default=str) if args.json else format_report_table(report))
     return 0
 

@@ -9,6 +9,13 @@ PASS_MARK = 0.8
 # Retention target: a certified rep should still score at least this share.
 RETENTION_TARGET = 0.8
 
+# Evidence tiers of a lift estimate: deals and reps per arm, and the interval a strong tier needs (the rule is in
+# analytics.metrics.evidence; the estimators read the same numbers).
+MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
+MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
+STRONG_MAX_WIDTH_PP = 10.0
+STRONG_MIN_HALF_WIDTHS = 1.5
+
 # Environment variables (each documented in the README).
 DB_ENV = "HUDDLE_DB"
 MIN_GROUP_SIZE_ENV = "HUDDLE_MIN_GROUP_SIZE"

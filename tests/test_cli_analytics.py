@@ -48,6 +48,28 @@ def test_report_json_has_the_documented_keys(demo_world):
         "ci_low_pp", "ci_high_pp", "evidence", "method", "feedback_count", "avg_rating", "top_themes"}
 
 
+def test_report_with_the_robust_estimator_keeps_every_key_and_adds_diagnostics_and_an_event_study(demo_world):
+    res = run_cli("report", "--db", str(demo_world["db"]), "--as-of", "2026-11-27", "--json",
+                  "--estimator", "robust_imputation")
+    assert res.returncode == 0, res.stderr
+    default = json.loads(run_cli("report", "--db", str(demo_world["db"]), "--as-of", "2026-11-27", "--json").stdout)
+    out = json.loads(res.stdout)
+    assert out["data"] == default["data"] and len(out["messages"]) == len(default["messages"]) == 4
+    for robust, plain in zip(out["messages"], default["messages"]):
+        assert set(robust) == set(plain) | {"diagnostics", "event_study"}
+        assert robust["message"] == plain["message"]
+        assert robust["closed_deals_adopted"] == plain["closed_deals_adopted"]
+        assert robust["method"].startswith("imputation DiD") and robust["method"] != plain["method"]
+        assert all(isinstance(note, str) for note in robust["diagnostics"])
+        assert all(row["kind"] in ("lead", "lag") and isinstance(row["months"], str) for row in robust["event_study"])
+    assert any(row["event_study"] for row in out["messages"])
+
+
+def test_report_refuses_an_unknown_estimator(demo_world):
+    res = run_cli("report", "--db", str(demo_world["db"]), "--estimator", "magic")
+    assert res.returncode != 0 and "invalid choice" in res.stderr
+
+
 def test_report_without_json_prints_a_readable_table(demo_world):
     res = run_cli("report", "--db", str(demo_world["db"]))
     assert res.returncode == 0 and "Security-First Value Prop" in res.stdout

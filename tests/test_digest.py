@@ -39,13 +39,13 @@ def demo_digest(demo_world):
     con = db.connect(demo_world["db"], read_only=True)      # closed at once: the CLI tests open the file too
     try:
         out = digest.weekly_digest(con, WEEK, retention_model(con), n_boot=40)
-        return out, None, feedback.entries(con, Filters(start=D(2026, 11, 16), end=D(2026, 11, 22)))
+        return out, feedback.entries(con, Filters(start=D(2026, 11, 16), end=D(2026, 11, 22)))
     finally:
         con.close()
 
 
 def test_the_digest_flags_the_harmful_and_the_disliked_message_of_the_demo(demo_digest):
-    out, _, _ = demo_digest
+    out, _ = demo_digest
     by_name = {m["message"]: m for m in out["messages"]}
     assert len(by_name) == 4
     roi = by_name["ROI Calculator Talk Track"]
@@ -56,7 +56,7 @@ def test_the_digest_flags_the_harmful_and_the_disliked_message_of_the_demo(demo_
 
 
 def test_new_themes_quote_only_notes_dated_in_that_week(demo_digest):
-    out, _, week_notes = demo_digest
+    out, week_notes = demo_digest
     texts = " ".join(week_notes["notes"].dropna())
     quotes = [q for m in out["messages"] for t in m["themes"] for q in t["quotes"]]
     assert quotes, "the demo has field notes in that week"

@@ -30,9 +30,15 @@ TERMINAL_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]|\r(?!\n)"
 
 # ------------------------------------------------------------------ the helpers
 
-@pytest.mark.parametrize("char", list("\\`*_{}[]()#+-.!|<>~$:&=\"'/%?@^,;"))
+@pytest.mark.parametrize("char", list("\\`*{}[]()#+-!|<>~$:&=\"'/%?@^,;"))
 def test_every_ascii_punctuation_character_is_escaped(char):
     assert md(f"a{char}b").replace("\u2060", "") == f"a\\{char}b"
+
+
+def test_an_underscore_inside_a_word_and_a_dot_that_starts_no_list_stay_readable():
+    assert md("new_deals.csv v1.2") == "new_deals.csv v1.2"
+    assert md("__pwn__ _x x_") == "\\_\\_pwn\\_\\_ \\_x x\\_"
+    assert md("1. item") == "1\\. item" and md("123456789. item") == "123456789\\. item"
 
 
 def test_streamlit_text_rewrites_are_broken_by_an_invisible_joiner():

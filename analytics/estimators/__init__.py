@@ -8,5 +8,6 @@ from __future__ import annotations
 
 from analytics.estimators.lift import ImputationLift
 from analytics.estimators.memory import MemoryModel
+from analytics.estimators.robust_lift import RobustImputationLift
 
-ESTIMATORS = {cls.name: cls for cls in (ImputationLift, MemoryModel)}
+ESTIMATORS = {cls.name: cls for cls in (ImputationLift, RobustImputationLift, MemoryModel)}

@@ -208,7 +208,8 @@ def _next_stability(r, t, S, D, R, w, dS, dD, dR):
         s, dd, ri, Ri = S[i], D[i], r[i], R[i]
         hard = np.where(ri == HARD, w[15], 1.0)
         easy = np.where(ri == EASY, w[16], 1.0)
-        C = np.exp(w[8]) * (11.0 - dd) * s ** -w[9] * hard * easy
+        base = np.exp(w[8]) * (11.0 - dd) * s ** -w[9]
+        C = base * hard * easy
         E = np.exp((1.0 - Ri) * w[10])
         B = E - 1.0
         A = C * B
@@ -217,9 +218,10 @@ def _next_stability(r, t, S, D, R, w, dS, dD, dR):
             dC = -(1.0 / (11.0 - dd))[:, None] * dD[i] - (w[9] / s)[:, None] * dS[i]
             dC[:, 8] += 1.0
             dC[:, 9] -= np.log(s)
-            dC[:, 15] += np.where(ri == HARD, 1.0 / w[15], 0.0)
-            dC[:, 16] += np.where(ri == EASY, 1.0 / w[16], 0.0)
             dC *= C[:, None]
+            # d C / d w15 and w16 written without dividing by them: w15 may reach its lower bound 0
+            dC[:, 15] += np.where(ri == HARD, base * easy, 0.0)
+            dC[:, 16] += np.where(ri == EASY, base * hard, 0.0)
             dB = -(E * w[10])[:, None] * dR[i]
             dB[:, 10] += E * (1.0 - Ri)
             dA = dC * B[:, None] + C[:, None] * dB

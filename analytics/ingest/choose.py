@@ -49,9 +49,9 @@ def choose_columns(con, kind: str, raw: RawFile, column_map: dict[str, str]) -> 
         inferred = infer_columns(k.name, raw.headers, profiles, columns, raw.file_name, catalog_names)
     except IngestError:
         if check:       # a file of another kind is refused as such, before its missing fields are listed
-            check_kind(kind, raw.headers, raw.file_name, profiles)
+            check_kind(kind, raw.headers, raw.file_name)
         raise
-    if check:
+    if check:       # the other kinds as their headers name them; the kind asked as the file was just read
         read = tuple(raw.headers[i] for i in sorted(inferred.mapping.values()))
-        check_kind(kind, raw.headers, raw.file_name, profiles, Fit(kind, k.name, read, True, inferred.fit))
+        check_kind(kind, raw.headers, raw.file_name, asked=Fit(kind, k.name, read, True, inferred.fit))
     return Chosen(k, inferred, stored, columns)

@@ -217,9 +217,12 @@ def _matrix(kind: str, headers: list[str], profiles: list[Profile]):
     fields = list(KINDS[kind].value_types)
     scores = np.zeros((len(fields), len(headers)))
     reasons: dict[tuple[int, int], str] = {}
+    # A header repeated later in the file: the first column is read, the others are ignored (and said so).
+    folded = [fold(h) for h in headers]
+    repeats = {j for j, h in enumerate(folded) if h and h in folded[:j]}
     for i, f in enumerate(fields):
         for j, h in enumerate(headers):
-            if h.strip() or profiles[j].n:
+            if (h.strip() or profiles[j].n) and j not in repeats:
                 scores[i, j], reasons[i, j] = _score(kind, f, h, profiles[j])
     return fields, scores, reasons
 

@@ -38,8 +38,8 @@ def current_versions(k: Kind) -> str:
 
 def previous_records(k: Kind) -> str:
     """Current records by source key (one per source key), for the staging join."""
-    return (f"SELECT source_key AS sk, k AS prev_key FROM ({current_versions(k)}) WHERE source_key IS NOT NULL "
-            "QUALIFY row_number() OVER (PARTITION BY source_key ORDER BY k) = 1")
+    return (f"SELECT source_key AS sk, min(k) AS prev_key FROM ({current_versions(k)}) "
+            "WHERE source_key IS NOT NULL GROUP BY source_key")
 
 
 def keep_rewritten_keys(con) -> None:

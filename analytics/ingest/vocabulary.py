@@ -17,7 +17,8 @@ HINTS: list[tuple[str, dict[str, float]]] = [
 ]
 # A hint that forbids another: a "Points Possible" column is not the points scored.
 HINT_VETO: list[tuple[str, tuple[str, ...]]] = [
-    (r"\bmax(imum)?\b|possible|out of|höchst|maximal|máxim", ("score", "rating")),
+    # ("Out of" alone is a maximum column; "Stars (out of 5)" states a rating's scale)
+    (r"\bmax(imum)?\b|possible|^\s*out of\b|höchst|maximal|máxim", ("score", "rating")),
     (r"^points\s*-\s", ("score", "max_score")),        # Microsoft Forms: the points of one question
     (r"\b(ids?|no\.?)$|\bid\b", ("rep_name", "owner_name", "module", "topic", "score", "rating", "outcome", "notes",
                                "opportunity_name", "account_name", "segment", "deal_type", "lead_source", "product",

@@ -13,11 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analytics.metrics.missing import missing
+from analytics.settings import MIN_DEALS, MIN_REPS, STRONG_MAX_WIDTH_PP, STRONG_MIN_HALF_WIDTHS
 
-MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
-MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
-STRONG_MAX_WIDTH_PP = 10.0
-STRONG_MIN_HALF_WIDTHS = 1.5
 EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
 
 

@@ -8,7 +8,10 @@ Definitions (analytics.metrics.deals.DEFINITIONS, shown on the pages):
 - Win rate = won / (won + lost); open deals never count. Deals whose owner is not matched to a rep are left out.
 
 Naive lift: win rate of adopted minus not-adopted in-scope deals. It mostly measures that good reps certify first.
-Adjusted lift: analytics.estimators.lift.ImputationLift (imputation difference-in-differences, rep bootstrap).
+Adjusted lift: analytics.estimators.lift.ImputationLift (imputation difference-in-differences, rep bootstrap) by
+default; `estimator="robust_imputation"` (opt-in) runs analytics.estimators.robust_lift.RobustImputationLift instead,
+which adds its checks (imputable share, taught, spillover, placebo, pre-trend, joint estimates), `diagnostics` and
+`event_study` (both JSON text, so the stored frame stays flat) and may give the evidence `not separable`.
 Evidence tiers and the sentence: analytics.metrics.evidence.
 
 Filters: every function takes the same deal filters, bound as parameters of sql/queries/closed_deals.sql and
@@ -26,11 +29,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 
+import json
+
 import numpy as np
 import pandas as pd
 
 from analytics.db import sql
+from analytics.estimators import ESTIMATORS
 from analytics.estimators.lift import N_BOOT, ImputationLift
+from analytics.estimators.robust_lift import CHECK_COLUMNS, RobustImputationLift
 from analytics.filters import Filters
 from analytics.metrics.deals import win_rate
 from analytics.metrics.evidence import describe_lift, evidence_tier
@@ -39,6 +46,7 @@ from analytics.results import stored
 FILTERS = ("as_of", "date_from", "date_to", "segments", "teams", "regions", "managers", "rep_ids")
 ABILITY_PRIOR_DEALS = 10
 STRATA_BY = ("segment", "ability_band")
+LIFT_ESTIMATORS = (ImputationLift.name, RobustImputationLift.name)      # the default first
 
 
 def lift_arguments(filters: Filters = Filters(), as_of: date | None = None) -> dict:
@@ -48,10 +56,11 @@ def lift_arguments(filters: Filters = Filters(), as_of: date | None = None) -> d
             "rep_ids": filters.rep_ids}
 
 
-def message_impact(con, filters: Filters = Filters(), as_of: date | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
+def message_impact(con, filters: Filters = Filters(), as_of: date | None = None, n_boot: int = N_BOOT,
+                   estimator: str = ImputationLift.name) -> pd.DataFrame:
     """Naive and adjusted lift per message (message_lift) on the deals the filters keep, closed up to `as_of`, in
     launch order; a team, region, manager or rep scope restricts both adopted and control deals to those reps."""
-    out = message_lift(con, n_boot=n_boot, **lift_arguments(filters, as_of))
+    out = message_lift(con, n_boot=n_boot, estimator=estimator, **lift_arguments(filters, as_of))
     if filters.messages:
         out = out[out["message_id"].isin(filters.messages)]
     return out.reset_index(drop=True)
@@ -81,20 +90,27 @@ def _lift_key(con, arguments: dict) -> dict:
     params = _params(a["as_of"], a["date_from"], a["date_to"], segments=a["segments"], teams=a["teams"],
                      regions=a["regions"], managers=a["managers"], rep_ids=a["rep_ids"])
     window = deal_window(con, params.pop("as_of"), params.pop("date_from"), params.pop("date_to"))
-    return {**params, **window, "n_boot": a["n_boot"], "seed": a["seed"]}
+    key = {**params, **window, "n_boot": a["n_boot"], "seed": a["seed"]}
+    if a["estimator"] != ImputationLift.name:       # named only when not the default: stored defaults keep their keys
+        key["estimator"] = a["estimator"]
+    return key
 
 
 @stored(key=_lift_key)
 def message_lift(con, as_of: date | None = None, date_from: date | None = None, date_to: date | None = None,
                  n_boot: int = N_BOOT, seed: int = 0, *, segments: Sequence[str] = (), teams: Sequence[str] = (),
                  regions: Sequence[str] = (), managers: Sequence[str] = (),
-                 rep_ids: Sequence[str] | None = None) -> pd.DataFrame:
+                 rep_ids: Sequence[str] | None = None, estimator: str = ImputationLift.name) -> pd.DataFrame:
     """One row per message: naive and adjusted lift (pp), 95 % rep-bootstrap intervals and evidence tier, on the
     closed deals the filters keep (a team filter restricts both adopted and control deals to the team's reps)."""
+    if estimator not in LIFT_ESTIMATORS:
+        raise ValueError(f"estimator must be one of {', '.join(LIFT_ESTIMATORS)}, not {estimator!r}")
     params = _params(as_of, date_from, date_to, segments=segments, teams=teams, regions=regions, managers=managers,
                      rep_ids=rep_ids)
     messages = _messages(con)
     ids = list(messages["message_id"])
+    if estimator == RobustImputationLift.name:
+        return _robust_lift(con, messages, params, n_boot, seed)
     # both sorted by deal_key, so pairs find their deal by one sweep of binary searches; message positions from SQL
     deals = fetch(con, "queries/lift_deals", params)
     pairs = fetch(con, "queries/lift_pairs", {**params, "message_id": None, "message_ids": ids})
@@ -124,6 +140,63 @@ def message_lift(con, as_of: date | None = None, date_from: date | None = None, 
     out["method"] = fitted.method_
     out["summary"] = [describe_lift(r) for r in out.to_dict("records")]
     return out
+
+
+def _robust_lift(con, messages: pd.DataFrame, params: dict, n_boot: int, seed: int) -> pd.DataFrame:
+    """message_lift's frame from RobustImputationLift, with its checks, diagnostics and event study per message."""
+    ids = list(messages["message_id"])
+    deals = fetch(con, "queries/robust_lift_deals", params)
+    pairs = fetch(con, "queries/robust_lift_pairs", {**params, "message_id": None, "message_ids": ids})
+    launches = dict(zip(messages["message_id"], messages["launch_date"]))
+    fitted = ESTIMATORS[RobustImputationLift.name](n_boot=n_boot, seed=seed).fit(deals, pairs, ids, launches)
+    est = fitted.tidy()
+    out = messages.copy()
+    for col in ("closed_deals_adopted", "closed_deals_not_adopted", "reps_adopted", "reps_not_adopted",
+                "won_adopted", "won_not_adopted", "adjusted_deals", "closed_deals_tagged", "won_tagged"):
+        out[col] = est[col].to_numpy()
+    out["win_rate_adopted"] = win_rate(out["won_adopted"], out["closed_deals_adopted"] - out["won_adopted"])
+    out["win_rate_not_adopted"] = win_rate(out["won_not_adopted"],
+                                           out["closed_deals_not_adopted"] - out["won_not_adopted"])
+    out["naive_lift_pp"] = 100 * (out["win_rate_adopted"] - out["win_rate_not_adopted"])
+    out["naive_ci_low_pp"], out["naive_ci_high_pp"] = est["naive_ci_low_pp"].to_numpy(), est["naive_ci_high_pp"].to_numpy()
+    out["adjusted_lift_pp"] = est["lift_pp"].to_numpy()
+    out["ci_low_pp"], out["ci_high_pp"] = est["ci_low_pp"].to_numpy(), est["ci_high_pp"].to_numpy()
+    in_scope, won_in_scope = est["closed_deals_in_scope"].to_numpy(), est["won_in_scope"].to_numpy()
+    won_untagged = won_in_scope - out["won_tagged"]
+    out["win_rate_tagged"] = win_rate(out["won_tagged"], out["closed_deals_tagged"] - out["won_tagged"])
+    out["win_rate_untagged"] = win_rate(won_untagged, in_scope - out["closed_deals_tagged"] - won_untagged)
+    out["tagged_lift_pp"] = 100 * (out["win_rate_tagged"] - out["win_rate_untagged"])
+    out["evidence"] = est["evidence"].to_numpy()
+    out["method"] = est["method"].to_numpy()
+    for col in CHECK_COLUMNS:
+        out[col] = est[col].to_numpy()
+    out["joint_with"] = [", ".join(j) if isinstance(j, list) else "" for j in est["joint_with"]]
+    out["diagnostics"] = [json.dumps(list(x)) for x in est["diagnostics"]]
+    out["event_study"] = [json.dumps([{k: _plain(v) for k, v in r.items()} for r in x]) for x in est["event_study"]]
+    out["summary"] = [_joint_sentence(r) if r["evidence"] == "not separable" else describe_lift(r)
+                      for r in out.to_dict("records")]
+    return out
+
+
+def _joint_sentence(row: Mapping) -> str:
+    """The sentence for a message certified together with another: only their joint effect is known."""
+    text = (f"Certified together with {row['joint_with'] or 'another message'}: their separate effects can't be "
+            "told apart")
+    joint, low, high = row["joint_lift_pp"], row["joint_ci_low_pp"], row["joint_ci_high_pp"]
+    if pd.notna(joint):
+        text += f"; together {joint:+.1f} points"
+        if pd.notna(low) and pd.notna(high):
+            text += f" (likely between {low:+.1f} and {high:+.1f})"
+    return f"{text}. Evidence: not separable."
+
+
+def _plain(value):
+    """A JSON-safe scalar: numpy numbers as Python numbers, NaN as None."""
+    if isinstance(value, (np.floating, float)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def win_rate_over_time(con, message_id: str | None = None, freq: str = "month", **filters) -> pd.DataFrame:

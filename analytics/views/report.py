@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
 
 from analytics.db import sql
-from analytics.estimators.lift import N_BOOT
+from analytics.estimators.lift import N_BOOT, ImputationLift
 from analytics.metrics.deals import DEFINITIONS
 from analytics.metrics.evidence import describe_lift
 from analytics.metrics.missing import missing
@@ -25,13 +26,16 @@ MESSAGE_KEYS = (
 RATE_DIGITS = 4
 PP_DIGITS = 2
 TOP_THEMES = 3
+# Added per message when the robust estimator runs (`report --estimator robust_imputation`); the default adds none.
+ROBUST_KEYS = ("diagnostics", "event_study")
 
 
-def build_report(con, as_of: date | None = None, n_boot: int = N_BOOT) -> dict:
-    """Adoption, naive and adjusted lift, evidence and field feedback per message, as of a date (default today)."""
+def build_report(con, as_of: date | None = None, n_boot: int = N_BOOT, estimator: str = ImputationLift.name) -> dict:
+    """Adoption, naive and adjusted lift, evidence and field feedback per message, as of a date (default today);
+    `estimator` names the adjusted lift's (analytics.views.lift.LIFT_ESTIMATORS)."""
     as_of = as_of or date.today()
     counts = con.execute(sql("queries/data_counts.sql"), {"as_of": as_of}).df().iloc[0]
-    lifts = message_lift(con, as_of=as_of, n_boot=n_boot)
+    lifts = message_lift(con, as_of=as_of, n_boot=n_boot, estimator=estimator)
     cert = certification(con, as_of=as_of).set_index("message_id")
     feedback = feedback_by_message(con, as_of=as_of).set_index("message_id")
     theme_rows = note_themes(con, as_of=as_of)
@@ -65,6 +69,9 @@ def build_report(con, as_of: date | None = None, n_boot: int = N_BOOT) -> dict:
             "avg_rating": _round(f["avg_rating"], 2) if f is not None else None,
             "top_themes": labels.get(row.message_id, []),
         })
+        if "diagnostics" in lifts:
+            messages[-1]["diagnostics"] = json.loads(row.diagnostics)      # short sentences on what limits it
+            messages[-1]["event_study"] = [_event_row(e) for e in json.loads(row.event_study)]
     return {"as_of": as_of.isoformat(), "data": {k: _int(counts[k]) for k in DATA_KEYS}, "messages": messages}
 
 
@@ -112,9 +119,16 @@ def format_report_table(report: dict) -> str:
         lines.append(f"{m['message']}: {describe_lift(m)}")
         if m["top_themes"]:
             lines.append(f"  Field themes: {'; '.join(m['top_themes'])}")
+        for note in m.get("diagnostics", []):
+            lines.append(f"  Check: {note}")
     lines += ["", f"Adjusted = {report['messages'][0]['method']} (see README: how the numbers are computed).",
               DEFINITIONS["adopted"], DEFINITIONS["win_rate"]]
     return "\n".join(lines)
+
+
+def _event_row(row: dict) -> dict:
+    """One event-study bin (lift by months relative to certification) with its figures rounded like the report's."""
+    return {k: _round(v, PP_DIGITS) if k.endswith("_pp") else v for k, v in row.items()}
 
 
 def _round(x, digits: int):

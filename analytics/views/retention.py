@@ -1,7 +1,7 @@
-"""The Retention page's questions: the forgetting law's forecasts under the sidebar filters, shares above target.
+"""The Retention page's questions: the memory model's forecasts under the sidebar filters, shares above target.
 
-Forecasts come from analytics.views.forgetting (the memory model fitted on every graded attempt); this module keeps the rows
-of the reps and messages the filters allow -- team, region, manager, segment and message lists, and the reps a
+Forecasts come from analytics.views.forgetting (the memory model fitted on every graded attempt); this module keeps
+the rows of the reps and messages the filters allow -- team, region, manager, segment and message lists, and the reps a
 manager may see (`Filters.rep_ids`, applied in SQL by analytics.views.queries.rep_message). Fading retention (the
 Overview's attention list): fewer than FADING_SHARE of a message's certified reps expected at or above the
 retention target score today.

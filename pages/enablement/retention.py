@@ -17,7 +17,8 @@ if fitted is None:
             "Upload more quiz results on the **Data** page.")
     st.stop()
 st.caption(f"Expected scores on {today:%d %b %Y}. The memory model (FSRS-6's memory law fitted to every graded quiz "
-           f"attempt, corrected by each rep's and message's record) forecasts each rep's score; target score {settings.RETENTION_TARGET:.0%}. The curve, the 30-day figure and the evaluation "
+           "attempt, corrected by each rep's and message's record) forecasts each rep's score; target score "
+           f"{settings.RETENTION_TARGET:.0%}. The curve, the 30-day figure and the evaluation "
            "describe the whole organization; the heat map, the trend and the reinforcement list follow the team, "
            "region, manager, segment and message filters.")
 

@@ -5,9 +5,10 @@ import streamlit as st
 from analytics import cache
 from analytics.estimators.lift import N_BOOT
 from analytics.figures import impact as figures
+from analytics.figures import tables
 from analytics.metrics.deals import DEFINITIONS
-from analytics.metrics.evidence import describe_lift, evidence_note
-from analytics.views import impact, lift
+from analytics.metrics.evidence import describe_lift, evidence_note, verdict
+from analytics.views import impact, lift, scorecard
 from analytics.safe_csv import write_csv
 from pages._ui import md, page_context, pct
 from pages._ui._links import linked_choice, publish_choice
@@ -30,18 +31,18 @@ for row in lifts.itertuples():
 
 table = impact.lift_table(lifts)
 with st.expander("Lift per message (table)"):
-    st.dataframe(table.drop(columns=["summary", "method"]), hide_index=True, width="stretch", column_config={
+    shown = table.drop(columns=["summary", "method"]).assign(
+        target_segment=table["target_segment"].where(table["target_segment"].notna(), scorecard.ALL_DEALS))
+    verdicts = [verdict(r.adjusted_lift_pp, r.ci_low_pp, r.ci_high_pp, r.evidence) for r in shown.itertuples()]
+    kinds = {**scorecard.KINDS, "naive_ci_low_pp": "pp", "naive_ci_high_pp": "pp"}
+    st.dataframe(tables.for_people(shown, kinds, verdicts, ("adjusted_lift_pp", "ci_low_pp", "ci_high_pp", "evidence")),
+                 hide_index=True, width="stretch", column_config={
         "message_name": "Message", "launch_date": "Launch", "target_segment": "Target segment",
         "closed_deals_adopted": "Deals adopted", "closed_deals_not_adopted": "Deals not adopted",
         "reps_adopted": "Reps adopted", "reps_not_adopted": "Reps not adopted",
-        "win_rate_adopted": st.column_config.NumberColumn("Win rate adopted", format="percent"),
-        "win_rate_not_adopted": st.column_config.NumberColumn("Win rate other", format="percent"),
-        "naive_lift_pp": st.column_config.NumberColumn("Naive (pp)", format="%+.1f"),
-        "naive_ci_low_pp": st.column_config.NumberColumn("Naive low", format="%+.1f"),
-        "naive_ci_high_pp": st.column_config.NumberColumn("Naive high", format="%+.1f"),
-        "adjusted_lift_pp": st.column_config.NumberColumn("Adjusted (pp)", format="%+.1f"),
-        "ci_low_pp": st.column_config.NumberColumn("Adjusted low", format="%+.1f"),
-        "ci_high_pp": st.column_config.NumberColumn("Adjusted high", format="%+.1f"),
+        "win_rate_adopted": "Win rate adopted", "win_rate_not_adopted": "Win rate other",
+        "naive_lift_pp": "Naive lift", "naive_ci_low_pp": "Naive low", "naive_ci_high_pp": "Naive high",
+        "adjusted_lift_pp": "Adjusted lift", "ci_low_pp": "Adjusted low", "ci_high_pp": "Adjusted high",
         "adjusted_deals": "Deals in adjusted figure", "evidence": "Evidence"})
     st.download_button("Download the lifts (CSV)", write_csv(table), file_name=f"huddle-lift-{as_of}.csv",
                        mime="text/csv", key="impact_download", icon=":material/download:", on_click="ignore")

@@ -8,6 +8,8 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+
+from analytics.views.scorecard import HEADERS
 from .e2e_helpers import shot, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -56,8 +58,8 @@ def scorecard_closed_deals(page, url: str, name: str) -> int | None:
         button.click()
     with open(info.value.path(), encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    return sum(int(float(r["closed_deals_adopted"] or 0)) + int(float(r["closed_deals_not_adopted"] or 0))
-               for r in rows)
+    adopted, other = HEADERS["closed_deals_adopted"], HEADERS["closed_deals_not_adopted"]   # human headers
+    return sum(int(float(r[adopted] or 0)) + int(float(r[other] or 0)) for r in rows)
 
 
 def test_ops_uploads_a_salesforce_export_previews_confirms_and_sees_the_counts_change(open_as, app_server,

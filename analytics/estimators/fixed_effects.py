@@ -1,0 +1,181 @@
+"""Least squares with rep fixed effects on control deals, the imputation residuals of treated deals, and each rep's
+influence on any average of those residuals; the studentized rep bootstrap built on those influence values.
+
+Why influence values instead of refits: an imputation estimate is linear in the outcomes (Borusyak, Jaravel &
+Spiess 2024), so a rep's contribution to it is exact up to the sampling of the design. A replicate that resamples
+reps is then a weighted sum of per-rep values (a matrix product), which keeps thousands of reps and hundreds of
+fixed effects (team x period) within a second, where exact refits would need a K x K matrix per rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy import stats
+
+CONFIDENCE = 0.95
+MIN_REPLICATES = 20
+FEW_CLUSTERS = 30            # below this many clusters the interval is CR1 with t(G - 1) quantiles
+
+
+def one_hot(factors: list[np.ndarray], n: int) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:
+    """Sparse one-hot design, code 0 of each factor dropped (the reference); returns (X, (factor, level) per column)."""
+    rows, cols, names, offset = [], [], [], 0
+    for f, codes in enumerate(factors):
+        levels = int(codes.max()) + 1 if n else 0
+        hit = codes > 0
+        rows.append(np.flatnonzero(hit))
+        cols.append(offset + codes[hit] - 1)
+        names += [(f, level) for level in range(1, levels)]
+        offset += max(levels - 1, 0)
+    rows = np.concatenate(rows) if rows else np.zeros(0, int)
+    cols = np.concatenate(cols) if cols else np.zeros(0, int)
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, offset)), names
+
+
+@dataclass
+class ControlFit:
+    """Rep fixed-effects least squares on control deals: coefficients, pseudo-inverse and per-rep scores."""
+
+    beta: np.ndarray          # K
+    a_inv: np.ndarray         # K x K pseudo-inverse of the within-rep Gram matrix
+    a: np.ndarray             # K x K within-rep Gram matrix (estimability checks)
+    rep_mean_y: np.ndarray    # R: mean outcome of each rep's control deals (NaN: none)
+    rep_mean_x: sp.csr_matrix  # R x K: mean design row of each rep's control deals
+    n0: np.ndarray            # R: control deals per rep
+    scores: sp.csr_matrix     # R x K: each rep's X'residual on its control deals
+    parts: dict               # the control rows and per-rep sums, so columns can be added without a new Gram matrix
+
+
+def fit_controls(X: sp.csr_matrix, y: np.ndarray, rep: np.ndarray, R: int, control: np.ndarray) -> ControlFit:
+    """Within-rep least squares of y on X over the control deals (a pseudo-inverse: unidentified directions get 0)."""
+    Xc, yc, rc = X[control], y[control], rep[control]
+    nc = len(yc)
+    n0 = np.bincount(rc, minlength=R).astype(float)
+    safe = np.where(n0 > 0, n0, 1.0)
+    rep_of = sp.csr_matrix((np.ones(nc), (rc, np.arange(nc))), shape=(R, nc))
+    sx0 = (rep_of @ Xc).tocsr()                                       # R x K, sparse: a rep sees few periods
+    sy0 = np.bincount(rc, weights=yc, minlength=R)
+    scaled = (sp.diags(1.0 / safe) @ sx0).tocsr()
+    a = np.asarray((Xc.T @ Xc).todense()) - np.asarray((sx0.T @ scaled).todense())
+    b = np.asarray(Xc.T @ yc).ravel() - np.asarray(sx0.T @ (sy0 / safe)).ravel()
+    parts = {"Xc": Xc, "yc": yc, "rc": rc, "rep_of": rep_of, "sx0": sx0, "sy0": sy0, "safe": safe, "b": b,
+             "control": control}
+    return _solve(a, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts)
+
+
+def add_columns(fit: ControlFit, Z: sp.csr_matrix) -> ControlFit:
+    """The same control fit with columns Z added (only the new blocks of the Gram matrix are computed)."""
+    p = fit.parts
+    Zc = Z[p["control"]].tocsr()
+    sz0 = (p["rep_of"] @ Zc).tocsr()
+    scaled_z = (sp.diags(1.0 / p["safe"]) @ sz0).tocsr()
+    a_xz = np.asarray((p["Xc"].T @ Zc).todense()) - np.asarray((p["sx0"].T @ scaled_z).todense())
+    a_zz = np.asarray((Zc.T @ Zc).todense()) - np.asarray((sz0.T @ scaled_z).todense())
+    b_z = np.asarray(Zc.T @ p["yc"]).ravel() - np.asarray(sz0.T @ (p["sy0"] / p["safe"])).ravel()
+    a = np.block([[fit.a, a_xz], [a_xz.T, a_zz]])
+    b = np.concatenate([p["b"], b_z])
+    XZ = sp.hstack([p["Xc"], Zc]).tocsr()
+    scaled = sp.hstack([fit.rep_mean_x, scaled_z]).tocsr()
+    return _solve(a, b, XZ, scaled, fit.n0, p["sy0"], p["safe"], p["yc"], p["rc"], p["rep_of"], None)
+
+
+def _solve(a, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts) -> ControlFit:
+    a_inv = np.linalg.pinv(a, rcond=1e-10, hermitian=True) if a.size else np.zeros((0, 0))
+    beta = a_inv @ b
+    mean_y = np.where(n0 > 0, sy0 / safe, np.nan)
+    mean_xb = np.asarray(scaled @ beta).ravel()
+    resid = yc - mean_y[rc] - (Xc @ beta - mean_xb[rc])
+    scores = (rep_of @ sp.diags(resid) @ Xc).tocsr()
+    return ControlFit(beta, a_inv, a, mean_y, scaled, n0, scores, parts)
+
+
+def imputation_residuals(fit: ControlFit, X: sp.csr_matrix, y: np.ndarray, rep: np.ndarray) -> np.ndarray:
+    """Outcome minus the untreated prediction (own rep's control mean + the fixed effects) for the given deals."""
+    return y - fit.rep_mean_y[rep] - (X @ fit.beta - np.asarray(fit.rep_mean_x @ fit.beta).ravel()[rep])
+
+
+def mean_influence(fit: ControlFit, X: sp.csr_matrix, rep: np.ndarray, e: np.ndarray, member: sp.csr_matrix,
+                   R: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Estimates (means of e over each column's deals), counts, per-rep influence (R x J) and estimability.
+
+    member: deals x estimands 0/1. A rep's influence is its own deals' centred residuals plus, through the shared
+    fixed effects, its control deals' scores; they sum to zero over reps, and their spread is the sampling error.
+    """
+    counts = np.asarray(member.sum(0)).ravel()
+    safe = np.where(counts > 0, counts, 1.0)
+    g = (member @ sp.diags(1.0 / safe)).tocsc()                       # deal weights per estimand
+    tau = np.asarray(g.T @ e).ravel()
+    rep_of = sp.csr_matrix((np.ones(len(rep)), (rep, np.arange(len(rep)))), shape=(R, len(rep)))
+    rep_g = rep_of @ g                                                 # R x J: each rep's share of the weights
+    psi = np.asarray((rep_of @ g.multiply(e[:, None]).tocsc()).todense()) - np.asarray(rep_g.todense()) * tau
+    h = np.asarray((g.T @ X).todense()) - np.asarray((rep_g.T @ fit.rep_mean_x).todense())   # J x K
+    u = fit.a_inv @ h.T                                                # K x J
+    estimable = np.linalg.norm(fit.a @ u - h.T, axis=0) <= 1e-6 * (1.0 + np.linalg.norm(h, axis=1))
+    psi -= np.asarray(fit.scores @ u)
+    tau[counts == 0] = np.nan
+    return tau, counts, psi, estimable
+
+
+def coefficient_influence(fit: ControlFit, columns: np.ndarray) -> np.ndarray:
+    """Per-rep influence (R x len(columns)) of the fitted coefficients in `columns`."""
+    return np.asarray(fit.scores @ fit.a_inv[:, columns])
+
+
+def estimable(fit: ControlFit, contrast: np.ndarray) -> np.ndarray:
+    """Which columns of `contrast` (K x L) the control deals identify (they lie in the Gram matrix's range)."""
+    back = fit.a @ (fit.a_inv @ contrast)
+    return np.linalg.norm(back - contrast, axis=0) <= 1e-6 * (1.0 + np.linalg.norm(contrast, axis=0))
+
+
+def bootstrap_weights(G: int, n_boot: int, seed: int) -> np.ndarray:
+    """Cluster counts of n_boot replicates that resample G clusters with replacement."""
+    rng = np.random.default_rng(seed)
+    if G == 0 or n_boot <= 0:
+        return np.zeros((0, G))
+    return rng.multinomial(G, np.full(G, 1.0 / G), size=n_boot).astype(float)
+
+
+def studentized_interval(tau: np.ndarray, psi: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Standard errors and bootstrap-t intervals from cluster influence values (G x J) and replicate weights.
+
+    Each replicate's deviation is its weighted sum of influence values and its standard error the weighted spread of
+    them, so t = deviation / se carries the skew of a few large clusters into the interval (Hall's bootstrap-t).
+    Fewer than FEW_CLUSTERS clusters: CR1 standard error and t(G - 1) quantiles instead.
+    """
+    G, J = psi.shape
+    ci = np.full((J, 2), np.nan)
+    active = (np.abs(psi) > 0).sum(0)
+    c = G / (G - 1) if G > 1 else np.nan
+    se = np.sqrt(c * (psi ** 2).sum(0)) if G > 1 else np.full(J, np.nan)
+    ok = np.isfinite(tau) & (active >= 3) & (se > 0)
+    if G < FEW_CLUSTERS:
+        if len(weights) >= MIN_REPLICATES and G > 2:
+            q = stats.t.ppf(0.5 + CONFIDENCE / 2, G - 1)
+            ci[ok] = np.column_stack([tau - q * se, tau + q * se])[ok]
+        return se, ci
+    if len(weights) < MIN_REPLICATES:
+        return se, ci
+    dev = weights @ psi
+    var = c * (weights @ psi ** 2 - dev ** 2 / G)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = dev / np.sqrt(var)
+    for j in np.flatnonzero(ok):
+        d = t[:, j][np.isfinite(t[:, j])]
+        if len(d) >= 0.9 * len(t):
+            lo, hi = np.quantile(d, [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2])
+            ci[j] = tau[j] - hi * se[j], tau[j] - lo * se[j]
+    return se, ci
+
+
+def wald_p_value(coef: np.ndarray, psi: np.ndarray) -> float:
+    """p-value of the joint test coef = 0 with the cluster-robust covariance from influence values (G x L)."""
+    G, L = psi.shape
+    if L == 0 or G < 3:
+        return np.nan
+    cov = G / (G - 1) * psi.T @ psi
+    stat = float(coef @ np.linalg.pinv(cov, hermitian=True) @ coef)
+    df = max(1, np.linalg.matrix_rank(cov))
+    return float(stats.chi2.sf(stat, df))
