@@ -117,6 +117,12 @@ def missing_fields(kind: str, headers: list[str] | tuple[str, ...], overrides: d
     return _missing_groups(effective, match_columns(effective, list(headers), overrides or {}))
 
 
+def remembered_kind(con, headers: tuple[str, ...]) -> str | None:
+    """The upload kind of the mapping settled last for files of this shape (CRM users count as crm), or None."""
+    kind = mappings.remembered_kind(con, list(headers))
+    return None if kind is None else KINDS[kind].upload_as or kind
+
+
 def remembered_columns(con, kind: str, headers: tuple[str, ...]) -> dict[str, str]:
     """The columns settled before for files of this kind and shape (field -> header), or {}: ingestion applies them."""
     stored = mappings.remembered(con, kind_of_file(kind, list(headers)).name, list(headers))

@@ -190,6 +190,7 @@ def test_the_data_page_preview_says_why_each_column_was_read_and_what_was_left_o
 def test_columns_chosen_on_the_data_page_are_remembered_for_the_next_file_of_that_shape(company_db):
     text = "Wer,Was,Wann,Wie\nAna Souza,ROI Story,2026-03-04,4\n"
     at = preview(text, "a.csv")
+    next(s for s in at.selectbox if s.key and s.key.startswith("kind:")).set_value("feedback").run()
     for field, header in (("rep_name", "Wer"), ("topic", "Was"), ("feedback_date", "Wann"), ("rating", "Wie")):
         next(s for s in at.selectbox if s.key and s.key.endswith(f":feedback:{field}")).set_value(header)
     at.run()
@@ -204,6 +205,7 @@ def test_columns_chosen_on_the_data_page_are_remembered_for_the_next_file_of_tha
     assert not at.exception and any("a.csv loaded as feedback" in s.value for s in at.success)
     again = preview(text + "Ben Carter,ROI Story,2026-03-05,2\n", "b.csv")
     assert not again.error and any("remembered mapping" in i.value for i in again.info)
+    assert next(s for s in again.selectbox if s.key and s.key.startswith("kind:")).value == "feedback"
     assert next(s for s in again.selectbox if s.key and s.key.endswith(":feedback:topic")).value == "Was"
 
 

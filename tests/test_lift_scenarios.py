@@ -11,7 +11,7 @@ from analytics.estimators import lift_world
 from analytics.estimators import robust_lift
 from analytics.estimators.robust_lift import RobustImputationLift
 
-SEEDS = (0, 1)          # the scenario-specific claims; every scenario's general checks run on seed 0 (the benchmark: 20)
+SEEDS = (0, 1)          # scenario-specific claims; every scenario's general checks run on seed 0 (benchmark: 20)
 CONFIDENT = ("moderate", "strong")
 
 

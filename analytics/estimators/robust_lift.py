@@ -124,7 +124,8 @@ class RobustImputationLift:
     def _summarise(self, d: dict) -> None:
         M = len(self.message_ids_)
         self.effects_, self.ci_ = np.full(M, np.nan), np.full((M, 2), np.nan)
-        self.evidence_, self.diagnostics_, self.event_study_ = [None] * M, [[] for _ in range(M)], [[] for _ in range(M)]
+        self.evidence_ = [None] * M
+        self.diagnostics_, self.event_study_ = [[] for _ in range(M)], [[] for _ in range(M)]
         self.method_, self.covered_, self.extra_ = [""] * M, [None] * M, [dict() for _ in range(M)]
         self.deal_sets_ = [None] * M
         adjusted = np.zeros(M, dtype=int)
@@ -177,7 +178,7 @@ class RobustImputationLift:
 
 def _prepare(deals: Mapping, pairs: Mapping, message_ids: list[str], team_column: str,
              launch_dates: Mapping | None) -> dict:
-    """Codes, outcomes and dense deal x message flags (in segment, in scope, adopted, tagged) plus certification days."""
+    """Codes, outcomes and dense deal x message flags (in segment, in scope, adopted, tagged), certification days."""
     keys, M = _column(deals, "deal_key"), len(message_ids)
     n = len(keys)
     pair_keys = _column(pairs, "deal_key")
@@ -360,8 +361,8 @@ def _fit_unit(d: dict, k: int, states: np.ndarray, clusters: np.ndarray, G: int,
     psi_g = _by_cluster(psi, clusters, G)
     se, ci = fe.studentized_interval(tau, psi_g, weights)
     out = {"tau": 100 * tau, "ci": 100 * ci, "se": 100 * se, "counts": counts, "method": method,
-           "covered": t[member[:, 0] > 0], "deal_sets": sets, "reps": reps, "adopted": int(((state >= 1) & (state <= N_LAGS)).sum()), "team_periods": not trends,
-           "estimable": bool(estimable[0])}
+           "covered": t[member[:, 0] > 0], "deal_sets": sets, "reps": reps, "adopted": int(exposed.sum()),
+           "team_periods": not trends, "estimable": bool(estimable[0])}
     out.update(event_and_checks(d, k, states, X, control, fit, clusters, G, weights, out))
     return out
 

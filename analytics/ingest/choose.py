@@ -3,11 +3,11 @@ the headers and a bounded sample of the rows, the catalog's message names and th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from . import mappings
 from .errors import IngestError
-from .fit import Fit, check_kind
+from .fit import check_kind, kind_fit
 from .infer import Inference, infer_columns, kind_fits, profile_columns
 from .kinds import KINDS, Kind, kind_of_file
 from .profile import SAMPLE_ROWS, Profile
@@ -51,7 +51,9 @@ def choose_columns(con, kind: str, raw: RawFile, column_map: dict[str, str]) -> 
         if check:       # a file of another kind is refused as such, before its missing fields are listed
             check_kind(kind, raw.headers, raw.file_name)
         raise
-    if check:       # the other kinds as their headers name them; the kind asked as the file was just read
-        read = tuple(raw.headers[i] for i in sorted(inferred.mapping.values()))
-        check_kind(kind, raw.headers, raw.file_name, asked=Fit(kind, k.name, read, True, inferred.fit))
+    if check:
+        # Kinds are told apart by what their headers name (a quiz export's "Quiz" column is readable as a feedback
+        # topic by its values, yet the file is a quiz export); a message read from the file name completes a kind.
+        asked = replace(kind_fit(raw.headers)[kind], complete=True) if inferred.constants else None
+        check_kind(kind, raw.headers, raw.file_name, asked=asked)
     return Chosen(k, inferred, stored, columns)

@@ -1,7 +1,8 @@
 """Which upload kind a file is: how well its columns fit each kind, so a file of another kind is refused or proposed.
 
-The fit is column inference's (analytics/ingest/infer.py: headers and, when given, profiled values), so the kind a
-file is refused as, the kind proposed for it and the columns read from it come from one scoring.
+The fit is column inference's scoring (analytics/ingest/infer.py), so the kind a file is refused as, the kind proposed
+for it and the columns read from it come from one definition. Uploads tell kinds apart by their headers alone (no
+profiles): by its values a quiz export's "Quiz" column also reads as a feedback topic.
 """
 
 from __future__ import annotations

@@ -31,6 +31,17 @@ def remembered(con, kind: str, headers: list[str]) -> dict | None:
     return {"mapping_id": row[0], "columns": json.loads(row[1]), "created_by": row[2], "created_at": row[3]}
 
 
+def remembered_kind(con, headers: list[str]) -> str | None:
+    """The kind of the mapping settled last for files of this shape, or None."""
+    try:
+        row = con.execute("SELECT kind FROM column_mappings WHERE fingerprint = $fp "
+                          "ORDER BY coalesce(last_used_at, created_at) DESC LIMIT 1",
+                          {"fp": fingerprint(headers)}).fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
+
+
 def mark_used(con, mapping_id: int) -> None:
     con.execute("UPDATE column_mappings SET n_used = n_used + 1, last_used_at = $t WHERE mapping_id = $id",
                 {"id": mapping_id, "t": _now()})

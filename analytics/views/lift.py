@@ -158,7 +158,8 @@ def _robust_lift(con, messages: pd.DataFrame, params: dict, n_boot: int, seed: i
     out["win_rate_not_adopted"] = win_rate(out["won_not_adopted"],
                                            out["closed_deals_not_adopted"] - out["won_not_adopted"])
     out["naive_lift_pp"] = 100 * (out["win_rate_adopted"] - out["win_rate_not_adopted"])
-    out["naive_ci_low_pp"], out["naive_ci_high_pp"] = est["naive_ci_low_pp"].to_numpy(), est["naive_ci_high_pp"].to_numpy()
+    out["naive_ci_low_pp"] = est["naive_ci_low_pp"].to_numpy()
+    out["naive_ci_high_pp"] = est["naive_ci_high_pp"].to_numpy()
     out["adjusted_lift_pp"] = est["lift_pp"].to_numpy()
     out["ci_low_pp"], out["ci_high_pp"] = est["ci_low_pp"].to_numpy(), est["ci_high_pp"].to_numpy()
     in_scope, won_in_scope = est["closed_deals_in_scope"].to_numpy(), est["won_in_scope"].to_numpy()

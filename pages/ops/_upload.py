@@ -86,7 +86,8 @@ def render(user: auth.User) -> None:
                 st.error(md(entry["error"]))
                 continue
             info = entry["info"]
-            detected = upload_jobs.detect_kind(info.headers)
+            detected = (cache.run(upload_jobs.remembered_kind, tuple(info.headers))      # settled before
+                        or upload_jobs.detect_kind(info.headers))
             kinds = list(UPLOAD_KINDS)
             kind = st.selectbox("Kind of export", kinds, index=kinds.index(detected) if detected else 0,
                                 format_func=lambda k: KINDS[k].label, key=f"kind:{fid}")

@@ -25,6 +25,11 @@ def test_the_demo_first_run_says_what_huddle_is_with_readable_tiles(open_as, app
         label = labels.nth(i)
         assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), label.inner_text()
     shot(page, "first-hour-overview")
+    with page.expect_download(timeout=240_000) as info:        # built on click: the week's lift is fitted then
+        page.get_by_role("button", name="Download the digest (HTML)").click()
+    with open(info.value.path(), encoding="utf-8") as fh:
+        digest = fh.read()
+    assert digest.startswith("<!doctype html>") and "<h2>ROI Calculator Talk Track</h2>" in digest
 
 
 def test_marketing_reads_the_harmful_message_from_the_scorecards_first_columns(open_as, app_server):
