@@ -52,8 +52,10 @@ def choose_columns(con, kind: str, raw: RawFile, column_map: dict[str, str]) -> 
             check_kind(kind, raw.headers, raw.file_name)
         raise
     if check:
-        # Kinds are told apart by what their headers name (a quiz export's "Quiz" column is readable as a feedback
-        # topic by its values, yet the file is a quiz export); a message read from the file name completes a kind.
-        asked = replace(kind_fit(raw.headers)[kind], complete=True) if inferred.constants else None
+        # Kinds are told apart by what their headers name (by its values a quiz export's "Quiz" column also reads as
+        # a feedback topic): the kind asked counts the columns its headers name that inference also read.
+        named = kind_fit(raw.headers)[kind]
+        read = {raw.headers[i] for i in inferred.mapping.values()}
+        asked = replace(named, columns=tuple(h for h in named.columns if h in read), complete=True)
         check_kind(kind, raw.headers, raw.file_name, asked=asked)
     return Chosen(k, inferred, stored, columns)

@@ -21,6 +21,7 @@ from scipy.optimize import linear_sum_assignment
 from ..model import catalog
 from .errors import IngestError
 from .kinds import KINDS
+from .kinds.feedback import stated_scale
 from .profile import SAMPLE_ROWS, Profile, fold, looks_like, person_key, profile_column
 from .vocabulary import HINT_VETO, HINTS
 
@@ -200,6 +201,8 @@ def _score(kind: str, name: str, header: str, p: Profile) -> tuple[float, str]:
     if h < 0:
         return 0.0, "header says otherwise"
     vtype = KINDS[kind].value_types[name]
+    if vtype == "rating" and p.n and p["number"] >= 0.5 and p["small"] < 0.5 and not stated_scale(header):
+        return 0.0, "values are not on a rating scale"      # a 0-100 score is no rating unless its header says so
     c, d, why = value_score(kind, vtype, p)
     s = c * max(0.7 * h + 0.3 * d, 0.8 * d)
     if exact_rank(kind, name, header) is not None and not (vtype == "id" and p.n and p["unique"] < 0.5):

@@ -168,6 +168,8 @@ def profile_column(values: list[str], catalog_keys: list[str], roster_keys: set[
             x = _number(v)
             if x is not None:
                 nums.append(x)
+                if 0 <= x <= 10:
+                    add("small", n)         # on a 0-10 scale, as ratings are unless a header states another
             if v.endswith("%"):
                 add("percent", n)
         if MONEY.match(v):
