@@ -69,7 +69,7 @@ with st.sidebar:
     elif user.mode == "local":
         st.caption("Local single-user mode (no login configured): you are **admin**.")
     elif user.has_access:
-        st.caption(f"Signed in as {md(user.email)} ({md(user.role)})")
+        st.caption(f"Signed in as {user.email} ({user.role})")
         if user.mode == "oidc":
             st.button("Log out", on_click=st.logout)
 
