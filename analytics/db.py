@@ -191,6 +191,12 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False,
         try:
             con = duckdb.connect(str(target), read_only=read_only and target.exists())
             break
+        except duckdb.ConnectionException as exc:
+            # This process has the file open for writing already (e.g. the background refresh): a read-only
+            # request shares that instance instead, and reads as any other connection of it.
+            if not (read_only and "different configuration" in str(exc)):
+                raise
+            return duckdb.connect(str(target))
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
                 if "lock" in str(exc).lower():

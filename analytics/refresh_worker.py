@@ -13,6 +13,7 @@ the Data page (refresh_status): a failed refresh is reported there and never tou
 from __future__ import annotations
 
 import argparse
+import atexit
 import fcntl
 import hashlib
 import json
@@ -251,6 +252,8 @@ class Worker:
 
 
 WORKER = Worker()
+# At exit, let a running refresh finish (briefly): DuckDB aborts the process if a thread is still inside a query.
+atexit.register(WORKER.wait, 30)
 
 
 def request(cfg: stores.StoreConfig, today: date | None = None) -> None:

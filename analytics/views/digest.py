@@ -12,8 +12,6 @@ import html
 import re
 from datetime import date, timedelta
 
-import pandas as pd
-
 from analytics.estimators.memory import MemoryModel
 from analytics.filters import Filters
 from analytics.metrics.evidence import describe_lift
