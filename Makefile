@@ -9,7 +9,7 @@ PORT   ?= 8501
 # Loopback by default: set ADDRESS=0.0.0.0 to serve other machines (behind a sign-in proxy or OIDC; see README).
 ADDRESS ?= 127.0.0.1
 
-.PHONY: run test install install-dev browser postgres demo bench clean
+.PHONY: run test install install-dev install-lake browser postgres demo bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,22 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# The shared store's own environment: the same packages with duckdb 1.5.5, the only DuckDB whose DuckLake and
+# postgres extensions install offline (requirements-lake.txt). The local file store keeps duckdb 2.0.1.
+LAKE_VENV := .venv-lake
+LAKE_BIN  := $(LAKE_VENV)/bin
+
+$(LAKE_BIN)/python:
+	$(PYTHON) -m venv $(LAKE_VENV)
+	$(LAKE_BIN)/python -m pip install --quiet --upgrade pip
+
+$(LAKE_VENV)/.installed: requirements.txt requirements-dev.txt requirements-lake.txt | $(LAKE_BIN)/python
+	$(LAKE_BIN)/pip install --quiet -r requirements-dev.txt
+	$(LAKE_BIN)/pip install --quiet -r requirements-lake.txt
+	touch $@
+
+install-lake: $(LAKE_VENV)/.installed
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download).
 browser:
@@ -44,8 +60,10 @@ run: install
 	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
-test: install-dev browser postgres
-	$(BIN)/python -m pytest -q
+# The whole suite: everything on the local file store, then the shared-store tests (marked `lake`) in .venv-lake.
+test: install-dev install-lake browser postgres
+	$(BIN)/python -m pytest -q -m "not lake"
+	$(LAKE_BIN)/python -m pytest -q -m lake
 
 demo: install
 	$(BIN)/python -m analytics demo
@@ -54,4 +72,4 @@ bench: install-dev
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) data/huddle.duckdb data/huddle.duckdb.wal data/demo.duckdb data/demo.duckdb.wal data/demo/*.csv
+	rm -rf $(VENV) $(LAKE_VENV) data/huddle.duckdb data/huddle.duckdb.wal data/demo.duckdb data/demo.duckdb.wal data/demo/*.csv

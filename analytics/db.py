@@ -206,6 +206,8 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False,
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
+    # DuckDB draws a progress bar on stdout for long statements: it would corrupt the CLI's JSON and CSV.
+    con.execute("SET enable_progress_bar = false")
     if not (read_only and target.exists()):
         migrate(con)
     return con

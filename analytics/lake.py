@@ -72,6 +72,7 @@ def open_connection(cfg: StoreConfig) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(config={"autoinstall_known_extensions": False, "autoload_known_extensions": False,
                                  "extension_directory": str(ext_dir)})
     try:
+        con.execute("SET enable_progress_bar = false")     # never on stdout, where the CLI writes JSON/CSV
         load_extensions(con)
         if "://" not in (cfg.data_path or ""):
             Path(cfg.data_path).mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,9 @@ from analytics.ingest.load import ingest_file, list_uploads, undo
 from analytics.views.forgetting import forecast, forecast_rows
 from analytics.views.report import build_report
 
+# DuckLake's extensions exist for duckdb 1.5.5 only: `make test` runs these in .venv-lake (see Makefile).
+pytestmark = pytest.mark.lake
+
 V1 = ("opportunity_id,sales_agent,deal_stage,close_date,close_value\n"
       "A,Ann Lee,Engaging,,\nB,Ann Lee,Won,2026-01-05,100\nC,Bo Ek,Lost,2026-01-06,0\n")
 V2 = ("opportunity_id,sales_agent,deal_stage,close_date,close_value\n"

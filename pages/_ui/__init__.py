@@ -125,8 +125,17 @@ REFRESH_FAILED = ("The precomputed default view could not be refreshed for the l
 
 def refresh_notice() -> None:
     """While the default view is refreshed after an upload, say so: pages still answer from the committed data."""
-    if cache.run(refresh_worker.refresh_status)["state"] in ("refreshing", "pending"):
+    status = refresh_state()
+    if status and status["state"] in ("refreshing", "pending"):
         st.caption(f":material/sync: {REFRESHING}")
+
+
+def refresh_state() -> dict | None:
+    """The default view's refresh status, or None while another process is committing (pages say so and retry)."""
+    try:
+        return cache.run(refresh_worker.refresh_status)
+    except db.DatabaseBusy:
+        return None
 
 
 def retry_soon(seconds: float = 2.0) -> None:

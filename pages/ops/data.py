@@ -2,15 +2,15 @@
 
 import streamlit as st
 
-from analytics import cache, db, refresh_worker
-from pages._ui import REFRESH_FAILED, REFRESHING, page_context, retry_soon
+from analytics import db
+from pages._ui import REFRESH_FAILED, REFRESHING, page_context, refresh_state, retry_soon
 from pages.ops import _health, _history, _upload
 
 page = page_context("data")
 for level, text in st.session_state.pop("data_flash", []):
     getattr(st, level)(text)
 
-refresh = cache.run(refresh_worker.refresh_status)
+refresh = refresh_state() or {"state": "unknown"}
 if refresh["state"] == "failed":
     st.error(REFRESH_FAILED, icon=":material/sync_problem:")
     st.text(refresh["detail"])
