@@ -1,6 +1,7 @@
 """The command line: parse arguments, call the library, print. Output names and JSON keys are a public interface.
 
 Library modules are imported inside each command so that `--help` and the light commands stay fast.
+Longer than most modules because it holds one short function per command (a dozen) and their argument parsers.
 """
 
 from __future__ import annotations

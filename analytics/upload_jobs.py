@@ -1,5 +1,8 @@
 """Uploads from the browser: saving, kind detection, column choices, and ingestion in a background thread.
 
+Longer than most modules: the job's life cycle (save, preview, load, undo, sweep of abandoned temp files) is one
+state machine whose parts share its locks.
+
 A job runs on its own thread with its own connection, so the session that started it keeps rendering progress and
 every other session keeps reading; jobs in this process take turns (one writer at a time), and a job waits, then
 reports clearly, while another process (the command line) holds the database file or the shared store's writer
