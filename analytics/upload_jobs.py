@@ -100,7 +100,12 @@ def detect_kind(headers: list[str] | tuple[str, ...]) -> str | None:
 
 def suggest_kind(path: str | Path, file_name: str | None = None) -> str | None:
     """The kind to propose for a saved upload: the best fit, else the kind claiming most columns, else None."""
-    headers = sniff(path, file_name).headers
+    return propose_kind(sniff(path, file_name).headers)
+
+
+def propose_kind(headers: list[str] | tuple[str, ...]) -> str | None:
+    """The best-fitting kind for these headers, else the kind claiming most of them, else None (ask the user)."""
+    headers = list(headers)
     fits = kind_fit(headers)
     partial = max(UPLOAD_KINDS, key=lambda k: (len(fits[k].columns), -UPLOAD_KINDS.index(k)))
     return best_kind(headers) or (partial if fits[partial].columns else None)

@@ -118,6 +118,17 @@ def test_an_unrecognized_column_is_chosen_on_the_page_before_loading(small_db):
                           "WHERE opportunity_id LIKE '%:20'") == [("Wei Chen", "Wei Chen")]
 
 
+def test_a_file_of_no_known_kind_gets_no_preselected_kind_and_loads_nothing_until_one_is_chosen(small_db):
+    before = fingerprint(small_db)
+    at = page().run()
+    at.file_uploader[0].set_value(("things.csv", b"colour,size\nred,9\n", "text/csv")).run()
+    kind = next(s for s in at.selectbox if s.key and s.key.startswith("kind:"))
+    assert kind.value is None
+    assert any("choose its kind" in i.value for i in at.info)
+    assert not at.exception
+    assert fingerprint(small_db) == before
+
+
 def test_a_custom_stage_can_be_mapped_to_won_before_loading(small_db):
     text = "Opportunity ID,Opportunity Owner,Stage,Close Date\n30,Wei Chen,Signed Contract Received,2025-05-01\n"
     at = page().run()

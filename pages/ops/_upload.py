@@ -87,12 +87,17 @@ def render(user: auth.User) -> None:
                 continue
             info = entry["info"]
             detected = (cache.run(upload_jobs.remembered_kind, tuple(info.headers))      # settled before
-                        or upload_jobs.detect_kind(info.headers))
+                        or upload_jobs.propose_kind(info.headers))
             kinds = list(UPLOAD_KINDS)
-            kind = st.selectbox("Kind of export", kinds, index=kinds.index(detected) if detected else 0,
-                                format_func=lambda k: KINDS[k].label, key=f"kind:{fid}")
+            # Nothing fits: no kind is preselected (never CRM by default); the user chooses one.
+            kind = st.selectbox("Kind of export", kinds, index=kinds.index(detected) if detected else None,
+                                format_func=lambda k: KINDS[k].label, key=f"kind:{fid}",
+                                placeholder="Choose the kind of export")
             st.caption(f"Detected: {KINDS[detected].label if detected else 'not recognized'} · "
                        f"encoding {info.encoding} · delimiter {info.delimiter!r} · {len(info.headers)} columns")
+            if kind is None:
+                st.info("Huddle could not tell what kind of export this is: choose its kind above.")
+                continue
             settled = cache.run(upload_jobs.remembered_columns, kind, tuple(info.headers))   # remembered mapping
             auto = upload_jobs.column_mapping(kind, info.headers, settled)
             missing_auto = upload_jobs.missing_fields(kind, info.headers, settled)
