@@ -129,7 +129,7 @@ def test_a_marketing_user_cannot_reach_the_data_page(open_as, app_server):
     page.get_by_text("Signed in as mkt@example.com (marketing)").wait_for()
     wait_idle(page)
     assert page.locator('[data-testid="stFileUploader"]').count() == 0
-    assert not page.url.rstrip("/").endswith("/data")
+    page.get_by_text("You do not have access to this page").wait_for()     # said, not "Page not found"
     nav = page.locator('[data-testid="stSidebarNav"]')
     assert nav.locator('a[href$="/data"]').count() == 0
     assert nav.count() == 0 or "What's loaded" in nav.inner_text()
