@@ -9,9 +9,13 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 from analytics import stores
+
+# DuckLake's extensions exist for duckdb 1.5.5 only: `make test` runs these in .venv-lake (see Makefile).
+pytestmark = pytest.mark.lake
 
 BASE = 50
 # Per writer, three uploads of distinct sizes and amounts: any set of whole uploads has its own totals.
@@ -25,8 +29,6 @@ cfg = stores.resolve()
 seen, stop = set(), sys.argv[1]
 import os
 
-# DuckLake's extensions exist for duckdb 1.5.5 only: `make test` runs these in .venv-lake (see Makefile).
-pytestmark = pytest.mark.lake
 while not os.path.exists(stop):
     with stores.reading(cfg) as con:
         seen.add(tuple(con.execute(sys.argv[2]).fetchall()[0]))
