@@ -36,6 +36,7 @@ SMTP_PASSWORD_ENV = "HUDDLE_SMTP_PASSWORD"
 SMTP_FROM_ENV = "HUDDLE_SMTP_FROM"
 SMTP_TO_ENV = "HUDDLE_SMTP_TO"                # comma-separated addresses
 WEBHOOK_ENV = "HUDDLE_DIGEST_WEBHOOK"         # a Slack or Teams incoming-webhook URL
+KEEP_TRANSCRIPTS_ENV = "HUDDLE_KEEP_TRANSCRIPTS"  # false: keep only tracker matches, drop call text after tracking
 
 DEFAULT_MIN_GROUP_SIZE = 3
 DEFAULT_MAX_UPLOAD_MB = 1024
@@ -68,3 +69,8 @@ def max_upload_bytes() -> int:
     except ValueError:
         mb = DEFAULT_MAX_UPLOAD_MB
     return int(mb * (1 << 20))
+
+
+def keep_transcripts() -> bool:
+    """Whether activity text (transcripts, email bodies) is kept after tracking: $HUDDLE_KEEP_TRANSCRIPTS, default yes."""
+    return os.environ.get(KEEP_TRANSCRIPTS_ENV, "").strip().lower() not in {"0", "false", "no", "off"}
