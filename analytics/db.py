@@ -158,6 +158,11 @@ def migrations() -> list[tuple[int, Path]]:
         m = re.match(r"(\d+)_", p.name)
         if m:
             out.append((int(m.group(1)), p))
+    seen: dict[int, Path] = {}
+    for version, p in out:
+        if version in seen:   # two files of one number: the second would be skipped silently on every database
+            raise RuntimeError(f"schema files {seen[version].name} and {p.name} share version {version}; renumber one")
+        seen[version] = p
     return out
 
 

@@ -339,3 +339,11 @@ def test_while_another_process_holds_the_database_the_page_says_so_instead_of_fa
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_data_page_says_once_that_the_default_view_is_being_refreshed(small_db):
+    from pages._ui import REFRESHING
+    at = page().run()
+    assert not at.exception
+    said = [e for e in (*at.caption, *at.info, *at.markdown) if REFRESHING in str(e.value)]
+    assert len(said) == 1

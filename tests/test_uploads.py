@@ -108,6 +108,20 @@ def test_an_older_database_without_the_newest_schema_still_opens(tmp_path):
     con.close()
 
 
+def test_two_schema_files_with_one_version_number_are_refused_not_skipped(tmp_path, monkeypatch):
+    (tmp_path / "schema").mkdir()
+    for name in ("001_init.sql", "002_a.sql", "002_b.sql"):
+        (tmp_path / "schema" / name).write_text("SELECT 1;")
+    monkeypatch.setattr(db, "SQL_DIR", tmp_path)
+    with pytest.raises(RuntimeError, match="002_a.sql and 002_b.sql share version 2"):
+        db.migrations()
+
+
+def test_the_bundled_schema_files_have_distinct_version_numbers():
+    versions = [v for v, _ in db.migrations()]
+    assert versions == sorted(set(versions))
+
+
 def run_cli(*args, env_db=None):
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     if env_db:

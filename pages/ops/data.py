@@ -3,19 +3,18 @@
 import streamlit as st
 
 from analytics import db
-from pages._ui import REFRESH_FAILED, REFRESHING, page_context, refresh_state, retry_soon
+from pages._ui import REFRESH_FAILED, page_context, refresh_state, retry_soon
 from pages.ops import _health, _history, _upload
 
 page = page_context("data")
 for level, text in st.session_state.pop("data_flash", []):
     getattr(st, level)(text)
 
+# page_context already says when the default view is being refreshed; the Data page adds what failed.
 refresh = refresh_state() or {"state": "unknown"}
 if refresh["state"] == "failed":
     st.error(REFRESH_FAILED, icon=":material/sync_problem:")
     st.text(refresh["detail"])
-elif refresh["state"] in ("refreshing", "pending"):
-    st.info(REFRESHING, icon=":material/sync:")
 
 tab_upload, tab_history, tab_health = st.tabs(["Upload", "Upload history", "Data health"])
 with tab_upload:
