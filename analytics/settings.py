@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 # A quiz attempt passes at this share of the maximum score unless the export has a pass/fail column.
@@ -15,6 +16,9 @@ MIN_DEALS = {"directional": 30, "moderate": 100, "strong": 400}
 MIN_REPS = {"directional": 3, "moderate": 10, "strong": 30}
 STRONG_MAX_WIDTH_PP = 10.0
 STRONG_MIN_HALF_WIDTHS = 1.5
+# Every tier a lift can get, strongest first; `not separable` only from the robust estimator (messages certified
+# together: only their joint effect is known).
+EVIDENCE_TIERS = ("strong", "moderate", "directional", "not separable", "insufficient")
 
 # Environment variables (each documented in the README).
 DB_ENV = "HUDDLE_DB"
@@ -50,6 +54,33 @@ UPLOAD_TEMP_MAX_AGE_HOURS = 12
 # Shown next to every rep-level figure.
 HR_NOTE = ("Rep-level figures describe training and message adoption. They are not a measure of performance "
            "and must not be used for HR decisions.")
+
+
+def evidence_tier(deals_adopted: int, deals_not_adopted: int, reps_adopted: int, reps_not_adopted: int,
+                  lift_pp: float | None, ci_low_pp: float | None, ci_high_pp: float | None, *,
+                  capped: bool = False) -> str:
+    """The evidence tier of a lift (the rule analytics.metrics.evidence documents), defined here, below the metrics
+    and the estimators, so both apply one rule; `capped` (a failed check) means at most directional."""
+    deals, reps = min(deals_adopted, deals_not_adopted), min(reps_adopted, reps_not_adopted)
+    if _absent(lift_pp) or deals < MIN_DEALS["directional"] or reps < MIN_REPS["directional"]:
+        return "insufficient"
+    if _absent(ci_low_pp) or _absent(ci_high_pp) or ci_low_pp <= 0 <= ci_high_pp or capped:
+        return "directional"
+    if deals < MIN_DEALS["moderate"] or reps < MIN_REPS["moderate"]:
+        return "directional"
+    width = ci_high_pp - ci_low_pp
+    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"] and width <= STRONG_MAX_WIDTH_PP
+            and abs(lift_pp) >= STRONG_MIN_HALF_WIDTHS * width / 2):
+        return "strong"
+    return "moderate"
+
+
+def _absent(x) -> bool:
+    """No number: None, NaN, infinity, NaT or pandas' NA (analytics.metrics.missing's rule for numbers)."""
+    try:
+        return not math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return True
 
 
 def min_group_size() -> int:

@@ -63,6 +63,7 @@ def summary(rows: list[dict]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--boot", type=int, default=400)
     parser.add_argument("--scenario", nargs="*", default=list(lift_world.SCENARIOS))
     parser.add_argument("--verbose", action="store_true", help="print every estimate")
@@ -71,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{'of m/s':>6} {'mean err':>8}  tiers")
     for name in args.scenario:
         t = time.perf_counter()
-        rows = [r for seed in range(args.seeds) for r in outcomes(name, seed, args.boot)]
+        rows = [r for seed in range(args.first_seed, args.first_seed + args.seeds) for r in outcomes(name, seed, args.boot)]
         s = summary(rows)
         if args.verbose:
             for r in rows:

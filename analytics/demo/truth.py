@@ -21,11 +21,15 @@ class DemoMessage:
     name: str
     launch_date: date
     target_segment: str | None
-    effect_pp: float          # true change in win probability, in percentage points, on adopted deals
+    effect_pp: float          # true change in win probability, in percentage points, on adopted (certified) deals:
+                              # the part through saying it in calls plus a direct part (WIN_MODEL["law"])
     adoption_target: float
     difficulty: float         # divides the recall half-life; >1 is harder to remember
     owner: str
     description: str
+    key_phrases: str = ""         # the catalog's ';'-separated tracker phrases
+    use_max: float = 0.0          # P(a certified rep says it in an in-scope call) at full recall
+    usage_effect_pp: float = 0.0  # true change in win probability on deals where the rep said it before the close
 
     @property
     def target_date(self) -> date:
@@ -35,17 +39,23 @@ class DemoMessage:
 
 MESSAGES: tuple[DemoMessage, ...] = (
     DemoMessage("Security-First Value Prop", date(2025, 4, 1), None, 8.0, 0.80, 1.0, "Priya Raman",
-                "Lead with risk reduction: SOC 2, data residency and audit trails, then value."),
+                "Lead with risk reduction: SOC 2, data residency and audit trails, then value.",
+                "security-first; SOC 2; data residency; audit trail; risk reduction", 0.70, 12.0),
     DemoMessage("Platform Consolidation Story", date(2025, 8, 4), "Enterprise", 4.0, 0.70, 1.4, "Marcus Bell",
-                "Replace five point tools with one platform; TCO slide, migration plan, \"one bill\"."),
+                "Replace five point tools with one platform; TCO slide, migration plan, \"one bill\".",
+                "one platform; replace point tools; total cost of ownership; one bill; migration plan", 0.55, 8.0),
     DemoMessage("ROI Calculator Talk Track", date(2025, 12, 1), None, -5.0, 0.80, 0.9, "Priya Raman",
-                "Walk the buyer through the ROI calculator: payback in months, three-year savings."),
+                "Walk the buyer through the ROI calculator: payback in months, three-year savings.",
+                "ROI calculator; payback period; three-year savings; business case; return on investment", 0.60,
+                -9.0),
     DemoMessage("AI Copilot Positioning", date(2026, 4, 6), None, 2.0, 0.75, 1.2, "Hannah Cole",
-                "Position the AI copilot as a productivity multiplier, with a live demo."),
+                "Position the AI copilot as a productivity multiplier, with a live demo.",
+                "AI copilot; productivity multiplier; copilot live", 0.07, 6.0),
 )
 NEGATIVE_MESSAGE = "ROI Calculator Talk Track"
 DISLIKED_MESSAGE = "Platform Consolidation Story"
 DISLIKED_THEMES = ("too long", "confused", "pricing claims")
+TRANSFER_GAP_MESSAGE = "AI Copilot Positioning"     # certified widely, rarely said in calls (tiny use_max)
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 SEGMENT_SHARE = (0.45, 0.33, 0.22)
@@ -74,7 +84,9 @@ WIN_MODEL = {
     "amount_per_log_sd": -0.02,           # within segment, larger deals win a little less often
     "base_clip": [0.15, 0.80],
     "law": "p = clip(base_segment + ability + trend + deal_type + amount, 0.15, 0.80) "
-           "+ sum(effect_pp/100 of every message in scope and adopted at close)",
+           "+ sum over messages in scope of (direct_pp/100 if adopted at close + usage_effect_pp/100 if the rep "
+           "said it in a call on the deal); direct_pp = effect_pp - usage_effect_pp * (share of adopted deals used "
+           "- share of not-adopted deals used), so adopting (certifying) still changes wins by effect_pp on average",
 }
 DEALS_PER_REP_DAY = 0.29
 
@@ -96,6 +108,26 @@ FORGETTING = {
     "difficulty": {m.name: m.difficulty for m in MESSAGES},
     "practice_gap_median_days": 21.0, "practice_gap_sigma": 0.9, "practice_continue": 0.965,
     "ungraded_share": 0.015,
+}
+
+# Calls (a conversation-intelligence export): a few per deal; in each, the rep says a message with probability
+# organic before launch or outside its segment, uncertified_share * use_max before the rep certified, and
+# use_max * (uncertified_share + (1 - uncertified_share) * recall) after, recall = 2 ** (-gap / half_life) of the
+# forgetting law at the call (FORGETTING), so use fades as the rep forgets and returns after practice.
+CALLS = {
+    "per_deal_p": [0.30, 0.42, 0.20, 0.08],      # P(0, 1, 2, 3 calls) per deal, between creation and close
+    "types": ["Discovery", "Demo", "Negotiation"],
+    "type_cuts": [0.35, 0.75],                   # share of the deal's life after which the next type starts
+    "words": [80, 220],                          # target words per transcript (a few more once the call closes)
+    "organic": 0.02,
+    "uncertified_share": 0.15,
+    "phrase_share": {"certified": 0.65, "uncertified": 0.35},   # uses containing a key phrase vs a paraphrase
+    "two_sentences": 0.30,
+    "prospect_negative": 0.15, "rep_negative": 0.06,             # per call: the words without the message
+    "minutes": {"Discovery": [20, 45], "Demo": [30, 60], "Negotiation": [15, 40]},
+    "mixed_case_email": 0.10,
+    "law": "P(said in call) = organic (before launch / outside segment); uncertified_share * use_max (not "
+           "certified at the call); use_max * (uncertified_share + (1 - uncertified_share) * recall) (certified)",
 }
 
 FEEDBACK_PER_MONTH = 0.30             # per certified rep and message, before the rep's propensity

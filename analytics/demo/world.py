@@ -10,14 +10,15 @@ import numpy as np
 import pandas as pd
 
 from ..settings import PASS_MARK
+from .calls import draw_calls, draw_contacts
 from .names import (
     ACCOUNTS_PER_REP, ACCOUNT_CORES, ACCOUNT_HEADS, ACCOUNT_TAILS, EMAIL_DOMAIN, FEATURED_REPS, FIRST_NAMES,
     LAST_NAMES, NOTE_TEMPLATES)
 from .truth import (
     AMOUNT_SIGMA, CERTIFICATION, DEALS_PER_REP_DAY, DEAL_TYPES, DEFAULT_END, DEFAULT_START, DISLIKED_MESSAGE,
     DISLIKED_THEMES, EXISTING_SHARE, FEEDBACK_PER_MONTH, FORGETTING, LEAD_SOURCES, MANAGERS, MESSAGES,
-    NEGATIVE_MESSAGE, OPEN_STAGES_SF, OUTCOMES, OUTCOME_BY_RATING, PRODUCTS, QUIET_FACTOR, QUIET_TEAM, RATING_MEAN,
-    RATING_SD, SEGMENTS, SEGMENT_MEDIAN_AMOUNT, SEGMENT_SHARE, TEAMS, TEAM_REGION, WIN_MODEL, expected_score,
+    NEGATIVE_MESSAGE, OPEN_STAGES_SF, TRANSFER_GAP_MESSAGE, OUTCOMES, OUTCOME_BY_RATING, PRODUCTS, QUIET_FACTOR, QUIET_TEAM, RATING_MEAN,
+    RATING_SD, CALLS, SEGMENTS, SEGMENT_MEDIAN_AMOUNT, SEGMENT_SHARE, TEAMS, TEAM_REGION, WIN_MODEL, expected_score,
     message_schedule)
 
 
@@ -33,6 +34,8 @@ class World:
     certified_day: np.ndarray     # (n_reps, n_messages) day offset of the first pass; NaN if none by the end
     accounts: np.ndarray
     truth: dict
+    calls: pd.DataFrame = None    # one row per call: deal, rep, minute, transcript, said_i (the rep said message i)
+    contacts: np.ndarray = None   # (n_accounts, 2) prospect names per account
 
 
 def build_world(seed: int = 7, n_reps: int = 150, start: date = DEFAULT_START,
@@ -52,9 +55,16 @@ def build_world(seed: int = 7, n_reps: int = 150, start: date = DEFAULT_START,
     attempts, certified = _quiz_attempts(rng, reps, msgs, launch, span)
     deals = _deals(rng, reps, msgs, launch, certified, span, len(accounts))
     feedback = _feedback(rng, reps, msgs, certified, span, accounts)
+    # Calls draw from their own generator, so the rest of the company is the same with or without them.
+    call_rng = np.random.default_rng(seed + 3)
+    contacts = draw_contacts(call_rng, reps["name"], len(accounts))
+    calls = draw_calls(call_rng, reps, msgs, deals, attempts, launch, span, accounts, contacts)
+    usage = _outcomes(deals, msgs, calls)
     truth = {
         "seed": seed, "n_reps": n_reps, "start": start.isoformat(), "end": end.isoformat(),
         "effects_pp": {m["name"]: m["effect_pp"] for m in schedule},
+        "usage_effects_pp": {m["name"]: m["usage_effect_pp"] for m in schedule},
+        "usage": usage, "transfer_gap_message": TRANSFER_GAP_MESSAGE, "calls": CALLS,
         "negative_message": NEGATIVE_MESSAGE,
         "disliked_message": DISLIKED_MESSAGE, "disliked_themes": list(DISLIKED_THEMES),
         "quiet_team": QUIET_TEAM,
@@ -65,7 +75,7 @@ def build_world(seed: int = 7, n_reps: int = 150, start: date = DEFAULT_START,
         "open_share": round(float(deals["is_open"].mean()), 4),
         "rep_ability": dict(zip(reps["email"], np.round(reps["ability"], 4).tolist())),
     }
-    return World(reps, msgs, deals, attempts, feedback, certified, accounts, truth)
+    return World(reps, msgs, deals, attempts, feedback, certified, accounts, truth, calls, contacts)
 
 
 # ---------------------------------------------------------------- drawing the world
@@ -230,17 +240,15 @@ def _deals(rng, reps, msgs, launch, certified, span, n_accounts):
             + w["existing_business"] * existing
             + w["amount_per_log_sd"] * np.clip(log_z, -2, 2))
     base = np.clip(base, *w["base_clip"])
-    effect = np.zeros(m)
-    adopted = {}
+    adopted, scope = {}, {}
     for i, msg in msgs.iterrows():     # four messages, each vectorized over all deals
         in_scope = ~is_open & (close >= launch[i])
         if pd.notna(msg["target_segment"]):
             in_scope &= segment == SEGMENTS.index(msg["target_segment"])
         cert = certified[rep, i]
         adopted[i] = in_scope & (cert <= close)       # NaN (never certified) compares False
-        effect += adopted[i] * msg["effect_pp"] / 100.0
-    p_win = base + effect
-    won = ~is_open & (rng.random(m) < p_win)
+        scope[i] = in_scope
+    u_win = rng.random(m)              # the outcome is decided once the calls are drawn (_outcomes)
     account = (rep * ACCOUNTS_PER_REP + rng.integers(0, ACCOUNTS_PER_REP, m)) % n_accounts
     deals = pd.DataFrame({
         "rep": rep, "created_day": created, "close_day": close, "created_minute": rng.integers(7 * 60, 20 * 60, m),
@@ -248,8 +256,8 @@ def _deals(rng, reps, msgs, launch, certified, span, n_accounts):
         "deal_type": np.where(existing, DEAL_TYPES[1], DEAL_TYPES[0]), "amount": amount,
         "product": rng.integers(0, len(PRODUCTS), m), "lead_source": rng.integers(0, len(LEAD_SOURCES), m),
         "open_stage": rng.integers(0, len(OPEN_STAGES_SF), m), "account": account,
-        "is_open": is_open, "is_won": won, "p_base": base, "p_win": p_win,
-        **{f"adopted_{i}": a for i, a in adopted.items()},
+        "is_open": is_open, "u_win": u_win, "p_base": base,
+        **{f"adopted_{i}": a for i, a in adopted.items()}, **{f"in_scope_{i}": a for i, a in scope.items()},
     })
     deals = deals.sort_values(["created_day", "rep"], kind="stable", ignore_index=True)
     key = (deals["account"].to_numpy() * len(PRODUCTS) + deals["product"].to_numpy()) * 2 \
@@ -257,6 +265,39 @@ def _deals(rng, reps, msgs, launch, certified, span, n_accounts):
     deals["name_seq"] = pd.Series(key).groupby(key).cumcount().to_numpy()
     deals["region"] = reps["region"].to_numpy()[deals["rep"].to_numpy()]
     return deals
+
+
+def _outcomes(deals: pd.DataFrame, msgs: pd.DataFrame, calls: pd.DataFrame) -> dict:
+    """Win or loss of each closed deal: base + direct effect of adoption + planted effect of saying the message.
+
+    The direct part is set so that adoption keeps its planted total effect_pp on average (WIN_MODEL["law"]);
+    returns per message the share of calls and of in-scope closed deals where the rep said it, and the parts.
+    """
+    p_win = deals["p_base"].to_numpy().copy()
+    out = {}
+    for i, msg in msgs.iterrows():
+        on_deal = np.zeros(len(deals), dtype=bool)
+        on_deal[calls.loc[calls[f"said_{i}"], "deal"].to_numpy()] = True
+        used = deals[f"in_scope_{i}"].to_numpy() & on_deal
+        deals[f"used_{i}"] = used
+        adopted, scope = deals[f"adopted_{i}"].to_numpy(), deals[f"in_scope_{i}"].to_numpy()
+        gap = float(used[adopted].mean() - used[scope & ~adopted].mean()) if adopted.any() and (
+            scope & ~adopted).any() else 0.0
+        direct = msg["effect_pp"] - msg["usage_effect_pp"] * gap
+        p_win += (adopted * direct + used * msg["usage_effect_pp"]) / 100.0
+        cert = calls[f"certified_{i}"].to_numpy()
+        out[msg["name"]] = {
+            "direct_pp": round(direct, 3), "used_deal_share_adopted": round(float(used[adopted].mean()), 4)
+            if adopted.any() else None,
+            "used_deal_share_not_adopted": round(float(used[scope & ~adopted].mean()), 4)
+            if (scope & ~adopted).any() else None,
+            "said_call_share_certified": round(float(calls.loc[cert, f"said_{i}"].mean()), 4) if cert.any() else None,
+            "said_call_share_not_certified": round(float(calls.loc[~cert, f"said_{i}"].mean()), 4),
+            "n_deals_used": int(used.sum()),
+        }
+    deals["p_win"] = p_win
+    deals["is_won"] = ~deals["is_open"].to_numpy() & (deals["u_win"].to_numpy() < p_win)
+    return out
 
 
 def _split_templates():

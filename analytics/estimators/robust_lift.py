@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from analytics.estimators import fixed_effects as fe
 from analytics.estimators.robust_lift_checks import (LAG_STARTS, MIN_LEVEL_CONTROLS, N_LAGS, PLACEBO_MONTHS,
                                                      event_and_checks, month_index)
-from analytics.settings import MIN_DEALS, MIN_REPS, STRONG_MAX_WIDTH_PP, STRONG_MIN_HALF_WIDTHS
+from analytics.settings import EVIDENCE_TIERS, MIN_DEALS, MIN_REPS, evidence_tier
 
 N_BOOT = 400
 AMOUNT_BANDS = 5
@@ -58,7 +58,6 @@ TEAM_MIN_SHARE = 0.25
 MIN_IMPUTABLE_SHARE = 0.5
 SEPARABLE_SHARE = 0.9
 PRETREND_ALPHA = 0.05
-EVIDENCE_TIERS = ("strong", "moderate", "directional", "not separable", "insufficient")
 ESTIMANDS = ("certified", "taught", "spillover", "since_launch") + tuple(f"lag{k}" for k in LAG_STARTS)
 CHECK_COLUMNS = ("imputable_share", "se_pp", "launch_lift_pp", "launch_ci_low_pp", "launch_ci_high_pp", "launch_deals",
                  "taught_lift_pp", "taught_ci_low_pp", "taught_ci_high_pp", "taught_deals", "spillover_lift_pp",
@@ -68,24 +67,6 @@ CHECK_COLUMNS = ("imputable_share", "se_pp", "launch_lift_pp", "launch_ci_low_pp
 COUNT_COLUMNS = ("closed_deals_adopted", "closed_deals_not_adopted", "won_adopted", "won_not_adopted",
                  "reps_adopted", "reps_not_adopted", "closed_deals_in_scope", "won_in_scope", "closed_deals_tagged",
                  "won_tagged", "adjusted_deals")
-
-
-def evidence_tier(deals_adopted, deals_not_adopted, reps_adopted, reps_not_adopted, lift_pp, ci_low_pp, ci_high_pp,
-                  *, capped: bool = False) -> str:
-    """How much the data can tell: analytics.metrics.evidence's tiers on the same thresholds (analytics.settings), plus
-    `capped` (a failed check: at most directional); estimators import no metrics, so the rule is applied here."""
-    deals, reps = min(deals_adopted, deals_not_adopted), min(reps_adopted, reps_not_adopted)
-    if _missing(lift_pp) or deals < MIN_DEALS["directional"] or reps < MIN_REPS["directional"]:
-        return "insufficient"
-    if _missing(ci_low_pp) or _missing(ci_high_pp) or ci_low_pp <= 0 <= ci_high_pp or capped:
-        return "directional"
-    if deals < MIN_DEALS["moderate"] or reps < MIN_REPS["moderate"]:
-        return "directional"
-    width = ci_high_pp - ci_low_pp
-    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"] and width <= STRONG_MAX_WIDTH_PP
-            and abs(lift_pp) >= STRONG_MIN_HALF_WIDTHS * width / 2):
-        return "strong"
-    return "moderate"
 
 
 class RobustImputationLift:

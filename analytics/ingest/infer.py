@@ -190,6 +190,9 @@ def value_score(kind: str, vtype: str, p: Profile) -> tuple[float, float, str]:
         return (1.0 if p["unique"] >= 0.9 else 0.5) * (1 - p["date"]), 0.1, f"{p['unique']:.0%} unique values"
     if vtype == "share":
         return p["number"], 0.2, f"{pct(p['number'])} are numbers"
+    if vtype in ("duration", "ref"):   # seconds or clock times (1:02:03); a record's id or name: short, no date
+        c = 1.0 - max(p["date"], p["email"], p["long_text"])
+        return c, 0.2 * p["number"] if vtype == "duration" else 0.1, f"{pct(p['number'])} are numbers"
     if vtype == "notes":
         return 1.0, 0.4 * p["long_text"], f"{pct(p['long_text'])} are long text"
     # text, category, name_part: any text; numbers, dates and emails make it unlikely.

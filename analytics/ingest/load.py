@@ -20,7 +20,7 @@ from . import mappings
 from .choose import choose_columns
 from .columns import check_required, duplicate_warnings
 from .errors import IngestError
-from .kinds import UPLOAD_KINDS, version_tables
+from .kinds import KINDS, UPLOAD_KINDS, version_tables
 from .rebuild import rebuild
 from .reader import load_raw
 from .source_rows import (current_versions, keep_rewritten_keys, previous_records, retire, sample_changes,
@@ -235,6 +235,8 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         if fail_after:
             raise RuntimeError("simulated failure in the middle of an upload")
         bump_data_version(con)
+    if not dry_run:
+        k.after_load(con, upload_id)      # e.g. activities are scored for message mentions, in this transaction
     con.execute("DROP VIEW IF EXISTS incoming")
     for t in ("staged", "new_rejects"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -326,6 +328,8 @@ def undo(con, upload_id: int) -> dict:
         con.execute("UPDATE uploads SET status = 'undone', undone_at = $t WHERE upload_id = $id",
                     {"id": upload_id, "t": datetime.now(timezone.utc).replace(tzinfo=None)})
         rebuild(con)
+        if row[0] in KINDS:
+            KINDS[row[0]].after_load(con, None)
         commit_message(con, _whoami(), f"undo upload {upload_id}: {row[0]} {row[1]}", {"undone": upload_id})
     return {"upload_id": upload_id, "kind": row[0], "file": row[1], "versions_removed": removed}
 

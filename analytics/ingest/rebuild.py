@@ -61,11 +61,14 @@ def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None, i
         if full or k.name == upload_kind:
             if full:
                 con.execute(f"DELETE FROM {f.table}")
+                for d in f.derived:
+                    con.execute(f"DELETE FROM {d}")
             else:
                 con.execute(f"DELETE FROM {f.table} WHERE {k.key} IN (SELECT {k.key} FROM src_{f.table})")
-            _insert_resolved(con, k, f"src_{f.table}")
-        if not full and n_changed:
-            _reresolve(con, k)
+            _insert_resolved(con, k, f"src_{f.table}", clear_derived=not full)
+        follows = [cond for kind, cond in f.follows if not full and kind == upload_kind]
+        if not full and (n_changed or follows):
+            _reresolve(con, k, follows if not n_changed else [*follows, ""])
     _drop_sources(con)
     bump_data_version(con)
 
@@ -80,24 +83,32 @@ def _drop_sources(con) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _insert_resolved(con, k: Kind, relation: str) -> None:
-    """Insert a relation's rows into the kind's current table, resolved to reps and messages."""
+def _insert_resolved(con, k: Kind, relation: str, clear_derived: bool = True) -> None:
+    """Insert a relation's rows into the kind's current table, resolved to reps and messages, and rebuild the
+    tables derived from those rows (an activity's speaker turns)."""
     f = k.fact
     con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
     con.execute(f"INSERT INTO {f.table} BY NAME " + sql(f"build/{f.table}.sql"))
+    for d in f.derived:
+        if clear_derived:
+            con.execute(f"DELETE FROM {d} WHERE {k.key} IN (SELECT {k.key} FROM src)")
+        con.execute(f"INSERT INTO {d} BY NAME " + sql(f"build/{d}.sql"))
 
 
-def _reresolve(con, k: Kind) -> None:
-    """Re-resolve the rows of a fact table whose rep or message alias changed."""
+def _reresolve(con, k: Kind, conditions: list[str] | None = None) -> None:
+    """Re-resolve the rows of a fact table whose rep or message alias changed ("" in `conditions`, the default),
+    or that meet one of the other `conditions` (SQL over the table's columns)."""
     f = k.fact
-    crm = f"OR 'crm:' || {f.crm} IN (SELECT alias_key FROM changed_aliases)" if f.crm != "NULL" else ""
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE affected AS SELECT * FROM {f.table}
-        WHERE 'email:' || email_key({f.email}) IN (SELECT alias_key FROM changed_aliases)
-           OR 'name:' || name_key({f.name}) IN (SELECT alias_key FROM changed_aliases) {crm}
-           OR 'msg:' || text_key({f.message}) IN (SELECT alias_key FROM changed_aliases)
-           OR rep_id IS NULL OR (message_id IS NULL AND {f.message} IS NOT NULL)
-    """)
+    where = [c for c in conditions or [""] if c]
+    if "" in (conditions or [""]):
+        crm = f"OR 'crm:' || {f.crm} IN (SELECT alias_key FROM changed_aliases)" if f.crm != "NULL" else ""
+        msg = (f"OR 'msg:' || text_key({f.message}) IN (SELECT alias_key FROM changed_aliases) "
+               f"OR (message_id IS NULL AND {f.message} IS NOT NULL)") if f.message != "NULL" else ""
+        where.append(f"""'email:' || email_key({f.email}) IN (SELECT alias_key FROM changed_aliases)
+           OR 'name:' || name_key({f.name}) IN (SELECT alias_key FROM changed_aliases) {crm} {msg}
+           OR rep_id IS NULL""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE affected AS SELECT * FROM {f.table} WHERE "
+                + " OR ".join(f"({w})" for w in where))
     if con.execute("SELECT count(*) FROM affected").fetchone()[0]:
         con.execute(f"DELETE FROM {f.table} WHERE {k.key} IN (SELECT {k.key} FROM affected)")
         _insert_resolved(con, k, "affected")

@@ -6,6 +6,7 @@ Thresholds per arm (adopted and not-adopted in-scope deals, and the reps owning 
 - moderate: at least 100 deals and 10 reps per arm and an interval that excludes zero;
 - strong: at least 400 deals and 30 reps per arm, an interval at most 10 points wide, and an estimate at least
   1.5 half-widths away from zero (about p < 0.005), so a bound that barely clears zero is only moderate.
+The rule itself is analytics.settings.evidence_tier (the estimators apply it too); it is re-exported here.
 """
 
 from __future__ import annotations
@@ -13,27 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from analytics.metrics.missing import missing
+from analytics.settings import EVIDENCE_TIERS as ALL_TIERS
 from analytics.settings import MIN_DEALS, MIN_REPS, STRONG_MAX_WIDTH_PP, STRONG_MIN_HALF_WIDTHS
+from analytics.settings import evidence_tier  # noqa: F401  (the rule: one definition, below metrics and estimators)
 
-EVIDENCE_TIERS = ("strong", "moderate", "directional", "insufficient")
-
-
-def evidence_tier(deals_adopted: int, deals_not_adopted: int, reps_adopted: int, reps_not_adopted: int,
-                  lift_pp: float | None, ci_low_pp: float | None, ci_high_pp: float | None) -> str:
-    """How much the data can tell about a message's lift, by the thresholds in the module docstring."""
-    deals = min(deals_adopted, deals_not_adopted)
-    reps = min(reps_adopted, reps_not_adopted)
-    if missing(lift_pp) or deals < MIN_DEALS["directional"] or reps < MIN_REPS["directional"]:
-        return "insufficient"
-    if missing(ci_low_pp) or missing(ci_high_pp) or ci_low_pp <= 0 <= ci_high_pp:
-        return "directional"
-    if deals < MIN_DEALS["moderate"] or reps < MIN_REPS["moderate"]:
-        return "directional"
-    width = ci_high_pp - ci_low_pp
-    if (deals >= MIN_DEALS["strong"] and reps >= MIN_REPS["strong"] and width <= STRONG_MAX_WIDTH_PP
-            and abs(lift_pp) >= STRONG_MIN_HALF_WIDTHS * width / 2):
-        return "strong"
-    return "moderate"
+# The default estimator's tiers ("not separable" comes only from the robust estimator).
+EVIDENCE_TIERS = tuple(t for t in ALL_TIERS if t != "not separable")
 
 
 VERDICTS = ("harmful", "helpful", "uncertain")

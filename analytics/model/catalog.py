@@ -67,11 +67,13 @@ def rebuild_messages(con) -> None:
         aliases[k] = k
         rows.append({"message_id": slug(k), "message_name": rec.message_name, "launch_date": rec.launch_date,
                      "target_segment": rec.target_segment, "owner": rec.owner, "description": rec.description,
-                     "adoption_target": rec.adoption_target, "target_date": rec.target_date, "in_catalog": True})
+                     "adoption_target": rec.adoption_target, "target_date": rec.target_date, "in_catalog": True,
+                     "key_phrases": rec.key_phrases if isinstance(rec.key_phrases, str) else None})
     for k, info in sorted(extra.items()):
         rows.append({"message_id": slug(k), "message_name": info["name"],
                      "launch_date": info["quiz_first"] or info["any_first"], "target_segment": None, "owner": None,
-                     "description": None, "adoption_target": None, "target_date": None, "in_catalog": False})
+                     "description": None, "adoption_target": None, "target_date": None, "in_catalog": False,
+                     "key_phrases": None})
     con.execute("DELETE FROM message_aliases")
     con.execute("DELETE FROM messages")
     if rows:
@@ -79,15 +81,34 @@ def rebuild_messages(con) -> None:
         for c in ("launch_date", "target_date"):
             df[c] = pd.to_datetime(df[c]).dt.date
         df["adoption_target"] = df["adoption_target"].astype("float64")
+        df = _phrases_in_force(con, df)
         con.register("new_messages", df)
         con.execute("INSERT INTO messages SELECT message_id, message_name, launch_date, target_segment, owner, "
-                    "description, adoption_target, target_date, in_catalog FROM new_messages")
+                    "description, adoption_target, target_date, in_catalog, key_phrases, key_phrases_source "
+                    "FROM new_messages")
         con.unregister("new_messages")
     if aliases:
         al = pd.DataFrame(sorted((k, slug(t)) for k, t in aliases.items()), columns=["alias_key", "message_id"])
         con.register("new_malias", al)
         con.execute("INSERT INTO message_aliases SELECT alias_key, message_id FROM new_malias")
         con.unregister("new_malias")
+
+
+def _phrases_in_force(con, df: pd.DataFrame) -> pd.DataFrame:
+    """Key phrases per message: its latest page edit while the catalog still carries the phrases that edit replaced,
+    else the catalog's (a catalog upload with other phrases for the message supersedes the edit)."""
+    edits = con.execute("""
+        SELECT message_id, key_phrases AS edited, catalog_phrases FROM key_phrase_edits WHERE undone_at IS NULL
+        QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY edit_id DESC) = 1
+    """).df()
+    out = df.merge(edits, on="message_id", how="left")
+    catalog = out["key_phrases"].astype(object).where(out["key_phrases"].notna(), None)
+    base = out["catalog_phrases"].astype(object).where(out["catalog_phrases"].notna(), None)
+    in_force = out["message_id"].isin(edits["message_id"]) & [a == b for a, b in zip(catalog, base)]
+    edited = out["edited"].astype(object).where(out["edited"].notna() & (out["edited"] != ""), None)
+    out["key_phrases"] = [e if f else c for e, f, c in zip(edited, in_force, catalog)]
+    out["key_phrases_source"] = ["edit" if f else ("catalog" if c else None) for f, c in zip(in_force, catalog)]
+    return out.drop(columns=["edited", "catalog_phrases"])
 
 
 def _display(name: str) -> str:

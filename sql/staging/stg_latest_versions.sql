@@ -10,3 +10,5 @@ CREATE OR REPLACE TEMP MACRO latest_messages() AS TABLE
     SELECT * FROM (SELECT * FROM message_versions QUALIFY row_number() OVER (PARTITION BY message_key ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
 CREATE OR REPLACE TEMP MACRO latest_reps() AS TABLE
     SELECT * FROM (SELECT * FROM rep_versions QUALIFY row_number() OVER (PARTITION BY roster_key ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';
+CREATE OR REPLACE TEMP MACRO latest_activities() AS TABLE
+    SELECT * FROM (SELECT * FROM activity_versions QUALIFY row_number() OVER (PARTITION BY activity_id ORDER BY upload_id DESC) = 1) WHERE row_hash <> 'retired';

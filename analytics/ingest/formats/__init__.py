@@ -7,14 +7,18 @@ format cannot change how existing exports are read.
 
 from __future__ import annotations
 
+from .activity_log import ACTIVITY_LOG, TranscriptFiles
 from .base import Format
+from .call_recorder import CallRecorder
 from .generic import FEEDBACK_LOG, GENERIC_CRM, LMS, MESSAGE_CATALOG, ROSTER
 from .google_forms import GoogleForms
 from .headers import norm
 from .hubspot import HubSpot
+from .hubspot_activity import HUBSPOT_ACTIVITIES
 from .moodle import Moodle
 from .pipedrive import Pipedrive
 from .salesforce_dataloader import SalesforceDataLoader
+from .salesforce_activity import SalesforceEvent, SalesforceTask
 from .salesforce_report import SalesforceReport
 from .salesforce_users import SalesforceUsers
 
@@ -26,7 +30,8 @@ def register_formats() -> list[Format]:
     return [Pipedrive(), HubSpot(), SalesforceDataLoader(), SalesforceReport(), GENERIC_CRM,
             SalesforceUsers(),
             Moodle(), GoogleForms(), LMS,
-            FEEDBACK_LOG, MESSAGE_CATALOG, ROSTER]
+            FEEDBACK_LOG, MESSAGE_CATALOG, ROSTER,
+            TranscriptFiles(), CallRecorder(), *HUBSPOT_ACTIVITIES, SalesforceEvent(), SalesforceTask(), ACTIVITY_LOG]
 
 
 FORMATS: dict[str, Format] = {f.name: f for f in register_formats()}

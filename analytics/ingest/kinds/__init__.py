@@ -5,6 +5,7 @@ A new kind is one module here with a `Kind` subclass, listed in `register_kinds(
 
 from __future__ import annotations
 
+from .activity import Activity
 from .base import Fact, Kind
 from .crm import STATUS_WORDS, Crm, default_outcome
 from .crm_users import CrmUsers
@@ -19,7 +20,7 @@ __all__ = ["FACT_KINDS", "KINDS", "STATUS_WORDS", "UPLOAD_KINDS", "Fact", "Kind"
 
 def register_kinds() -> list[Kind]:
     """Every upload kind, in the order people see them."""
-    return [Crm(), CrmUsers(), Quiz(), Feedback(), Messages(), Reps()]
+    return [Crm(), CrmUsers(), Quiz(), Feedback(), Messages(), Reps(), Activity()]
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in register_kinds()}

@@ -20,6 +20,9 @@ class Fact:
     crm: str            # 'NULL' when the kind carries no CRM user id
     message: str
     seen_date: str
+    derived: tuple[str, ...] = ()   # tables rebuilt beside `table` for the same records (sql/build/<name>.sql)
+    # (upload kind, condition): after an upload of that kind, rows meeting the condition are resolved again
+    follows: tuple[tuple[str, str], ...] = ()
 
 
 class Kind:
@@ -47,6 +50,10 @@ class Kind:
     def stage(self, ctx: Context) -> str:
         """Fill ctx.select and ctx's checks for this kind; returns the SQL of the record key."""
         raise NotImplementedError
+
+    def after_load(self, con, upload_id: int | None) -> None:
+        """Work that follows an upload of this kind inside its transaction, once the current tables are rebuilt
+        (upload_id None: after an undo of one). Nothing by default."""
 
     def recognizes(self, headers: list[str]) -> bool:
         """For a kind uploaded as another (`upload_as`): whether these headers are this kind's."""

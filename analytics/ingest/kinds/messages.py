@@ -1,4 +1,5 @@
-"""The message catalog (launch plan): name, launch date, target segment, owner, adoption target and date."""
+"""The message catalog (launch plan): name, launch date, target segment, owner, adoption target and date, and the
+key phrases its call tracker listens for."""
 
 from __future__ import annotations
 
@@ -19,18 +20,24 @@ class Messages(Kind):
         "description": ("description", "summary", "details", "notes"),
         "adoption_target": ("adoptiontarget", "targetadoption", "certificationtarget", "goal"),
         "target_date": ("targetdate", "adoptiontargetdate", "duedate", "deadline", "goaldate"),
+        "key_phrases": ("keyphrases", "keyphrase", "keywords", "phrases", "trackerphrases", "trackerkeywords",
+                        "talktrackphrases", "keyterms", "trackedterms"),
+    }
+    labels = {
+        "key_phrases": ("Key phrases", "Keywords", "Talk track phrases", "Tracker phrases", "Tracker keywords",
+                        "Phrases to track", "Tracked terms", "Key terms"),
     }
     # what each field's values look like, for inference (see analytics/ingest/infer.py value_score)
     value_types = {
         "message_name": "text", "launch_date": "date", "target_segment": "category", "owner": "text",
-        "description": "notes", "adoption_target": "share", "target_date": "date",
+        "description": "notes", "adoption_target": "share", "target_date": "date", "key_phrases": "text",
     }
     required = (("message_name",),)
     date_fields = ("launch_date", "target_date")
     versions = "message_versions"
     key = "message_key"
     columns = ("message_name", "launch_date", "target_segment", "owner", "description", "adoption_target",
-               "target_date")
+               "target_date", "key_phrases")
     load_order = 0
     stale_after_days = 90
 
@@ -56,5 +63,13 @@ class Messages(Kind):
         else:
             s["adoption_target"] = "NULL::DOUBLE"
         s["target_date"] = ctx.date("target_date")
+        s["key_phrases"] = key_phrases_sql(ctx.text("key_phrases"))
         ctx.required(s["message_name"], "message name")
         return f"text_key({s['message_name']})"
+
+
+def key_phrases_sql(raw: str) -> str:
+    """Key phrases as '; '-separated text: ';', '|' or new lines separate them (commas too when nothing else does)."""
+    split = (f"CASE WHEN regexp_matches({raw}, '[;|\\n]') THEN regexp_replace({raw}, '\\s*[;|\\n]+\\s*', '; ', 'g') "
+             f"ELSE regexp_replace({raw}, '\\s*,+\\s*', '; ', 'g') END")
+    return f"nullif(trim({split}, '; '), '')"
