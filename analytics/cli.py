@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"also deliver it: e-mail via ${settings.SMTP_HOST_ENV} to ${settings.SMTP_TO_ENV}, and/or "
                          f"a Slack/Teams incoming webhook at ${settings.WEBHOOK_ENV}")
 
+    tk = with_db(sub.add_parser("track", help="score calls, emails and notes for message mentions (those not yet "
+                                "scored at the current tracker version)"))
+    tk.add_argument("--all", action="store_true", help="score every activity again")
+    tk.add_argument("--json", action="store_true")
+    with_refresh(tk)
+
     mt = with_db(sub.add_parser("maintain", help="nightly upkeep of the store (merge small files, expire old "
                                 "snapshots, delete unreferenced files; on the file: a checkpoint)"))
     mt.add_argument("--expire-days", type=float, default=7.0, help="keep snapshots this many days (default 7)")
@@ -194,14 +200,18 @@ def cmd_ingest(args) -> int:
     changed = False
     # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
     # On the shared store each file is one turn of the writer lock; a preview writes nothing and takes no lock.
-    with writing(cfg, lock=not cfg.is_lake) as con:
-        for path in args.files:
+    from .ingest.transcripts import prepare_batch
+    import tempfile
+    with writing(cfg, lock=not cfg.is_lake) as con, tempfile.TemporaryDirectory(prefix="huddle-") as tmp:
+        # transcript files (.vtt, .srt, .txt) and their side CSV load as one activity upload
+        for path, name, notes in prepare_batch(args.kind, [(p, p.name) for p in args.files], tmp):
             if cfg.is_lake and not args.dry_run:
                 result = write(cfg, ingest_file, args.kind, path, pass_mark=args.pass_mark,
-                               uploaded_by=args.user, **options)
+                               uploaded_by=args.user, file_name=name, **options)
             else:
                 result = ingest_file(con, args.kind, path, pass_mark=args.pass_mark, uploaded_by=args.user,
-                                     dry_run=args.dry_run, **options)
+                                     dry_run=args.dry_run, file_name=name, **options)
+            result.warnings[:0] = notes
             _print(_ingest_json(result) if args.json else _describe(result), flush=True)
             changed = changed or bool(result.rows_inserted or result.rows_updated)
     if changed and not args.dry_run:
@@ -410,6 +420,18 @@ def cmd_digest(args) -> int:
     return 0
 
 
+def cmd_track(args) -> int:
+    from .ingest.tracking import track_activities
+    from .stores import write
+    out = write(_store(args), track_activities, only_new=not args.all)
+    _after_change(args)
+    _print(json.dumps(out) if args.json else
+           f"scored {out['activities_scored']} activities against {out['messages']} message trackers (version "
+           f"{out['tracker_version']}): {out['mentions']} mentions in {out['activities_matched']} activities; "
+           f"{out['kept_without_text']} kept earlier matches (text not kept); {out['seconds']} s")
+    return 0
+
+
 COMMANDS = {"ingest": cmd_ingest, "uploads": cmd_uploads, "undo": cmd_undo, "rejects": cmd_rejects,
             "reps": cmd_reps, "mappings": cmd_mappings, "demo": cmd_demo, "report": cmd_report, "forecast": cmd_forecast,
-            "maintain": cmd_maintain, "digest": cmd_digest}
+            "maintain": cmd_maintain, "digest": cmd_digest, "track": cmd_track}

@@ -39,6 +39,7 @@ SECTIONS: dict[str, tuple[PageSpec, ...]] = {
         PageSpec("scorecard", "pages/marketing/scorecard.py", "Message scorecard", ":material/leaderboard:"),
         PageSpec("impact", "pages/marketing/impact.py", "Win-rate impact", ":material/trending_up:"),
         PageSpec("feedback", "pages/marketing/feedback.py", "Field feedback", ":material/forum:"),
+        PageSpec("field", "pages/marketing/field.py", "Field usage", ":material/record_voice_over:"),
     ),
     "Sales ops": (
         PageSpec("loaded", "pages/ops/loaded.py", "What's loaded", ":material/database:", filters=False),

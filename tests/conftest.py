@@ -23,7 +23,8 @@ MAVEN = ROOT.parent / "shared" / "data" / "maven_crm"
 
 TABLES = ("uploads", "rejected_rows", "opportunity_versions", "quiz_attempt_versions", "feedback_versions",
           "message_versions", "rep_versions", "reps", "rep_aliases", "messages", "message_aliases",
-          "opportunities", "quiz_attempts", "feedback", "data_version")
+          "opportunities", "quiz_attempts", "feedback", "data_version", "activity_versions", "activities",
+          "activity_turns")
 
 
 @pytest.fixture

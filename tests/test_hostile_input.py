@@ -26,6 +26,7 @@ HEADERS = {
     "feedback": ["Date", "Rep", "Message", "Rating", "Outcome", "Notes"],
     "messages": ["Message", "Launch Date", "Target Segment", "Adoption Target"],
     "reps": ["Name", "Email", "Team", "Region", "Hire Date"],
+    "activity": ["Call ID", "Call Date", "Rep Email", "Title", "Duration", "Transcript"],
 }
 ROWS = {
     "crm": [["1", "Ann Lee", "Acme", "Closed Won", "2025-01-02", "100"],
@@ -43,16 +44,19 @@ ROWS = {
     "reps": [["Ann Lee", "ann@acme.com", "East", "NA", "2024-01-01"],
              ["Bo Ek", "bo@acme.com", "West", "EMEA", "2024-02-01"],
              ["Cy Do", "cy@acme.com", "East", "NA", "2024-03-01"]],
+    "activity": [["c1", "2025-01-02 10:00", "ann@acme.com", "Discovery", "0:30:00", "Ann Lee: we speed things up"],
+                 ["c2", "2025-01-03 11:00", "bo@acme.com", "Demo", "0:45:10", "Bo Ek: trust us"],
+                 ["c3", "2025-01-04 12:00", "ann@acme.com", "Follow-up", "600", "Ann Lee: value first"]],
 }
 DATE_COLUMN = {"crm": "Close Date", "quiz": "Date", "feedback": "Date", "messages": "Launch Date",
-               "reps": "Hire Date"}
+               "reps": "Hire Date", "activity": "Call Date"}
 
 
 def bad_row(kind: str) -> list[str]:
     """A row like the first, under a new key, whose date says `soon`."""
     row = list(ROWS[kind][0])
     row[0] = {"crm": "9", "quiz": "cy@acme.com", "feedback": "2025-01-09", "messages": "Reach",
-              "reps": "Di Fu"}[kind]
+              "reps": "Di Fu", "activity": "c9"}[kind]
     row[HEADERS[kind].index(DATE_COLUMN[kind])] = "soon"
     return row
 
@@ -71,7 +75,7 @@ def template(tmp_path_factory):
     """A database holding one clean export of every kind, built once per module."""
     d = tmp_path_factory.mktemp("template")
     con = db.connect(d / "h.duckdb")
-    for kind in ("messages", "reps", "crm", "quiz", "feedback"):
+    for kind in ("messages", "reps", "crm", "quiz", "feedback", "activity"):
         (d / f"clean_{kind}.csv").write_text(export(kind))
         ingest_file(con, kind, d / f"clean_{kind}.csv")
     con.close()

@@ -74,19 +74,23 @@ def test_every_kind_names_tables_and_columns_that_exist_in_the_schema(fresh_db):
         fresh_db.execute(f"SELECT upload_id, {kind.key}, row_hash, line_number, {', '.join(kind.columns)} "
                          f"FROM {kind.versions} LIMIT 0")
         if kind.fact:
-            fresh_db.execute(f"SELECT {kind.key}, rep_id, message_id, {kind.fact.email}, {kind.fact.name}, "
+            message = "" if kind.fact.message == "NULL" else "message_id, "     # activities name no message
+            fresh_db.execute(f"SELECT {kind.key}, rep_id, {message}{kind.fact.email}, {kind.fact.name}, "
                              f"{kind.fact.message} FROM {kind.fact.table} LIMIT 0")
+            for d in kind.fact.derived:
+                fresh_db.execute(f"SELECT {kind.key} FROM {d} LIMIT 0")
         assert set(kind.date_fields) <= set(kind.spellings)
         assert {f for group in kind.required for f in group} <= set(kind.spellings)
 
 
 def test_every_upload_kind_has_a_label_a_load_order_and_a_staleness_limit():
-    assert UPLOAD_KINDS == ("crm", "quiz", "feedback", "messages", "reps")
+    assert UPLOAD_KINDS == ("crm", "quiz", "feedback", "messages", "reps", "activity")
     for name in UPLOAD_KINDS:
         kind = KINDS[name]
         assert kind.label and kind.stale_after_days > 0
     order = sorted(UPLOAD_KINDS, key=lambda k: KINDS[k].load_order)
     assert order[:2] == ["messages", "reps"]
+    assert order.index("activity") > order.index("crm")      # activities name deals: CRM exports load first
 
 
 def test_an_error_inside_atomic_rolls_everything_back_and_is_raised_again(fresh_db):

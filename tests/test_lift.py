@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import analytics.db as db
-from analytics import auth
+from analytics import auth, settings
+from analytics.estimators import robust_lift
 from analytics.estimators.lift import ImputationLift, _codes
 from analytics.metrics import evidence
 from analytics.metrics.deals import win_rate
@@ -283,6 +284,15 @@ def test_evidence_tiers_follow_the_documented_thresholds(counts, interval, tier)
 def test_no_interval_means_at_most_directional():
     assert evidence.evidence_tier(500, 500, 40, 40, 5.0, None, None) == "directional"
     assert evidence.evidence_tier(500, 500, 40, 40, None, None, None) == "insufficient"
+    assert evidence.evidence_tier(500, 500, 40, 40, pd.NA, 1.0, 2.0) == "insufficient"
+
+
+def test_both_estimators_apply_one_tier_rule_and_a_failed_check_caps_it_at_directional():
+    assert evidence.evidence_tier is robust_lift.evidence_tier is settings.evidence_tier
+    assert evidence.evidence_tier(400, 400, 30, 30, 7.5, 3.0, 12.0) == "strong"
+    assert evidence.evidence_tier(400, 400, 30, 30, 7.5, 3.0, 12.0, capped=True) == "directional"
+    assert evidence.evidence_tier(20, 400, 30, 30, 7.5, 3.0, 12.0, capped=True) == "insufficient"
+    assert set(evidence.EVIDENCE_TIERS) | {"not separable"} == set(robust_lift.EVIDENCE_TIERS)
 
 
 def test_the_sentence_gives_size_direction_interval_and_doubt():

@@ -83,7 +83,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
     first = cert.groupby(["rep", "msg"])["at_minute"].min()
     cert_min[first.index.get_level_values(0), first.index.get_level_values(1)] = first.to_numpy()
     us = c["uncertified_share"]
-    said, certified_at = {}, {}
+    said, certified_at, in_scope = {}, {}, {}
     for i, msg in msgs.iterrows():
         scope = minute >= launch[i] * 1440
         if pd.notna(msg["target_segment"]):
@@ -94,6 +94,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         p = np.where(scope, p, c["organic"])
         said[i] = rng.random(n) < p
         certified_at[i] = is_cert
+        in_scope[i] = scope
     phrase_p = np.where(np.column_stack([certified_at[i] for i in range(n_msg)]),
                         c["phrase_share"]["certified"], c["phrase_share"]["uncertified"])
     use_phrase = rng.random((n, n_msg)) < phrase_p
@@ -120,6 +121,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         "prospect_negative": pros_neg, "rep_negative": rep_neg,
         **{f"said_{i}": said[i] for i in range(n_msg)},
         **{f"certified_{i}": certified_at[i] for i in range(n_msg)},
+        **{f"in_scope_{i}": in_scope[i] for i in range(n_msg)},
     })
 
 
@@ -145,7 +147,10 @@ def _transcripts(rep_names, contacts, accounts, ctype, target, ints, said, use_p
     pbody = [_pool(PROSPECT_BODY[t]) for t in CALL_TYPES]
     titles_t = [TITLES[t] for t in CALL_TYPES]
     ctype, target, ints = ctype.tolist(), target.tolist(), ints.tolist()
-    said_ix = [np.flatnonzero(row).tolist() for row in said]     # per call, the messages the rep says
+    rows, cols = np.nonzero(said)                                  # per call, the messages the rep says
+    said_ix = [[] for _ in range(len(ctype))]
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        said_ix[r].append(c)
     use_phrase, two = use_phrase.tolist(), two.tolist()
     pros_neg, rep_neg = pros_neg.tolist(), rep_neg.tolist()
     rep_names, contacts, accounts = list(rep_names), list(contacts), list(accounts)
@@ -193,8 +198,14 @@ def _transcripts(rep_names, contacts, accounts, ctype, target, ints, said, use_p
             turn.append(s) if next(draw) % 2 else turn.insert(0, s)
         for s in pro_extra:
             body[2 * (next(draw) % j) + 1][1].insert(0, s)
-        lines = [(w, [s]) for w, s in head] + body + [(w, [s]) for w, s in tail]
-        who = (rep, contact)
-        out.append("\n".join(
-            who[w] + ": " + " ".join(x if "{" not in x else x.format(**slots) for x, _ in ss) for w, ss in lines))
+        who = (rep + ": ", contact + ": ")
+        parts = []
+        for w, (x, _) in head:
+            parts.append(who[w] + x)
+        for w, ss in body:
+            parts.append(who[w] + " ".join([x for x, _ in ss]))
+        for w, (x, _) in tail:
+            parts.append(who[w] + x)
+        text = "\n".join(parts)
+        out.append(text.format(**slots) if "{" in text else text)
     return out, titles

@@ -1,5 +1,5 @@
-"""Writing the demo company as real-format exports: Salesforce report, HubSpot, Moodle, feedback log, catalog, and
-one survey in a vocabulary no format knows."""
+"""Writing the demo company as real-format exports: Salesforce report, HubSpot, Moodle, feedback log, catalog, a
+conversation-intelligence call export, and one survey in a vocabulary no format knows."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from .world import World, build_world
 
 def generate(out_dir: Path | str, seed: int = 7, n_reps: int = 150,
              start: date = DEFAULT_START, end: date = DEFAULT_END, salesforce_all_regions: bool = False) -> dict:
-    """Write the seven demo CSV exports into out_dir and return the planted truth and row counts.
+    """Write the eight demo CSV exports into out_dir and return the planted truth and row counts.
 
     salesforce_all_regions puts every region's deals in the Salesforce export (benchmarks use it for a
     one-million-row Salesforce file; the HubSpot file then repeats the EMEA deals).
@@ -40,6 +40,7 @@ def write_exports(world: World, out_dir: Path | str, start: date = DEFAULT_START
         "lms_quiz_results.csv": _write_quiz(world, out, start),
         "field_feedback.csv": _write_feedback(world, out, start),
         "feedback_umfrage.csv": _write_survey(world, out, start),
+        "calls.csv": _write_calls(world, out, start),
     }
 
 
@@ -126,6 +127,7 @@ def _write_messages(world: World, out: Path) -> int:
         "Target Segment": m["target_segment"].fillna(""), "Owner": m["owner"], "Description": m["description"],
         "Adoption Target": [f"{round(a * 100)}%" for a in m["adoption_target"]],
         "Target Date": [d.isoformat() for d in m["target_date"]],
+        "Key Phrases": m["key_phrases"],
     })
     df.to_csv(out / "messages.csv", index=False, lineterminator="\n", encoding="utf-8")
     return len(df)
@@ -180,10 +182,16 @@ def _write_salesforce(world: World, out: Path, start: date, end: date, all_regio
     return len(df)
 
 
+def _hubspot_ids(world: World) -> np.ndarray:
+    """HubSpot Record IDs of the EMEA deals, in deal order (the HubSpot export and the call export share them)."""
+    n = int((world.deals["region"] == "EMEA").sum())
+    rng = np.random.default_rng(int(world.truth["seed"]) + 1)
+    return 15_000_000_000 + np.cumsum(rng.integers(1, 5000, n))
+
+
 def _write_hubspot(world: World, out: Path, start: date) -> int:
     d = world.deals[world.deals["region"] == "EMEA"].reset_index(drop=True)
-    rng = np.random.default_rng(int(world.truth["seed"]) + 1)
-    record_id = 15_000_000_000 + np.cumsum(rng.integers(1, 5000, len(d)))
+    record_id = _hubspot_ids(world)
     open_stage = np.array(OPEN_STAGES_HS)[d["open_stage"].to_numpy()]
     stage = np.where(d["is_open"], open_stage, np.where(d["is_won"], "closedwon", "closedlost"))
     df = pd.DataFrame({
@@ -268,4 +276,36 @@ def _write_survey(world: World, out: Path, start: date) -> int:
     df = df.rename(columns=SURVEY_COLUMNS)
     df.insert(0, "ID", np.arange(1, len(df) + 1))
     df.to_csv(out / "feedback_umfrage.csv", index=False, lineterminator="\n", encoding="utf-8")
+    return len(df)
+
+
+# A conversation-intelligence call export (Gong-style): one row per recorded call, its transcript as speaker turns
+# ("Name: text" lines) in one quoted field. EMEA deals are linked by their HubSpot Record ID; the Salesforce report
+# has no ids, so Salesforce deals are linked by Opportunity Name only (unique in the demo).
+CALL_COLUMNS = ("Call ID", "Call Date", "Rep Email", "Title", "Opportunity ID", "Opportunity Name", "Duration",
+                "Transcript")
+
+
+def _duration(seconds: np.ndarray) -> pd.Series:
+    """'H:MM:SS'."""
+    s = np.asarray(seconds, dtype=np.int64)
+    return _s(s // 3600) + ":" + _s(s // 60 % 60).str.zfill(2) + ":" + _s(s % 60).str.zfill(2)
+
+
+def _write_calls(world: World, out: Path, start: date) -> int:
+    c, r, d = world.calls, world.reps, world.deals
+    deal = c["deal"].to_numpy()
+    emea = (d["region"] == "EMEA").to_numpy()
+    record = np.zeros(len(d), dtype=np.int64)
+    record[emea] = _hubspot_ids(world)
+    opp_id = pd.Series(record[deal], dtype="str").where(emea[deal], "")
+    rep = c["rep"].to_numpy()
+    mixed = np.array([f"{e.split('@')[0].title()}@Huddle-Demo.com" for e in r["email"]], dtype=object)
+    rng = np.random.default_rng(int(world.truth["seed"]) + 4)
+    email = np.where(rng.random(len(c)) < world.truth["calls"]["mixed_case_email"], mixed[rep],
+                     r["email"].to_numpy()[rep])
+    df = pd.DataFrame(dict(zip(CALL_COLUMNS, (
+        "gong-" + _s(np.arange(1, len(c) + 1) + 48_200), _stamp(start, c["minute"]), email, c["title"], opp_id,
+        _opportunity_names(world, d).to_numpy()[deal], _duration(c["duration_s"]), c["transcript"]))))
+    df.to_csv(out / "calls.csv", index=False, lineterminator="\n", encoding="utf-8")
     return len(df)

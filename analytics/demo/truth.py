@@ -40,17 +40,17 @@ class DemoMessage:
 MESSAGES: tuple[DemoMessage, ...] = (
     DemoMessage("Security-First Value Prop", date(2025, 4, 1), None, 8.0, 0.80, 1.0, "Priya Raman",
                 "Lead with risk reduction: SOC 2, data residency and audit trails, then value.",
-                "security-first; SOC 2; data residency; audit trail; risk reduction", 0.70, 12.0),
+                "SOC 2; data residency; audit trail; risk reduction; security first; reduce your risk", 0.70, 14.0),
     DemoMessage("Platform Consolidation Story", date(2025, 8, 4), "Enterprise", 4.0, 0.70, 1.4, "Marcus Bell",
                 "Replace five point tools with one platform; TCO slide, migration plan, \"one bill\".",
-                "one platform; replace point tools; total cost of ownership; one bill; migration plan", 0.55, 8.0),
+                "one platform; one bill; point tools; consolidate; total cost of ownership; TCO; migration plan",
+                0.55, 10.0),
     DemoMessage("ROI Calculator Talk Track", date(2025, 12, 1), None, -5.0, 0.80, 0.9, "Priya Raman",
                 "Walk the buyer through the ROI calculator: payback in months, three-year savings.",
-                "ROI calculator; payback period; three-year savings; business case; return on investment", 0.60,
-                -9.0),
+                "ROI calculator; payback; three-year savings; return on investment; pays for itself", 0.60, -10.0),
     DemoMessage("AI Copilot Positioning", date(2026, 4, 6), None, 2.0, 0.75, 1.2, "Hannah Cole",
                 "Position the AI copilot as a productivity multiplier, with a live demo.",
-                "AI copilot; productivity multiplier; copilot live", 0.07, 6.0),
+                "AI copilot; copilot; productivity multiplier; live demo; hours back", 0.07, 6.0),
 )
 NEGATIVE_MESSAGE = "ROI Calculator Talk Track"
 DISLIKED_MESSAGE = "Platform Consolidation Story"

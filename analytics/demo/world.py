@@ -285,14 +285,16 @@ def _outcomes(deals: pd.DataFrame, msgs: pd.DataFrame, calls: pd.DataFrame) -> d
             scope & ~adopted).any() else 0.0
         direct = msg["effect_pp"] - msg["usage_effect_pp"] * gap
         p_win += (adopted * direct + used * msg["usage_effect_pp"]) / 100.0
-        cert = calls[f"certified_{i}"].to_numpy()
+        cert = calls[f"certified_{i}"].to_numpy() & calls[f"in_scope_{i}"].to_numpy()
+        uncert = ~calls[f"certified_{i}"].to_numpy() & calls[f"in_scope_{i}"].to_numpy()
         out[msg["name"]] = {
             "direct_pp": round(direct, 3), "used_deal_share_adopted": round(float(used[adopted].mean()), 4)
             if adopted.any() else None,
             "used_deal_share_not_adopted": round(float(used[scope & ~adopted].mean()), 4)
             if (scope & ~adopted).any() else None,
             "said_call_share_certified": round(float(calls.loc[cert, f"said_{i}"].mean()), 4) if cert.any() else None,
-            "said_call_share_not_certified": round(float(calls.loc[~cert, f"said_{i}"].mean()), 4),
+            "said_call_share_not_certified": round(float(calls.loc[uncert, f"said_{i}"].mean()), 4)
+            if uncert.any() else None,
             "n_deals_used": int(used.sum()),
         }
     deals["p_win"] = p_win

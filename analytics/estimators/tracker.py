@@ -40,16 +40,22 @@ SIMILARITY_THRESHOLD = 0.16
 WINDOW_WORDS = 30          # a sentence longer than this (a transcript without punctuation) is cut into such pieces
 SNIPPET_CHARS = 200
 ROLE_RANK = {"rep": 0, "unknown": 1, "prospect": 2}
+# A window that attributes the words to someone else (a competitor's claim) is no match: reporting verbs, another
+# vendor, or a company's possessive ("Gong's ROI calculator"; contractions such as "let's" are not possessives).
+ATTRIBUTION = (r"(?i)\b(?:competitors?|competition|other vendors?|vendor [a-z]|(?:will|they(?:ll)?) (?:tell you|say)"
+               r"|told you|telling (?:people|everyone)|claim(?:s|ed|ing)?|pitch(?:ed|es|ing)|promised)\b")
+CONTRACTIONS = r"\b(?i:let|it|that|what|there|here|he|she|who|where|how|one|everyone|nobody|today)['’]s\b"
+POSSESSIVE = r"\b[A-Z][A-Za-z]+['’]s\b"
 MATCH_COLUMNS = ["activity_id", "message_id", "turn_no", "speaker", "speaker_role", "score", "method", "snippet"]
 
 # Function words, and the words a catalog uses to describe how to deliver a message rather than what it says.
 STOP_WORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below between both
-but by can could did do doe doing down during each few for from further get got had ha have having he her here hers
+but by can could did do does doing down during each few for from further get got had has have having he her here hers
 herself him himself his how i if in into is it itself just let like me more most my myself no nor not now of off on
 once only or other our ours ourselves out over own re s same she should so some such than that the their theirs them
-themselves then there these they thi this those through to too under until up very wa was we were what when where
-which while who whom why will with would you your yours yourself yourselves ll ve d m t don dont im youre were thats
+themselves then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves ll ve d m t don dont im youre thats
 yeah okay ok um uh oh well really actually right sure maybe
 story talk track positioning position prop proposition value pitch messaging message narrative buyer lead walk
 """.split())
@@ -70,6 +76,13 @@ def fold(texts) -> pa.Array:
     a = pc.replace_substring_regex(a, r"\b([a-z]{2,})ies\b", r"\1y")
     a = pc.replace_substring_regex(a, r"\b([a-z]{3,}[a-rt-z])s\b", r"\1")
     return pc.utf8_trim_whitespace(a)
+
+
+def attributed(windows: pa.Array) -> np.ndarray:
+    """Whether each window attributes what it says to someone else (see ATTRIBUTION)."""
+    verbs = pc.match_substring_regex(windows, ATTRIBUTION)
+    owners = pc.match_substring_regex(pc.replace_substring_regex(windows, CONTRACTIONS, "x"), POSSESSIVE)
+    return pc.fill_null(pc.or_(verbs, owners), False).to_numpy(zero_copy_only=False)
 
 
 def content_text(folded: pa.Array) -> pa.Array:
@@ -173,8 +186,9 @@ class MessageTracker:
         self.term_message_ = sparse.csr_matrix(
             (np.ones(len(tm)), ([t for t, _ in tm], [j for _, j in tm])), shape=(len(vocab), len(self.catalog_)))
 
-        common = dict(lowercase=False, token_pattern=r"(?u)\b\w+\b", norm=None, sublinear_tf=False, smooth_idf=True)
-        self.word_vectorizer_ = TfidfVectorizer(analyzer="word", ngram_range=self.word_ngrams, **common)
+        common = dict(lowercase=False, norm=None, sublinear_tf=False, smooth_idf=True)
+        self.word_vectorizer_ = TfidfVectorizer(analyzer="word", ngram_range=self.word_ngrams,
+                                                token_pattern=r"(?u)\b\w+\b", **common)
         self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
         docs = folded_profiles.to_pylist()
         if not any(docs):
@@ -187,9 +201,10 @@ class MessageTracker:
 
     def version(self) -> str:
         """A short hash of the method, its parameters and the fitted catalog: a change means scoring again."""
-        payload = json.dumps({"method": METHOD_VERSION, "params": self.get_params(), "catalog": self.catalog_,
-                              "chunk": None}, sort_keys=True, default=str)
-        return hashlib.sha256(payload.replace('"chunk_size"', '"_"').encode()).hexdigest()[:16]
+        params = {k: v for k, v in self.get_params().items() if k != "chunk_size"}     # no effect on results
+        payload = json.dumps({"method": METHOD_VERSION, "params": params, "catalog": self.catalog_}, sort_keys=True,
+                             default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def tidy(self) -> pd.DataFrame:
         """One row per tracker: the message, its key phrases and how many content words its profile has."""
@@ -248,15 +263,20 @@ class MessageTracker:
                                        "method": "phrase", "pair": False}))
         parts.append(self._similarity(windows, folded, w_turn, ids[known], tok_win[known], n_win))
         found = pd.concat(parts, ignore_index=True)
+        if not found.empty:
+            other = attributed(windows)
+            w = found["window"].to_numpy().astype(np.int64)
+            nxt = np.minimum(w + 1, n_win - 1)
+            found = found[~(other[w] | (found["pair"].to_numpy().astype(bool) & other[nxt]))]
         if found.empty:
             return self._empty()
         # The snippet: the window's text (two consecutive sentences for a pair), trimmed.
-        win_text = np.asarray(windows.to_pylist(), dtype=object)
-        w = found["window"].to_numpy()
-        text = win_text[w]
-        pair = found["pair"].to_numpy()
+        w = found["window"].to_numpy().astype(np.int64)
+        pair = found["pair"].to_numpy().astype(bool)
+        text = pc.take(windows, pa.array(w))
         if pair.any():
-            text = np.where(pair, text + " " + win_text[np.minimum(w + 1, n_win - 1)], text)
+            text = pc.if_else(pa.array(pair), pc.binary_join_element_wise(
+                text, pc.take(windows, pa.array(np.minimum(w + 1, n_win - 1))), " "), text)
         turn_idx = w_turn[w]
         t = turns.iloc[turn_idx]
         res = pd.DataFrame({
@@ -264,7 +284,7 @@ class MessageTracker:
                 found["message_idx"].to_numpy()],
             "turn_no": t["turn_no"].to_numpy(), "speaker": t["speaker"].to_numpy(),
             "speaker_role": t["speaker_role"].to_numpy(), "score": found["score"].to_numpy(),
-            "method": found["method"].to_numpy(), "snippet": [_trim(x) for x in text]})
+            "method": found["method"].to_numpy(), "snippet": trim(text).to_numpy(zero_copy_only=False)})
         # Best per (activity, message, turn): a phrase first, then the highest similarity.
         res = res.assign(_p=(res["method"] == "phrase")).sort_values(
             ["activity_id", "message_id", "turn_no", "_p", "score"], ascending=[True, True, True, False, False],
@@ -309,9 +329,10 @@ class MessageTracker:
         b.data[:] = 1.0
         b.sum_duplicates()
         b.data[:] = 1.0
-        same_turn = np.zeros(n_win, dtype=bool)
+        same_turn = np.zeros(n_win, dtype=float)
         same_turn[:-1] = w_turn[1:] == w_turn[:-1]
-        nxt = sparse.diags(same_turn[:-1].astype(float), 1, shape=(n_win, n_win)) @ b
+        shift = sparse.csr_matrix((same_turn[:-1], (np.arange(n_win - 1), np.arange(1, n_win))), shape=(n_win, n_win))
+        nxt = shift @ b
         b2 = (b + nxt)
         b2.data[:] = 1.0
         single = (b @ self.term_message_).tocoo()
@@ -343,12 +364,12 @@ class MessageTracker:
     def _cosine(self, texts: pa.Array, inv: np.ndarray, msgs: np.ndarray) -> np.ndarray:
         """TF-IDF cosine of texts[inv[i]] with message msgs[i], word and char_wb averaged."""
         docs = texts.to_pylist()
-        lengths = pc.utf8_length(pc.list_flatten(pc.split_pattern(texts, " "))).to_numpy()
-        n_words_arr = pc.list_value_length(pc.split_pattern(texts, " ")).to_numpy()
-        n_words_arr = np.where(np.asarray([len(d) == 0 for d in docs]), 0, n_words_arr)
-        doc_of_word = np.repeat(np.arange(len(docs)), n_words_arr)
-        lengths = lengths[:len(doc_of_word)] if len(lengths) >= len(doc_of_word) else lengths
-        n_char = np.bincount(doc_of_word, weights=_char_wb_count(lengths[:len(doc_of_word)], *self.char_ngrams),
+        words = pc.split_pattern(texts, " ")
+        lengths = pc.utf8_length(pc.list_flatten(words)).to_numpy()
+        doc_of_word = pc.list_parent_indices(words).to_numpy()
+        real = lengths > 0
+        n_words_arr = np.bincount(doc_of_word[real], minlength=len(docs))
+        n_char = np.bincount(doc_of_word[real], weights=_char_wb_count(lengths[real], *self.char_ngrams),
                              minlength=len(docs))
         lo, hi = self.word_ngrams
         n_word = sum(np.maximum(n_words_arr - n + 1, 0) for n in range(lo, hi + 1))
@@ -370,12 +391,13 @@ def _l2(x) -> sparse.csr_matrix:
     return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ x
 
 
-def _trim(text: str) -> str:
-    """A snippet of at most about SNIPPET_CHARS characters, cut at a word."""
-    text = " ".join(str(text).split())
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    return text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
+def trim(texts: pa.Array) -> pa.Array:
+    """Snippets of at most about SNIPPET_CHARS characters (spaces collapsed; a longer one cut, with an ellipsis)."""
+    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(texts, r"\s+", " "))
+    long = pc.greater(pc.utf8_length(a), SNIPPET_CHARS)
+    cut = pc.binary_join_element_wise(pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(a, 0, SNIPPET_CHARS - 2)),
+                                      "…", "")
+    return pc.if_else(long, cut, a)
 
 
 # --- the labelled fixture: calibration and evaluation ---------------------------------------------------------
@@ -389,7 +411,8 @@ def fixture() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def fixture_scores(tracker: MessageTracker, snippets: pd.DataFrame) -> pd.DataFrame:
     """Each snippet (one turn of its own activity) with its best similarity score and phrase hit for its message."""
-    turns = pd.DataFrame({"activity_id": snippets.index.astype(str), "turn_no": 1, "speaker": None,
+    key = pd.Index([str(i) for i in range(len(snippets))])
+    turns = pd.DataFrame({"activity_id": key, "turn_no": 1, "speaker": None,
                           "speaker_role": snippets["speaker_role"].to_numpy(), "text": snippets["snippet"].to_numpy()})
     scored = tracker.score(turns)
     scored = scored[scored["message_id"].to_numpy() == snippets["message"].to_numpy()[
@@ -397,7 +420,6 @@ def fixture_scores(tracker: MessageTracker, snippets: pd.DataFrame) -> pd.DataFr
     phrase = scored[scored["method"] == "phrase"].groupby("activity_id").size()
     sim = scored[scored["method"] == "similarity"].groupby("activity_id")["score"].max()
     out = snippets.copy()
-    key = out.index.astype(str)
     out["phrase_hit"] = key.isin(phrase.index)
     out["similarity"] = sim.reindex(key).fillna(0.0).to_numpy()
     return out
@@ -416,7 +438,7 @@ def calibrate(tracker: MessageTracker | None = None) -> float:
     s = fixture_scores(tracker, snippets[snippets["split"] == "calibration"])
     y = s["label"].to_numpy() == 1
     best, best_t = -1.0, 1.0
-    for t in np.round(np.arange(0.02, 0.60, 0.01), 2):
+    for t in np.round(np.arange(0.005, 0.60, 0.005), 3):
         p = predicted_used(s, t)
         tp, fp, fn = int((p & y).sum()), int((p & ~y).sum()), int((~p & y).sum())
         f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0

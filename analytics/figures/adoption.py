@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, plain, plain_all
 from analytics.settings import PASS_MARK
 
 
@@ -44,7 +44,7 @@ def adoption_trend(curve: pd.DataFrame, plan: pd.DataFrame, colors: Mapping[str,
             hovertemplate="plan: %{y:.0%} by %{x|%d %b %Y}<extra>" + plain(r.message_name) + "</extra>"))
         fig.add_trace(go.Scatter(
             x=[target_day], y=[float(r.adoption_target)], mode="markers", legendgroup=r.message_name,
-            marker=dict(symbol="star", size=13, color=color, line=dict(color="black", width=1)),
+            marker=dict(symbol="star", size=13, color=color, line=dict(color=INK, width=1)),
             name=f"{plain(r.message_name)} target", showlegend=False,
             hovertemplate="target %{y:.0%} by %{x|%d %b %Y}<extra>" + plain(r.message_name) + "</extra>"))
     fig.update_layout(title="Adoption since launch (dashed: plan; star: adoption target and date)", **LAYOUT)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, OUTCOME_COLORS, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, OUTCOME_COLORS, plain, plain_all
 from analytics.metrics.reception import NEGATIVE_RATING, NEUTRAL_RATING
 
 
@@ -76,7 +76,7 @@ def reception_vs_effect(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Fi
             text=[plain(r.message_name)], textposition="top center",
             marker=dict(size=14 if not r.is_weakest else 20, color=color,
                         symbol="circle" if lift is not None else "circle-open",
-                        line=dict(color="black", width=2 if r.is_weakest else 0)),
+                        line=dict(color=INK, width=2 if r.is_weakest else 0)),
             error_x=dict(type="data", symmetric=False, array=[_gap(r.ci_high, r.mean_rating)],
                          arrayminus=[_gap(r.mean_rating, r.ci_low)]),
             error_y=dict(type="data", symmetric=False, array=[_gap(r.ci_high_pp, lift)],

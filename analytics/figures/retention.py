@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, plain, plain_all
 from analytics.settings import RETENTION_TARGET
 from analytics.views.forgetting import FOLK_SHARE_FORGOTTEN_30D
 
@@ -48,7 +48,7 @@ def forgotten_chart(frame: pd.DataFrame, colors: dict[str, str]) -> go.Figure:
         hovertemplate="%{x}: %{y:.0%} of the passed score lost (%{customdata[0]} retests, on average "
                       "%{customdata[1]:.0f} days after a pass)<extra></extra>"))
     fig.add_trace(go.Scatter(x=shown, y=frame["model_share_forgotten"], mode="markers", name="Fitted law at 30 days",
-                             marker=dict(symbol="line-ew-open", size=30, color="black", line=dict(width=2)),
+                             marker=dict(symbol="line-ew-open", size=30, color=INK, line=dict(width=2)),
                              hovertemplate="%{x}: fitted law %{y:.0%}<extra></extra>"))
     folk = float(frame["folk_share_forgotten"].iloc[0]) if len(frame) else FOLK_SHARE_FORGOTTEN_30D
     fig.add_hline(y=folk, line=dict(color="#d62728", dash="dash"),
@@ -114,8 +114,8 @@ def calibration_chart(calibration: pd.DataFrame) -> go.Figure:
     """Observed pass rate vs forecast chance of passing per forecast bin, for the model, FSRS-6 and the baselines."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfect calibration",
-                             line=dict(color="grey", dash="dot"), hoverinfo="skip"))
-    palette = {"memory": "#e45756", "fsrs6_default": "#54a24b", "fsrs6_optimized": "#72b7b2",
+                             line=dict(color=INK, dash="dot"), hoverinfo="skip"))
+    palette = {"memory": "#e45756", "fsrs6_default": "#54a24b", "fsrs6_optimized": "#2a9d8f",
                "last_outcome": "#4c78a8", "mean": "#9d755d"}
     for predictor, g in calibration.groupby("predictor", sort=False):
         label = PREDICTOR_LABELS.get(predictor, predictor)

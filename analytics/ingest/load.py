@@ -278,8 +278,9 @@ def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
                     FROM (SELECT line_number, {key_sql} AS record_key, {source_key_sql(ctx)} AS source_key, {selects},
                                  nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flag_exprs}
                           FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)}))) s
-              LEFT JOIN ({current}) c ON c.k = s.record_key AND s.reject_reason IS NULL
-              LEFT JOIN ({previous_records(k)}) p ON p.sk = s.source_key AND s.reject_reason IS NULL)
+              -- the key is NULL for a rejected row (one equality: a hash join on duckdb 1.5.5 too, not a nested loop)
+              LEFT JOIN ({current}) c ON c.k = CASE WHEN s.reject_reason IS NULL THEN s.record_key END
+              LEFT JOIN ({previous_records(k)}) p ON p.sk = CASE WHEN s.reject_reason IS NULL THEN s.source_key END)
     """, ctx.params)
 
 

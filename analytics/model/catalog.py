@@ -94,21 +94,38 @@ def rebuild_messages(con) -> None:
         con.unregister("new_malias")
 
 
+def refresh_key_phrases(con) -> None:
+    """Set the key phrases in force on the current messages after an edit or its undo (same rule as a rebuild)."""
+    con.execute(sql("staging/stg_latest_versions.sql"))
+    df = con.execute("""
+        SELECT m.message_id, c.key_phrases FROM messages m
+        LEFT JOIN latest_messages() c ON m.in_catalog AND replace(c.message_key, ' ', '-') = m.message_id
+    """).df()
+    con.register("phrases_in_force", _phrases_in_force(con, df))
+    con.execute("""UPDATE messages SET key_phrases = f.key_phrases, key_phrases_source = f.key_phrases_source
+                   FROM phrases_in_force f WHERE messages.message_id = f.message_id""")
+    con.unregister("phrases_in_force")
+
+
 def _phrases_in_force(con, df: pd.DataFrame) -> pd.DataFrame:
     """Key phrases per message: its latest page edit while the catalog still carries the phrases that edit replaced,
     else the catalog's (a catalog upload with other phrases for the message supersedes the edit)."""
-    edits = con.execute("""
-        SELECT message_id, key_phrases AS edited, catalog_phrases FROM key_phrase_edits WHERE undone_at IS NULL
+    edits = {mid: (edited, base) for mid, edited, base in con.execute("""
+        SELECT message_id, key_phrases, catalog_phrases FROM key_phrase_edits WHERE undone_at IS NULL
         QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY edit_id DESC) = 1
-    """).df()
-    out = df.merge(edits, on="message_id", how="left")
-    catalog = out["key_phrases"].astype(object).where(out["key_phrases"].notna(), None)
-    base = out["catalog_phrases"].astype(object).where(out["catalog_phrases"].notna(), None)
-    in_force = out["message_id"].isin(edits["message_id"]) & [a == b for a, b in zip(catalog, base)]
-    edited = out["edited"].astype(object).where(out["edited"].notna() & (out["edited"] != ""), None)
-    out["key_phrases"] = [e if f else c for e, f, c in zip(edited, in_force, catalog)]
-    out["key_phrases_source"] = ["edit" if f else ("catalog" if c else None) for f, c in zip(in_force, catalog)]
-    return out.drop(columns=["edited", "catalog_phrases"])
+    """).fetchall()}
+    phrases, source = [], []
+    for mid, catalog in zip(df["message_id"], df["key_phrases"]):
+        catalog = catalog if isinstance(catalog, str) and catalog else None
+        edit = edits.get(mid)
+        if edit is not None and edit[1] == catalog:
+            phrases.append(edit[0] or None)
+            source.append("edit")
+        else:
+            phrases.append(catalog)
+            source.append("catalog" if catalog else None)
+    return df.assign(key_phrases=pd.Series(phrases, index=df.index, dtype=object),
+                     key_phrases_source=pd.Series(source, index=df.index, dtype=object))
 
 
 def _display(name: str) -> str:

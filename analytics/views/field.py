@@ -269,11 +269,14 @@ def timing_sentence(row: dict) -> str:
 
 def snippets(con, user: auth.User, filters: Filters = Filters(), as_of: date | None = None,
              message_id: str | None = None, team: str | None = None, manager: str | None = None,
-             rep_id: str | None = None, weeks: tuple[int, int] | None = None, limit: int = 50) -> pd.DataFrame:
-    """The matches behind a usage number: date, who said it (names only where the user may read the text), snippet."""
+             rep_id: str | None = None, weeks: tuple[int | None, int | None] = (0, None),
+             limit: int = 50) -> pd.DataFrame:
+    """The matches behind a usage number: date, who said it (names only where the user may read the text), snippet.
+
+    weeks: weeks since launch, from and to (None: open); by default the weeks the usage rates count (from launch).
+    """
     params = {**filters.params(), **text_access(con, user), "as_of": as_of, "message_id": message_id, "team": team,
-              "manager": manager, "focus_rep_id": rep_id, "week_from": weeks[0] if weeks else None,
-              "week_to": weeks[1] if weeks else None, "min_group": min_group_size(), "limit": int(limit)}
+              "manager": manager, "focus_rep_id": rep_id, "week_from": weeks[0], "week_to": weeks[1], "min_group": min_group_size(), "limit": int(limit)}
     return run(con, "queries/usage_snippets", params)
 
 
@@ -281,3 +284,18 @@ def transcript(con, user: auth.User, activity_id: str) -> pd.DataFrame:
     """The speaker turns of one activity, or no rows when the user may not read it (enforced in SQL)."""
     return run(con, "queries/usage_transcript", {**text_access(con, user), "activity_id": activity_id})
 
+
+
+EDIT_ROLES = ("admin", "ops", "marketing")
+
+
+def can_edit_phrases(user: auth.User) -> bool:
+    """Marketing (and admin, ops) edit the trackers' key phrases."""
+    return user.role in EDIT_ROLES
+
+
+def key_phrases(con) -> pd.DataFrame:
+    """Each catalog message's key phrases in force and where they come from (catalog | edit | none)."""
+    out = run(con, "queries/usage_key_phrases", {})
+    out["key_phrases_source"] = out["key_phrases_source"].fillna("none")
+    return out

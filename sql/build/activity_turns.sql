@@ -5,8 +5,9 @@
 -- and case ignored) or any roster rep, 'prospect' for any other named speaker; a text without speakers is the
 -- rep's for an email, note or task, and 'unknown' for a call or meeting.
 WITH acts AS (
-    SELECT a.activity_id, a.activity_type, a.body, a.rep_email, a.rep_name, r.rep_name AS resolved_name,
-           r.rep_email AS resolved_email,
+    SELECT a.activity_id, a.activity_type, a.body, a.rep_email, r.rep_email AS resolved_email,
+           CASE WHEN NOT contains(a.rep_name, '@') THEN a.rep_name END AS rep_name,
+           CASE WHEN NOT contains(r.rep_name, '@') THEN r.rep_name END AS resolved_name,
            a.activity_type IN ('call', 'meeting')
                AND regexp_matches(a.body, '(^|\n)\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*)?'
                                           || '[^:\n]{1,60}:[ \t][^\n]*\n([^\n]*\n)*?\s*'
@@ -50,16 +51,22 @@ WITH acts AS (
            CASE WHEN contains(t.speaker, '@') THEN email_key(t.speaker) ELSE name_key(t.speaker) END AS skey,
            list_filter([name_key(a.rep_name), name_key(a.resolved_name),
                         split_part(name_key(a.rep_name), ' ', 1), split_part(name_key(a.resolved_name), ' ', 1),
-                        name_key(replace(split_part(a.rep_email, '@', 1), '.', ' ')),
-                        name_key(replace(split_part(a.resolved_email, '@', 1), '.', ' ')),
-                        email_key(a.rep_email), email_key(a.resolved_email)], lambda x: x IS NOT NULL AND x <> '') AS rep_keys
+                        name_key(split_part(a.rep_email, '@', 1)), name_key(split_part(a.resolved_email, '@', 1)),
+                        email_key(a.rep_email), email_key(a.resolved_email)], lambda x: x IS NOT NULL AND x <> '')
+               AS rep_keys,
+           -- without the rep's name, the first word of the email (sam of sam.lee@) may be the speaker's first name
+           CASE WHEN a.rep_name IS NULL AND a.resolved_name IS NULL
+                THEN list_filter([split_part(name_key(split_part(a.rep_email, '@', 1)), ' ', 1),
+                                  split_part(name_key(split_part(a.resolved_email, '@', 1)), ' ', 1)],
+                                 lambda x: x IS NOT NULL AND x <> '') ELSE [] END AS first_keys
     FROM turns t JOIN acts a USING (activity_id)
 )
 SELECT activity_id, (row_number() OVER (PARTITION BY activity_id ORDER BY first_line))::INTEGER AS turn_no,
        speaker,
        CASE WHEN speaker IS NULL THEN CASE WHEN activity_type IN ('email', 'note', 'task') AND grp = 0
                                                 AND first_line = 0 THEN 'rep' ELSE 'unknown' END
-            WHEN list_contains(rep_keys, skey) OR skey IN (SELECT k FROM roster) THEN 'rep'
+            WHEN list_contains(rep_keys, skey) OR list_contains(first_keys, split_part(skey, ' ', 1))
+                 OR skey IN (SELECT k FROM roster) THEN 'rep'
             ELSE 'prospect' END AS speaker_role,
        text
 FROM keyed

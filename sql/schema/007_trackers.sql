@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS message_mentions (
 CREATE TABLE IF NOT EXISTS tracked_activities (
     activity_id      VARCHAR NOT NULL,
     tracker_version  VARCHAR NOT NULL,
-    tracked_at       TIMESTAMP
+    tracked_at       TIMESTAMP,
+    row_hash         VARCHAR                   -- the activity's version scored (a changed activity is scored again)
 );
 
 -- One row per edit of a message's key phrases on the Field usage page. The edit is in force while the catalog

@@ -146,6 +146,12 @@ class Activity(Kind):
     load_order = 5
     stale_after_days = 14
 
+    def after_load(self, con, upload_id: int | None) -> None:
+        """Score the activities not yet scored at the current tracker version (an upload's new and changed ones);
+        after an undo, its activities' mentions go."""
+        from ..tracking import track_activities    # tracking reads the kinds' tables: imported when needed
+        track_activities(con)
+
     def stage(self, ctx: Context) -> str:
         """Activities: timestamp, rep, deal reference (id, else name), type, duration in seconds, text."""
         s = ctx.select
@@ -181,12 +187,15 @@ class Activity(Kind):
         ctx.required(f"coalesce(({s['activity_at']})::VARCHAR, {ctx.text('activity_at')})", "date")
         ctx.required(f"coalesce({s['rep_email']}, {s['rep_name']}, {s['rep_crm_id']})", "rep")
         ctx.required(f"coalesce({s['body']}, {s['title']})", "text or title")
-        if ctx.col("activity_id"):
-            return f"{ctx.bind(ctx.source_format + ':')} || {ctx.text('activity_id')}"
-        if ctx.col("source_file"):
-            return f"{ctx.bind(ctx.source_format + ':')} || {ctx.text('source_file')}"
-        # No id: when, who, what kind and the title or the text's start (a corrected mapping that moves these is
-        # caught by the source key and updates the record in place).
-        return (f"'derived:' || md5(concat_ws('|', coalesce(email_key({s['rep_email']}), "
-                f"'crm:' || {s['rep_crm_id']}, name_key({s['rep_name']})), ({s['activity_at']})::VARCHAR, "
-                f"{s['activity_type']}, lower(coalesce({s['title']}, left({s['body']}, 200)))))")
+        # The source's id, else the transcript's file name, else (no id column, or a row without an id) when, who,
+        # what kind and the title or the text's start: a corrected mapping that changes these is caught by the
+        # source key and updates the record in place.
+        derived = (f"'derived:' || md5(concat_ws('|', coalesce(email_key({s['rep_email']}), "
+                   f"'crm:' || {s['rep_crm_id']}, name_key({s['rep_name']})), ({s['activity_at']})::VARCHAR, "
+                   f"{s['activity_type']}, lower(coalesce({s['title']}, left({s['body']}, 200)))))")
+        keys = [f"{ctx.bind(ctx.source_format + ':')} || {ctx.text(f)}" for f in ("activity_id", "source_file")
+                if ctx.col(f)]
+        if not keys:
+            ctx.info["derived_key"] = [ctx.header(f) for f in ("activity_at", "rep_email", "rep_name", "rep_crm_id",
+                                                               "activity_type", "title", "body") if ctx.col(f)]
+        return f"coalesce({', '.join([*keys, derived])})"

@@ -41,6 +41,11 @@ class Messages(Kind):
     load_order = 0
     stale_after_days = 90
 
+    def after_load(self, con, upload_id: int | None) -> None:
+        """A catalog with other messages, descriptions or key phrases changes the trackers: score activities again."""
+        from ..tracking import track_activities    # tracking reads the kinds' tables: imported when needed
+        track_activities(con)
+
     def stage(self, ctx: Context) -> str:
         """Catalog rows keyed by normalized name; 'all' segments mean every deal; targets as shares."""
         s = ctx.select
