@@ -10,13 +10,15 @@ from .demo import generate
 from .ingest.load import ingest_file
 from .refresh import refresh
 
-# Upload order follows how a team would start: launch plan, roster, CRM, LMS, feedback; then a survey export in a
+# Upload order follows how a team would start: launch plan, roster, CRM, the call recorder's export (its calls link
+# to those deals and reps; the message trackers run on it as it loads), LMS, feedback; then a survey export in a
 # vocabulary no format knows, read by column inference (its entries repeat the field log's, so nothing changes).
 DEMO_FILES = [
     ("messages", "messages.csv"),
     ("reps", "roster.csv"),
     ("crm", "salesforce_opportunities.csv"),
     ("crm", "hubspot_deals.csv"),
+    ("activity", "calls.csv"),
     ("quiz", "lms_quiz_results.csv"),
     ("feedback", "field_feedback.csv"),
     ("feedback", "feedback_umfrage.csv"),

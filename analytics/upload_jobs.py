@@ -14,6 +14,7 @@ private directory per session: a load removes its files when it ends, and direct
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -28,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import db, refresh_worker, stores
-from .ingest import mappings
+from .ingest import mappings, transcripts
 from .ingest.columns import match_columns, missing_fields as _missing_groups
 from .ingest.convert import DATE_FORMATS  # noqa: F401  (the Data page lists the forceable formats from here)
 from .ingest.errors import IngestError
@@ -140,6 +141,26 @@ def remembered_columns(con, kind: str, headers: tuple[str, ...]) -> dict[str, st
 def fields(kind: str) -> list[str]:
     """The mappable fields of a kind."""
     return list(KINDS[kind].spellings)
+
+
+def is_transcript(path: str | Path, file_name: str) -> bool:
+    """Whether a saved upload is a transcript file (.vtt, .srt, or a .txt of speaker lines): loaded with the others
+    of its batch as one activity upload."""
+    return transcripts.is_transcript(Path(path), file_name)
+
+
+def transcript_batch(files: list[tuple[str, str]], directory: str | Path) -> tuple[str | None, str, list[str], list[str]]:
+    """The batch's transcript files and their side CSV written as one activity export in `directory`:
+    (saved path or None when there are no transcripts, the name it loads under, the uploads it holds, warnings)."""
+    found, side, _ = transcripts.split_batch([(Path(p), n) for p, n in files])
+    if not found:
+        return None, "", [], []
+    with tempfile.TemporaryDirectory(prefix="huddle-") as tmp:
+        b = transcripts.bundle(found, side, tmp)
+        digest = hashlib.md5("\x1f".join(sorted(str(p) for p, _ in found + side)).encode()).hexdigest()
+        path = Path(directory) / f"{digest}.upload"
+        shutil.move(str(b.path), path)
+    return str(path), b.file_name, [str(p) for p, _ in found + side], b.warnings
 
 
 def _pairs(d: dict | None) -> tuple[tuple[str, str], ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from datetime import date
 
 import numpy as np
@@ -13,17 +14,22 @@ import pytest
 from analytics import demo
 
 FILES = ("messages.csv", "roster.csv", "salesforce_opportunities.csv", "hubspot_deals.csv",
-         "lms_quiz_results.csv", "field_feedback.csv")
+         "lms_quiz_results.csv", "field_feedback.csv", "calls.csv")
 SF_HEADER = ('"Opportunity Owner","Account Name","Opportunity Name","Type","Lead Source","Amount","Close Date",'
              '"Created Date","Stage","Probability (%)","Segment","Fiscal Period"')
 
 
 @pytest.fixture(scope="module")
-def world150(tmp_path_factory):
-    """The default demo company (150 reps, seed 7), written once for this module."""
+def company():
+    """The default demo company (150 reps, seed 7) in memory, latent truths included, drawn once for this module."""
+    return demo.build_world(seed=7, n_reps=150)
+
+
+@pytest.fixture(scope="module")
+def world150(company, tmp_path_factory):
+    """The default demo company's exports and planted truth, as demo.generate writes them, once for this module."""
     out = tmp_path_factory.mktemp("demo150")
-    truth = demo.generate(out, seed=7, n_reps=150)
-    return out, truth
+    return out, {**company.truth, "files": demo.write_exports(company, out)}
 
 
 def read_salesforce(path) -> pd.DataFrame:
@@ -115,6 +121,7 @@ def test_the_truth_is_json_and_its_counts_match_the_files(world150):
     assert 25_000 <= n_deals <= 35_000
     assert 5_000 <= truth["files"]["lms_quiz_results.csv"] <= 7_000
     assert 1_500 <= truth["files"]["field_feedback.csv"] <= 2_200
+    assert 0.8 * n_deals <= truth["files"]["calls.csv"] <= 1.3 * n_deals
 
 
 def test_the_salesforce_export_is_a_quoted_details_only_report_with_the_classic_footer(world150):
@@ -339,6 +346,7 @@ def test_size_scales_roughly_linearly_with_the_number_of_reps(tmp_path):
     assert 2.5 < deals(large) / deals(small) < 3.5
     assert 2.4 < large["lms_quiz_results.csv"] / small["lms_quiz_results.csv"] < 3.6
     assert 2.0 < large["field_feedback.csv"] / small["field_feedback.csv"] < 4.0
+    assert 2.4 < large["calls.csv"] / small["calls.csv"] < 3.6
     assert small["roster.csv"] == 30 and large["roster.csv"] == 90
 
 
@@ -353,3 +361,158 @@ def test_a_custom_window_moves_the_launches_with_it(tmp_path):
     assert [m["launch_date"] for m in truth["messages"]] == catalog["Launch Date"].tolist()
     deals = read_deals(tmp_path)
     assert deals["created"].min() >= pd.Timestamp("2023-01-01")
+
+
+# ---------------------------------------------------------------- calls
+
+def read_calls(out) -> pd.DataFrame:
+    return pd.read_csv(out / "calls.csv", dtype=str, keep_default_na=False)
+
+
+def turns(transcript: str) -> list[tuple[str, str]]:
+    return [tuple(line.split(": ", 1)) for line in transcript.split("\n")]
+
+
+def said_in_file(calls: pd.DataFrame, message: str) -> np.ndarray:
+    """Whether the rep (calls["rep_name"]) says one of the message's talk-track sentences in the file's transcript."""
+    sentences = [t for pool in demo.TALK_TRACKS[message].values() for t in pool]
+    pattern = re.compile("|".join(re.escape(t).replace(re.escape("{n}"), r"\d+") for t in sentences))
+    return np.array([any(who == owner and pattern.search(text) for who, text in turns(t))
+                     for t, owner in zip(calls["Transcript"], calls["rep_name"])])
+
+
+def test_the_call_export_is_a_call_recorder_export_with_one_row_per_call(world150):
+    out, truth = world150
+    raw = (out / "calls.csv").read_text(encoding="utf-8")
+    assert raw.split("\n", 1)[0] == ",".join(demo.CALL_COLUMNS)
+    calls = read_calls(out)
+    assert len(calls) == truth["files"]["calls.csv"] and calls["Call ID"].is_unique
+    assert calls["Call Date"].str.fullmatch(r"20\d\d-\d\d-\d\d \d\d:\d\d").all()
+    assert calls["Call Date"].is_monotonic_increasing
+    assert calls["Duration"].str.fullmatch(r"0:[1-5]\d:\d\d|1:00:00").all()
+    assert (calls["Rep Email"] != calls["Rep Email"].str.lower()).mean() == pytest.approx(0.10, abs=0.02)
+    assert calls["Title"].str.len().gt(5).all() and calls["Transcript"].str.contains("\n").all()
+
+
+def test_every_call_is_on_a_deal_of_the_crm_files_between_its_creation_and_its_close(world150):
+    out, _ = world150
+    calls = read_calls(out)
+    sf = read_salesforce(out / "salesforce_opportunities.csv")
+    hs = pd.read_csv(out / "hubspot_deals.csv", dtype=str, keep_default_na=False)
+    deals = pd.concat([
+        pd.DataFrame({"name": sf["Opportunity Name"], "id": "", "owner": sf["Opportunity Owner"],
+                      "created": pd.to_datetime(sf["Created Date"], format="%m/%d/%Y"),
+                      "close": pd.to_datetime(sf["Close Date"], format="%m/%d/%Y")}),
+        pd.DataFrame({"name": hs["Deal Name"], "id": hs["Record ID"], "owner": hs["Deal owner"],
+                      "created": pd.to_datetime(hs["Create Date"]).dt.normalize(),
+                      "close": pd.to_datetime(hs["Close Date"]).dt.normalize()})], ignore_index=True)
+    assert deals["name"].is_unique                     # so the Salesforce deals can be linked by name
+    linked = calls.merge(deals, left_on="Opportunity Name", right_on="name", how="left", validate="many_to_one")
+    assert linked["name"].notna().all()
+    assert (linked["Opportunity ID"] == linked["id"]).all()      # HubSpot deals by Record ID, the others by name
+    assert linked["Opportunity ID"].ne("").mean() == pytest.approx(1 / 3, abs=0.05)
+    day = pd.to_datetime(linked["Call Date"]).dt.normalize()
+    assert ((day >= linked["created"]) & (day <= linked["close"])).all()
+    roster = pd.read_csv(out / "roster.csv", dtype=str)
+    owner_email = linked["owner"].map(roster.set_index("Name")["Email"])
+    assert (owner_email == linked["Rep Email"].str.lower()).all()
+    titles = linked["Title"].str.extract(r"^(Discovery|Intro|.* demo|Product walkthrough|Commercials|Contract|.*pricing)")
+    assert titles[0].notna().mean() > 0.6
+
+
+def test_transcripts_are_turns_between_the_rep_and_one_contact_of_80_to_250_words(world150):
+    out, _ = world150
+    calls = read_calls(out)
+    roster = pd.read_csv(out / "roster.csv", dtype=str)
+    name_of = roster.set_index("Email")["Name"]
+    sample = calls.sample(2000, random_state=0)
+    for transcript, email in zip(sample["Transcript"], sample["Rep Email"]):
+        spoken = turns(transcript)
+        assert all(len(t) == 2 and t[1] for t in spoken), transcript
+        speakers = list(dict.fromkeys(who for who, _ in spoken))
+        assert speakers[0] == name_of[email.lower()] and len(speakers) == 2
+        assert speakers[1] not in set(roster["Name"])
+        assert [who for who, _ in spoken[:2]] == speakers               # the rep opens, the prospect answers
+        words = sum(len(text.split()) for _, text in spoken)
+        assert 80 <= words <= 260, (words, transcript)
+    words = calls["Transcript"].str.split().str.len()
+    assert 150 < words.median() < 230
+
+
+def test_no_transcript_names_a_person_outside_the_roster_and_the_account_contacts(company):
+    calls, roster = company.calls, set(company.reps["name"])
+    contacts = set(company.contacts.ravel())
+    first_names = set(demo.FIRST_NAMES)
+    speakers = calls["transcript"].str.findall(r"(?m)^([^:\n]+): ").explode()
+    assert set(speakers) <= roster | contacts
+    assert not set(speakers) & (contacts & roster)
+    account = company.deals["account"].to_numpy()[calls["deal"]]
+    assert (company.contacts[account] == calls["contact"].to_numpy()[:, None]).any(axis=1).all()
+    rep_first = company.reps["name"].str.split(" ").str[0].to_numpy()[calls["rep"]]
+    for text, rep, contact in zip(calls["transcript"].iloc[::7], rep_first[::7], calls["contact"].iloc[::7]):
+        said = [text_ for line in text.split("\n") for text_ in [line.split(": ", 1)[1]]]
+        named = {w for line in said for w in re.findall(r"[^\W\d_]+", line)} & first_names
+        assert named <= {rep, contact.split(" ")[0]}, (named, text)
+
+
+def test_the_said_flags_match_the_talk_tracks_in_the_file(world150, company):
+    out, _ = world150
+    calls = read_calls(out).iloc[:3000].copy()
+    calls["rep_name"] = company.reps["name"].to_numpy()[company.calls["rep"].to_numpy()[:3000]]
+    for i, name in enumerate(company.messages["name"]):
+        assert (said_in_file(calls, name) == company.calls[f"said_{i}"].to_numpy()[:3000]).all(), name
+
+
+def test_certified_reps_say_a_message_more_and_say_it_less_as_they_forget(company):
+    calls = company.calls
+    for i, name in enumerate(company.messages["name"]):
+        scope, cert = calls[f"in_scope_{i}"], calls[f"certified_{i}"]
+        said = calls[f"said_{i}"]
+        assert said[scope & cert].mean() > 2.5 * said[scope & ~cert].mean(), name
+        assert said[~scope].mean() < 0.03, name                     # before launch or outside its segment
+        if name == demo.TRANSFER_GAP_MESSAGE:
+            continue
+        recall = calls.loc[scope & cert, f"recall_{i}"]
+        fresh, faded = said[scope & cert][recall > 0.6], said[scope & cert][recall < 0.2]
+        assert len(fresh) > 200 and len(faded) > 200, name
+        assert fresh.mean() > faded.mean() + 0.25, (name, fresh.mean(), faded.mean())
+
+
+def test_one_message_is_certified_widely_but_rarely_said_in_calls(company):
+    calls, truth = company.calls, company.truth
+    gap = truth["transfer_gap_message"]
+    names = list(company.messages["name"])
+    rate = {n: calls[f"said_{i}"][calls[f"in_scope_{i}"] & calls[f"certified_{i}"]].mean()
+            for i, n in enumerate(names)}
+    assert truth["n_certified"][gap] >= 0.75 * truth["n_reps"]
+    assert rate[gap] < 0.1 and all(rate[gap] < rate[n] / 4 for n in names if n != gap), rate
+
+
+def test_talk_tracks_hold_key_phrases_the_catalog_lists_and_hard_negatives_reuse_the_words(world150):
+    out, _ = world150
+    catalog = pd.read_csv(out / "messages.csv", dtype=str, keep_default_na=False).set_index("Message")
+    for name, track in demo.TALK_TRACKS.items():
+        phrases = [p.strip().lower() for p in catalog.loc[name, "Key Phrases"].split(";")]
+        assert len(phrases) >= 3
+        has = lambda t: any(p in t.lower().replace("-", " ") for p in phrases)
+        assert all(has(t) for t in track["phrase"]), name
+        assert not any(has(t) for t in track["paraphrase"]), name
+        negatives = demo.PROSPECT_NEGATIVES[name] + demo.REP_NEGATIVES[name]
+        assert sum(has(t) for t in negatives) >= 2, name
+
+
+def test_the_win_model_adds_the_planted_usage_effect_and_keeps_the_certification_effect(company):
+    deals, truth = company.deals, company.truth
+    closed = deals[~deals["is_open"]]
+    part = np.zeros(len(closed))
+    for i, name in enumerate(company.messages["name"]):
+        usage, direct = truth["usage_effects_pp"][name], truth["usage"][name]["direct_pp"]
+        adopted, used = closed[f"adopted_{i}"].to_numpy(), closed[f"used_{i}"].to_numpy()
+        scope = closed[f"in_scope_{i}"].to_numpy()
+        assert not (used & ~scope).any()
+        through_use = usage * (used[adopted].mean() - used[scope & ~adopted].mean())
+        assert direct + through_use == pytest.approx(truth["effects_pp"][name], abs=0.01), name
+        assert abs(direct) < abs(truth["effects_pp"][name]), name      # most of it goes through saying it
+        part += (adopted * direct + used * usage) / 100
+    assert np.allclose(closed["p_win"] - closed["p_base"], part)
+    assert (closed["is_won"] == (closed["u_win"] < closed["p_win"])).all()

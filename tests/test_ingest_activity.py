@@ -3,13 +3,9 @@ their speaker turns, resolved to reps and deals, and re-uploaded, corrected and 
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
-from conftest import ROOT
 
-from analytics import db
+from analytics import cli, db
 from analytics.ingest import formats
 from analytics.ingest.errors import IngestError
 from analytics.ingest.load import ingest_file, undo
@@ -241,12 +237,12 @@ def test_a_transcript_without_a_date_or_rep_is_rejected_with_the_reason(fresh_db
         ingest_file(fresh_db, "activity", path, file_name=name)
 
 
-def test_the_command_line_loads_transcript_files_as_one_activity_upload(tmp_path):
+def test_the_command_line_loads_transcript_files_as_one_activity_upload(tmp_path, capsys):
     files = [str(p) for p, _ in transcript_files(tmp_path)]
-    out = subprocess.run([sys.executable, "-m", "analytics", "ingest", "activity", *files, "--db",
-                          str(tmp_path / "h.duckdb"), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.count('"upload_id"') == 1 and '"rows_inserted": 3' in out.stdout
+    assert cli.main(["ingest", "activity", *files, "--db", str(tmp_path / "h.duckdb"), "--json",
+                     "--refresh", "skip"]) == 0
+    out = capsys.readouterr().out
+    assert out.count('"upload_id"') == 1 and '"rows_inserted": 3' in out and "lost" in out
     con = db.connect(tmp_path / "h.duckdb")
     assert con.execute("SELECT count(*) FROM activity_turns").fetchone()[0] == 6
     con.close()

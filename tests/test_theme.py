@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from analytics.figures import style
+from analytics.figures.style import contrast
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX = re.compile(r"""["'](#[0-9a-fA-F]{6})["']""")
@@ -20,19 +21,6 @@ NAMES = {"black": "#000000", "white": "#ffffff", "grey": "#808080", "gray": "#80
          "lightgray": "#d3d3d3", "darkgrey": "#a9a9a9", "darkgray": "#a9a9a9", "dimgrey": "#696969",
          "dimgray": "#696969", "silver": "#c0c0c0"}
 NAMED = re.compile(r"""color\s*=\s*["'](%s)["']""" % "|".join(NAMES))
-
-
-def luminance(hex_color: str) -> float:
-    """WCAG 2 relative luminance of an sRGB colour."""
-    channels = [int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5)]
-    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG 2 contrast ratio, 1 to 21."""
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
 
 
 def lab(hex_color: str) -> tuple[float, float, float]:

@@ -42,10 +42,8 @@ def mention(con, rows):
         "tracker_version": "t1"}))
 
 
-@pytest.fixture
-def small():
+def small_world(con):
     """Four reps in two teams, an all-deals message and an Enterprise one, a handful of calls with known uses."""
-    con = db.connect(":memory:")
     insert(con, "reps", pd.DataFrame({
         "rep_id": ["r1", "r2", "r3", "r4"], "rep_name": ["Ann One", "Bo Two", "Cy Three", "Di Four"],
         "team": ["east", "east", "west", "west"], "region": "NA", "manager": ["Mia", "Mia", "Ned", "Ned"],
@@ -78,6 +76,12 @@ def small():
     mention(con, [
         ("c0", "all", "rep"), ("c1", "all", "rep"), ("c2", "all", "prospect"), ("c3", "all", "unknown"),
         ("c4", "all", "rep"), ("c5", "ent", "rep"), ("e1", "all", "rep"), ("c7", "all", "rep")])
+    return con
+
+
+@pytest.fixture
+def small():
+    con = small_world(db.connect(":memory:"))
     yield con
     con.close()
 
@@ -340,3 +344,29 @@ def test_a_database_without_activities_gives_empty_usage_and_no_error():
     out = field.usage_lift(con, as_of=date(2024, 6, 1), n_boot=50)
     assert out["usage_evidence"].tolist() == ["insufficient"]
     con.close()
+
+
+def test_the_overview_flags_a_message_certified_widely_but_rarely_said(causal):
+    from analytics.views import overview
+    from analytics.views.queries import catalog as messages_of
+    con, _ = causal
+    now = date(2025, 1, 1)
+    plan = overview.plan_from_rows(field.rep_message(con, Filters(), now), messages_of(con), now)
+    plan = overview.with_transfer_gap(con, plan, Filters(), now)
+    reception = pd.DataFrame(columns=["message_id", "ci_high"])
+    lifts = pd.DataFrame(columns=["message_id", "ci_high_pp"])
+    out = overview.needs_attention(plan, None, reception, lifts).set_index("message_id")
+    assert "certified_not_used" in out.loc["gap", "reason_keys"] and out.loc["gap", "is_alarm"]
+    assert "certified but not used" in " ".join(out.loc["gap", "reasons"])
+    assert "pitch" not in out.index or "certified_not_used" not in out.loc["pitch", "reason_keys"]
+
+
+def test_without_activities_the_overview_scorecard_and_adoption_additions_say_nothing(small):
+    from analytics.views import adoption, overview, scorecard
+    small.execute("DELETE FROM activities")
+    now = date(2024, 6, 1)
+    plan = overview.plan_from_rows(field.rep_message(small, Filters(), now), field.catalog(small), now)
+    assert list(overview.with_transfer_gap(small, plan, Filters(), now).columns) == list(plan.columns)
+    assert adoption.usage_funnel(small, Filters(), now).empty
+    usage_cols = scorecard.usage_columns(small, now)
+    assert usage_cols["used_in_calls_share"].isna().all() and (usage_cols["calls_in_scope"] == 0).all()

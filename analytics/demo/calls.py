@@ -55,7 +55,8 @@ def _recall_at(attempts: pd.DataFrame, rep, msg_ix: int, minute, ability, diffic
 def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame, deals: pd.DataFrame,
                attempts: pd.DataFrame, launch: np.ndarray, span: int, accounts: np.ndarray,
                contacts: np.ndarray) -> pd.DataFrame:
-    """Calls per deal with the messages the rep says (said_i) and the hard negatives; transcripts included."""
+    """Calls per deal with, per message i, whether the rep says it (said_i), is certified (certified_i), the call is
+    in its scope (in_scope_i) and the rep's recall at the call (recall_i); hard negatives and transcripts."""
     c = CALLS
     m = len(deals)
     n_calls = rng.choice(len(c["per_deal_p"]), m, p=c["per_deal_p"])
@@ -83,7 +84,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
     first = cert.groupby(["rep", "msg"])["at_minute"].min()
     cert_min[first.index.get_level_values(0), first.index.get_level_values(1)] = first.to_numpy()
     us = c["uncertified_share"]
-    said, certified_at, in_scope = {}, {}, {}
+    said, certified_at, in_scope, remembered = {}, {}, {}, {}
     for i, msg in msgs.iterrows():
         scope = minute >= launch[i] * 1440
         if pd.notna(msg["target_segment"]):
@@ -95,6 +96,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         said[i] = rng.random(n) < p
         certified_at[i] = is_cert
         in_scope[i] = scope
+        remembered[i] = np.where(is_cert, recall, np.nan)
     phrase_p = np.where(np.column_stack([certified_at[i] for i in range(n_msg)]),
                         c["phrase_share"]["certified"], c["phrase_share"]["uncertified"])
     use_phrase = rng.random((n, n_msg)) < phrase_p
@@ -122,6 +124,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         **{f"said_{i}": said[i] for i in range(n_msg)},
         **{f"certified_{i}": certified_at[i] for i in range(n_msg)},
         **{f"in_scope_{i}": in_scope[i] for i in range(n_msg)},
+        **{f"recall_{i}": remembered[i] for i in range(n_msg)},
     })
 
 
@@ -189,7 +192,9 @@ def _transcripts(rep_names, contacts, accounts, ctype, target, ints, said, use_p
         while words < target[k] or j < 1:
             rs, ps = rb[(r0 + j) % len(rb)], pb[(p0 + j) % len(pb)]
             if j and next(draw) % 3 == 0:
-                rep_extra.append(replies[next(draw) % len(replies)])
+                reply = replies[next(draw) % len(replies)]
+                rep_extra.append(reply)
+                words += reply[1]
             body += [[0, [rs]], [1, [ps]]]
             words += rs[1] + ps[1]
             j += 1

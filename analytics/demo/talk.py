@@ -35,7 +35,7 @@ PROSPECT_OPEN = (
 REP_AGENDA = {
     "Discovery": (
         "I'd like to hear how your team works today, where it hurts, and then see if we're a fit.",
-        "My plan was to ask a few questions first, then share how other teams like yours use {prod}.",
+        "My plan was to ask a few questions first, then share how teams like yours work with us.",
         "If it's okay, I'll mostly listen today and take notes.",
     ),
     "Demo": (
@@ -159,32 +159,39 @@ TALK_TRACKS = {
     "Security-First Value Prop": {
         "phrase": (
             "Before we talk features, I'd like to start with risk reduction: we are SOC 2 Type II audited every year.",
-            "We built the product security-first, so data residency, audit trails and encryption come before anything else.",
+            "We built the product security-first, so data residency, audit trails and encryption come before "
+            "anything else.",
             "Your data stays in the region you choose; data residency is a setting, not a project.",
             "Every change leaves an audit trail, which is usually what your auditors ask about first.",
             "I'll send you our SOC 2 report today, so your security team can review it before the next call.",
             "The way we think about it is security-first: lower your risk, then talk about value.",
         ),
         "paraphrase": (
-            "The first question we answer is what could go wrong with your data: where it lives, who touched it, and proof from an independent auditor.",
-            "Our customers in regulated industries pick us because the compliance work is already done for them.",
-            "Honestly, the fastest way through your vendor review is to start with how we protect your data, and we can.",
-            "You can show your auditors exactly who changed what and when, without building anything yourself.",
+            "We look at it from the risk side first: independent audits, your data stored in your own region, and a "
+            "record of who changed what.",
+            "For your security team the short version is less risk: audited controls, data kept where you need it, "
+            "every change traceable.",
+            "Honestly, the fastest way through your vendor review is to start with how we protect your data and "
+            "lower your risk.",
+            "Customers in regulated industries pick us because the security and compliance work, audits included, is "
+            "already done.",
         ),
     },
     "Platform Consolidation Story": {
         "phrase": (
             "Most teams we meet run five point tools; the story here is to replace point tools with one platform.",
-            "If you look at total cost of ownership, consolidation usually pays for itself in the first year.",
+            "If you look at total cost of ownership, consolidation usually covers its own cost in the first year.",
             "You'd move from five contracts to one bill, and we bring the migration plan.",
             "Our migration plan moves you off the old tools team by team, so nobody loses a week.",
             "One platform means one login, one data model and one bill for finance.",
         ),
         "paraphrase": (
-            "Think about how many separate tools your team pays for today, and how many of them overlap.",
-            "Instead of stitching four vendors together, everything would live in the same place.",
-            "Your IT team would maintain one integration instead of a dozen.",
-            "We can retire the reporting tool and the forecasting tool you mentioned, and keep your data in one system.",
+            "Think about how many separate tools your team pays for today; we'd replace five of them with a single "
+            "system.",
+            "Instead of stitching four vendors together, everything lives on the same platform, on a single invoice.",
+            "Your IT team would maintain one integration instead of a dozen, and we plan the move off the old tools "
+            "with you.",
+            "We can retire the reporting tool and the forecasting tool you mentioned and run both on our platform.",
         ),
     },
     "ROI Calculator Talk Track": {
@@ -196,10 +203,10 @@ TALK_TRACKS = {
             "If we plug in the hours you mentioned, the three-year savings are roughly {n} thousand dollars.",
         ),
         "paraphrase": (
-            "Let's put your numbers into the spreadsheet: hours saved per week times the number of people.",
-            "At that price, you'd earn the money back well inside the first year.",
-            "The math is simple: if each manager saves two hours a week, the subscription pays for itself quickly.",
-            "I'll send the model so your finance team can check the assumptions themselves.",
+            "Let's put your numbers into the model: hours saved per week times the number of people, over three years.",
+            "At that price you'd earn the money back in a few months, and the savings keep growing after that.",
+            "If each manager saves two hours a week, the subscription covers its cost well inside the first year.",
+            "I'll send the savings model so your finance team can check every assumption, in months and dollars.",
         ),
     },
     "AI Copilot Positioning": {
@@ -210,9 +217,9 @@ TALK_TRACKS = {
             "The copilot is a productivity multiplier for your managers, not a replacement for them.",
         ),
         "paraphrase": (
-            "Watch this: I'll type a question in plain English and the assistant answers with the chart.",
-            "Think of it as an extra analyst on every team that writes the first draft for you.",
-            "Your managers would spend their time on decisions instead of building slides.",
+            "Watch this: I'll type a question in plain English and the AI assistant answers with the chart.",
+            "Think of the AI as an extra analyst on every team that drafts the first version for your people.",
+            "Your managers would spend their time on decisions instead of building slides; the AI does the busywork.",
         ),
     },
 }

@@ -9,5 +9,6 @@ from __future__ import annotations
 from analytics.estimators.lift import ImputationLift
 from analytics.estimators.memory import MemoryModel
 from analytics.estimators.robust_lift import RobustImputationLift
+from analytics.estimators.tracker import MessageTracker
 
-ESTIMATORS = {cls.name: cls for cls in (ImputationLift, RobustImputationLift, MemoryModel)}
+ESTIMATORS = {cls.name: cls for cls in (ImputationLift, RobustImputationLift, MemoryModel, MessageTracker)}

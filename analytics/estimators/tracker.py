@@ -34,9 +34,11 @@ FIXTURE_CATALOG = HERE / "tracker_fixture_catalog.csv"  # the messages they are 
 
 # Raised whenever the matching method changes: every activity is then scored again.
 METHOD_VERSION = "1"
-# Cosine above which a window says the message, calibrated on the fixture's calibration split (calibrate()); a test
-# checks that calibration still yields this value.
-SIMILARITY_THRESHOLD = 0.16
+# How many content words a window must share with a message to be scored, and the cosine above which it says the
+# message: both chosen together on the fixture's calibration split (calibrate(): best F1); a test checks that
+# calibration still yields these values.
+MIN_SHARED_TERMS = 1
+SIMILARITY_THRESHOLD = 0.025
 WINDOW_WORDS = 30          # a sentence longer than this (a transcript without punctuation) is cut into such pieces
 SNIPPET_CHARS = 200
 ROLE_RANK = {"rep": 0, "unknown": 1, "prospect": 2}
@@ -61,21 +63,110 @@ story talk track positioning position prop proposition value pitch messaging mes
 """.split())
 
 
-def fold(texts) -> pa.Array:
-    """Text folded for matching, one string per input: lower case, no accents, plurals singular, words spaced."""
-    a = pa.array(texts, type=pa.string()) if not isinstance(texts, (pa.Array, pa.ChunkedArray)) else texts
-    a = pc.fill_null(pc.utf8_lower(a), "")
-    if not pc.all(pc.string_is_ascii(a)).as_py():
-        a = pc.replace_substring_regex(pc.utf8_normalize(a, "NFKD"), r"\p{Mn}+", "")
-    a = pc.replace_substring_regex(a, r"['’]s\b", "")
-    a = pc.replace_substring_regex(a, r"['’]", "")
-    a = pc.replace_substring_regex(a, r"([a-z])([0-9])", r"\1 \2")
-    a = pc.replace_substring_regex(a, r"([0-9])([a-z])", r"\1 \2")
-    a = pc.replace_substring_regex(a, r"[,;:()\[\]]+", " , ")
-    a = pc.replace_substring_regex(a, r"[^a-z0-9,]+", " ")
-    a = pc.replace_substring_regex(a, r"\b([a-z]{2,})ies\b", r"\1y")
-    a = pc.replace_substring_regex(a, r"\b([a-z]{3,}[a-rt-z])s\b", r"\1")
-    return pc.utf8_trim_whitespace(a)
+
+# Byte classes of the tokenizer: 1 word character (ASCII letter, apostrophe, any byte of a non-ASCII character),
+# 2 digit, 3 clause break, 4 sentence end (when no word character follows), 5 line break, 0 anything else.
+_CLASS = np.zeros(256, dtype=np.uint8)
+_CLASS[[*range(ord("a"), ord("z") + 1), *range(ord("A"), ord("Z") + 1), ord("'"), *range(0x80, 0x100)]] = 1
+_CLASS[ord("0"):ord("9") + 1] = 2
+_CLASS[[ord(c) for c in ",;:()[]"]] = 3
+_CLASS[[ord(c) for c in ".!?"]] = 4
+_CLASS[[ord("\n"), ord("\r")]] = 5
+
+
+class Tokens:
+    """Turns cut into words and windows in bulk (numpy over the text's bytes, no loop over rows).
+
+    A word is a run of letters (an apostrophe and accented letters included) or of digits ("SOC2" is "soc", "2");
+    a window is a sentence (ended by . ! ? or a line break), cut every WINDOW_WORDS words. Words are folded once
+    per distinct word: lower case, accents and apostrophes dropped, plurals singular.
+    """
+
+    def __init__(self, texts):
+        arr = texts if isinstance(texts, (pa.Array, pa.ChunkedArray)) else pa.array(texts, type=pa.string())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        arr = pc.fill_null(arr, "").cast(pa.large_string())
+        offs = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset:arr.offset + len(arr) + 1]
+        data = arr.buffers()[2]
+        data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+        self.buf = data[offs[0]:offs[-1]]
+        offs = offs - offs[0]
+        n = len(self.buf)
+        cls = _CLASS[self.buf]
+        word = (cls == 1) | (cls == 2)
+        edge = np.zeros(n + 1, dtype=bool)                 # a turn starts here
+        edge[offs[:-1]] = True
+        prev_diff = np.ones(n, dtype=bool)
+        prev_diff[1:] = cls[1:] != cls[:-1]
+        next_diff = np.ones(n, dtype=bool)
+        next_diff[:-1] = cls[:-1] != cls[1:]
+        starts = np.flatnonzero(word & (prev_diff | edge[:n]))
+        ends = np.flatnonzero(word & (next_diff | edge[1:])) + 1
+        next_word = np.zeros(n, dtype=bool)
+        next_word[:-1] = word[1:]
+        brk = (cls == 5) | ((cls == 4) & ~next_word)
+        sent = np.searchsorted(np.flatnonzero(brk), starts)          # sentence ends before each word
+        clause = np.searchsorted(np.flatnonzero(cls == 3), starts)    # clause breaks before each word
+        turn = np.searchsorted(offs, starts, side="right") - 1
+        new_sent = np.ones(len(starts), dtype=bool)
+        new_sent[1:] = (turn[1:] != turn[:-1]) | (sent[1:] != sent[:-1])
+        sent_id = np.cumsum(new_sent) - 1
+        first_of_sent = np.flatnonzero(new_sent)
+        rank = np.arange(len(starts)) - first_of_sent[sent_id]
+        new_win = new_sent | ((rank % WINDOW_WORDS) == 0)
+        self.win = np.cumsum(new_win) - 1                  # window of each word
+        firsts = np.flatnonzero(new_win)
+        lasts = np.append(firsts[1:] - 1, len(starts) - 1) if len(firsts) else firsts
+        self.n_windows = len(firsts)
+        self.win_turn = turn[firsts]
+        self.win_start, self.win_end = starts[firsts], ends[lasts]
+        gap = np.zeros(len(starts), dtype=np.int64)
+        gap[1:] = 100 * ((clause[1:] != clause[:-1]) | new_win[1:])
+        self.pos = np.cumsum(1 + gap)                      # a clause break or a new window: no phrase spans it
+        # the words as strings (their bytes gathered), then folded once per distinct word
+        w_off = np.concatenate([[0], np.cumsum(ends - starts)])
+        raw = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(w_off.astype(np.int64)),
+                                               pa.py_buffer(self.buf[word].tobytes()))
+        enc = pc.dictionary_encode(raw)
+        self.word_idx = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self.words = fold_words(enc.dictionary)
+
+    def text(self, windows: np.ndarray, and_next: np.ndarray | None = None) -> pa.Array:
+        """The original text of these windows (with the next window's after a space where and_next is true)."""
+        lo, hi = self.win_start[windows], self.win_end[windows]
+        if and_next is not None and and_next.any():
+            hi = np.where(and_next, self.win_end[np.minimum(windows + 1, self.n_windows - 1)], hi)
+        lengths = hi - lo
+        total = int(lengths.sum())
+        before = np.concatenate([[0], np.cumsum(lengths)])
+        idx = np.arange(total) - np.repeat(before[:-1], lengths) + np.repeat(lo, lengths)
+        return pa.LargeStringArray.from_buffers(len(windows), pa.py_buffer(before.astype(np.int64)),
+                                                pa.py_buffer(self.buf[idx].tobytes())).cast(pa.string())
+
+
+def fold_words(words: pa.Array) -> pa.Array:
+    """Words folded for matching: lower case, no accents or apostrophes, plurals singular ("policies" -> "policy",
+    "trails" -> "trail", not "process")."""
+    w = pc.utf8_lower(words)
+    if not pc.all(pc.string_is_ascii(w)).as_py():
+        w = pc.replace_substring_regex(pc.utf8_normalize(w, "NFKD"), r"[^a-z0-9]+", "")
+    else:
+        w = pc.replace_substring(w, "'", "")
+    w = pc.replace_substring_regex(w, r"^([a-z]{2,})ies$", r"\1y")
+    return pc.replace_substring_regex(w, r"^([a-z]{3,}[a-rt-z])s$", r"\1")
+
+
+def analyze(texts) -> list[list[str]]:
+    """Texts as lists of folded words (for the few texts of a catalog; scoring reads Tokens in bulk)."""
+    texts = list(texts)
+    t = Tokens(pa.array(texts, type=pa.string()))
+    words = t.words.to_pylist()
+    out: list[list[str]] = [[] for _ in texts]
+    for turn, i in zip(t.win_turn[t.win], t.word_idx):
+        if words[i]:
+            out[turn].append(words[i])
+    return out
 
 
 def attributed(windows: pa.Array) -> np.ndarray:
@@ -85,30 +176,11 @@ def attributed(windows: pa.Array) -> np.ndarray:
     return pc.fill_null(pc.or_(verbs, owners), False).to_numpy(zero_copy_only=False)
 
 
-def content_text(folded: pa.Array) -> pa.Array:
-    """Folded text without commas and stop words (what the TF-IDF vectorizers read)."""
-    words = "|".join(sorted(STOP_WORDS, key=len, reverse=True))
-    a = pc.replace_substring_regex(folded, rf"\b(?:{words})\b|,", " ")
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(a, r"\s+", " "))
-
-
 def split_phrases(text) -> list[str]:
     """A catalog's ';'-separated key phrases as a list (blank ones dropped)."""
     if not isinstance(text, str):
         return []
     return [p.strip() for p in text.split(";") if p.strip()]
-
-
-def sentences(texts: pa.Array) -> tuple[pa.Array, np.ndarray]:
-    """Every turn cut into sentence windows: (window texts, index of the turn each came from)."""
-    texts = pc.fill_null(texts, "")
-    parts = pc.split_pattern_regex(texts, r"[.!?]+[\"')\]]*\s+|\s*\n+\s*")
-    first = pc.list_flatten(parts)
-    turn_of_first = pc.list_parent_indices(parts).to_numpy()
-    pieces = pc.split_pattern(pc.replace_substring_regex(first, rf"((?:\S+\s+){{{WINDOW_WORDS}}})", "\\1\n"), "\n")
-    windows = pc.utf8_trim_whitespace(pc.list_flatten(pieces))
-    turn = turn_of_first[pc.list_parent_indices(pieces).to_numpy()]
-    return windows, turn
 
 
 def _char_wb_count(lengths: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -119,8 +191,7 @@ def _char_wb_count(lengths: np.ndarray, lo: int, hi: int) -> np.ndarray:
     for n in range(lo, hi + 1):
         long = alive & (padded > n)
         total += np.where(long, padded - n + 1, 0)
-        short = alive & ~long
-        total += short          # the whole padded word once, then no longer n-grams of it
+        total += alive & ~long        # the whole padded word once, then no longer n-grams of it
         alive &= long
     return total
 
@@ -142,8 +213,8 @@ class MessageTracker:
     name = "message_tracker"
 
     def __init__(self, threshold: float = SIMILARITY_THRESHOLD, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] = (3, 5), char_weight: float = 0.5, min_shared_terms: int = 2,
-                 max_gap: int = 1, chunk_size: int = 20_000):
+                 char_ngrams: tuple[int, int] = (3, 5), char_weight: float = 0.5,
+                 min_shared_terms: int = MIN_SHARED_TERMS, max_gap: int = 1, chunk_size: int = 200_000):
         self.threshold = threshold
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
@@ -161,6 +232,8 @@ class MessageTracker:
     def fit(self, messages: pd.DataFrame) -> "MessageTracker":
         """Learn each message's phrases, profile vectors and content words from message_id, message_name,
         description and key_phrases."""
+        if self.word_ngrams != (1, 2):
+            raise ValueError("word n-grams are unigrams and bigrams")
         m = messages.reset_index(drop=True)
         self.message_ids_ = m["message_id"].astype(str).tolist()
         names = m["message_name"].fillna("").astype(str)
@@ -169,34 +242,43 @@ class MessageTracker:
         self.catalog_ = [{"message_id": i, "message_name": n, "description": d, "key_phrases": split_phrases(p)}
                          for i, n, d, p in zip(self.message_ids_, names, desc, raw_phrases)]
         profiles = [". ".join([c["message_name"], c["description"], *c["key_phrases"]]) for c in self.catalog_]
-        folded_profiles = content_text(fold(profiles))
+        content = [[w for w in ws if w not in STOP_WORDS] for ws in analyze(profiles)]
 
-        # Key phrases as sequences of folded words; the vocabulary holds their words and the profiles' content words.
+        # Key phrases as sequences of words; the vocabulary holds their words and the profiles' content words.
         rows = [(j, p) for j, c in enumerate(self.catalog_) for p in c["key_phrases"]]
-        folded = fold([p for _, p in rows]).to_pylist()
-        phrase_words = [f.replace(",", " ").split() for f in folded]
+        phrase_words = analyze([p for _, p in rows])
         keep = [k for k, w in enumerate(phrase_words) if w]
-        content_words = [set(t.split()) for t in folded_profiles.to_pylist()]
-        vocab = sorted(set().union(*content_words, *(phrase_words[k] for k in keep)) if self.catalog_ else set())
+        vocab = sorted(set().union(*map(set, content), *(phrase_words[k] for k in keep)))
         self.vocabulary_ = {w: i for i, w in enumerate(vocab)}
         self.vocab_array_ = pa.array(vocab, type=pa.string())
+        self.stop_array_ = pa.array(sorted(STOP_WORDS), type=pa.string())
         self.phrases_ = pd.DataFrame({"message_idx": [rows[k][0] for k in keep], "phrase": [rows[k][1] for k in keep],
                                       "terms": [[self.vocabulary_[w] for w in phrase_words[k]] for k in keep]})
-        tm = [(self.vocabulary_[w], j) for j, ws in enumerate(content_words) for w in ws]
+        tm = sorted({(self.vocabulary_[w], j) for j, ws in enumerate(content) for w in ws})
         self.term_message_ = sparse.csr_matrix(
             (np.ones(len(tm)), ([t for t, _ in tm], [j for _, j in tm])), shape=(len(vocab), len(self.catalog_)))
 
+        # TF-IDF on the profiles (content words, stemmed): word 1-2-grams and char_wb n-grams.
+        docs = [" ".join(ws) for ws in content]
+        fit_docs = docs if any(docs) else docs + ["placeholder"]   # a catalog of names without words
         common = dict(lowercase=False, norm=None, sublinear_tf=False, smooth_idf=True)
         self.word_vectorizer_ = TfidfVectorizer(analyzer="word", ngram_range=self.word_ngrams,
                                                 token_pattern=r"(?u)\b\w+\b", **common)
         self.char_vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams, **common)
-        docs = folded_profiles.to_pylist()
-        if not any(docs):
-            docs = docs + ["placeholder"]     # a catalog of names without words: vectorizers need one term
-        self.profile_word_ = _l2(self.word_vectorizer_.fit_transform(docs)[:len(self.catalog_)])
-        self.profile_char_ = _l2(self.char_vectorizer_.fit_transform(docs)[:len(self.catalog_)])
-        n_docs = len(docs)
-        self.unseen_idf_ = math.log((1 + n_docs) / 1) + 1      # scikit-learn's smooth idf of a term in no document
+        self.profile_word_ = _l2(self.word_vectorizer_.fit_transform(fit_docs)[:len(docs)])
+        self.profile_char_ = _l2(self.char_vectorizer_.fit_transform(fit_docs)[:len(docs)])
+        self.unseen_idf_ = math.log((1 + len(fit_docs)) / 1) + 1   # scikit-learn's smooth idf of a term in no doc
+        features = self.word_vectorizer_.get_feature_names_out()
+        uni = [f for f in features if " " not in f]
+        self.unigram_array_ = pa.array(uni, type=pa.string())
+        self.unigram_cols_ = np.array([self.word_vectorizer_.vocabulary_[f] for f in uni], dtype=np.int64)
+        pos = {f: i for i, f in enumerate(uni)}
+        bi = [(pos[a] * len(uni) + pos[b], self.word_vectorizer_.vocabulary_[f])
+              for f in features if " " in f for a, b in [f.split(" ")]]
+        bi.sort()
+        self.bigram_keys_ = np.array([k for k, _ in bi], dtype=np.int64)
+        self.bigram_cols_ = np.array([c for _, c in bi], dtype=np.int64)
+        self._char_memo = ([], None, np.zeros(0))      # words seen, their char_wb TF-IDF rows, their n-gram counts
         return self
 
     def version(self) -> str:
@@ -243,48 +325,45 @@ class MessageTracker:
         """Phrase hits and similarity scores of one chunk of turns (see score)."""
         if turns.empty or not self.catalog_:
             return self._empty()
-        windows, w_turn = sentences(pa.array(turns["text"].astype(object).where(turns["text"].notna(), None),
-                                             type=pa.string()))
-        n_win = len(windows)
-        folded = fold(windows)
-        tokens = pc.split_pattern(folded, " ")
-        tok = pc.list_flatten(tokens)
-        tok_win = pc.list_parent_indices(tokens).to_numpy()
-        ids = pc.fill_null(pc.index_in(tok, value_set=self.vocab_array_), -1).to_numpy()
-        comma = pc.equal(tok, ",").to_numpy(zero_copy_only=False)
-        # Positions: a comma or a new window leaves a gap no phrase spans.
-        pos = np.cumsum(1 + 100 * comma.astype(np.int64)) + 100 * tok_win.astype(np.int64)
+        text = turns["text"]
+        tk = Tokens(pa.array(text.astype(object).where(text.notna(), None), type=pa.string()))
+        n_win, words, idx, win = tk.n_windows, tk.words, tk.word_idx, tk.win
+        real = (pc.utf8_length(words).to_numpy() > 0)[idx]
+        idx, win, pos = idx[real], win[real], tk.pos[real]
+        d_vocab = pc.fill_null(pc.index_in(words, value_set=self.vocab_array_), -1).to_numpy()
+        d_stop = pc.is_in(words, value_set=self.stop_array_).to_numpy(zero_copy_only=False)
+        ids = d_vocab[idx]
         known = ids >= 0
 
         parts = []
-        hits = self._phrase_hits(ids[known], pos[known], tok_win[known])
+        hits = self._phrase_hits(ids[known], pos[known], win[known])
         if len(hits):
             parts.append(pd.DataFrame({"window": hits[:, 0], "message_idx": hits[:, 1], "score": 1.0,
                                        "method": "phrase", "pair": False}))
-        parts.append(self._similarity(windows, folded, w_turn, ids[known], tok_win[known], n_win))
+        content = ~d_stop[idx]
+        parts.append(self._similarity(words, idx[content], win[content], ids[content], tk.win_turn, n_win))
         found = pd.concat(parts, ignore_index=True)
-        if not found.empty:
-            other = attributed(windows)
-            w = found["window"].to_numpy().astype(np.int64)
-            nxt = np.minimum(w + 1, n_win - 1)
-            found = found[~(other[w] | (found["pair"].to_numpy().astype(bool) & other[nxt]))]
+        if found.empty:
+            return self._empty()
+        w = found["window"].to_numpy().astype(np.int64)
+        pair = found["pair"].to_numpy().astype(bool)
+        nxt = np.minimum(w + 1, n_win - 1)
+        uw = np.unique(np.concatenate([w, nxt[pair]]))
+        other = np.zeros(n_win, dtype=bool)
+        other[uw] = attributed(tk.text(uw))
+        ok = ~(other[w] | (pair & other[nxt]))
+        found, w, pair = found[ok], w[ok], pair[ok]
         if found.empty:
             return self._empty()
         # The snippet: the window's text (two consecutive sentences for a pair), trimmed.
-        w = found["window"].to_numpy().astype(np.int64)
-        pair = found["pair"].to_numpy().astype(bool)
-        text = pc.take(windows, pa.array(w))
-        if pair.any():
-            text = pc.if_else(pa.array(pair), pc.binary_join_element_wise(
-                text, pc.take(windows, pa.array(np.minimum(w + 1, n_win - 1))), " "), text)
-        turn_idx = w_turn[w]
-        t = turns.iloc[turn_idx]
+        snippet = tk.text(w, and_next=pair)
+        t = turns.iloc[tk.win_turn[w]]
         res = pd.DataFrame({
-            "activity_id": t["activity_id"].to_numpy(), "message_id": np.asarray(self.message_ids_)[
-                found["message_idx"].to_numpy()],
+            "activity_id": t["activity_id"].to_numpy(),
+            "message_id": np.asarray(self.message_ids_)[found["message_idx"].to_numpy().astype(np.int64)],
             "turn_no": t["turn_no"].to_numpy(), "speaker": t["speaker"].to_numpy(),
-            "speaker_role": t["speaker_role"].to_numpy(), "score": found["score"].to_numpy(),
-            "method": found["method"].to_numpy(), "snippet": trim(text).to_numpy(zero_copy_only=False)})
+            "speaker_role": t["speaker_role"].to_numpy(), "score": found["score"].to_numpy(dtype=float),
+            "method": found["method"].to_numpy(), "snippet": trim(snippet).to_numpy(zero_copy_only=False)})
         # Best per (activity, message, turn): a phrase first, then the highest similarity.
         res = res.assign(_p=(res["method"] == "phrase")).sort_values(
             ["activity_id", "message_id", "turn_no", "_p", "score"], ascending=[True, True, True, False, False],
@@ -305,84 +384,130 @@ class MessageTracker:
             if lo == hi:
                 continue
             starts, start_win = s_pos[lo:hi], s_win[lo:hi]
-            ok = np.ones(len(starts), dtype=bool) if len(terms) == 1 else np.zeros(len(starts), dtype=bool)
-            gaps = range(1, len(terms)) if self.max_gap and len(terms) > 1 else []
-            for gap_at in [None, *gaps]:      # None: contiguous; k: one word inserted before the k-th word
-                if len(terms) == 1:
-                    break
-                hit = np.ones(len(starts), dtype=bool)
-                for k, t in enumerate(terms[1:], start=1):
-                    want = starts + k + (1 if gap_at is not None and k >= gap_at else 0)
-                    p = s_pos[bounds[t]:bounds[t + 1]]
-                    j = np.searchsorted(p, want)
-                    hit &= (j < len(p)) & (p[np.minimum(j, len(p) - 1)] == want) if len(p) else False
-                ok |= hit
+            if len(terms) == 1:
+                ok = np.ones(len(starts), dtype=bool)
+            else:
+                ok = np.zeros(len(starts), dtype=bool)
+                for gap_at in [None, *(range(1, len(terms)) if self.max_gap else [])]:
+                    hit = np.ones(len(starts), dtype=bool)      # None: contiguous; k: a word inserted before word k
+                    for k, t in enumerate(terms[1:], start=1):
+                        want = starts + k + (1 if gap_at is not None and k >= gap_at else 0)
+                        p = s_pos[bounds[t]:bounds[t + 1]]
+                        if not len(p):
+                            hit[:] = False
+                            break
+                        j = np.minimum(np.searchsorted(p, want), len(p) - 1)
+                        hit &= p[j] == want
+                    ok |= hit
             found.extend((w, midx) for w in np.unique(start_win[ok]))
         return np.array(found, dtype=np.int64).reshape(-1, 2)
 
-    def _similarity(self, windows, folded, w_turn, ids, win, n_win) -> pd.DataFrame:
-        """Cosine scores of windows and sentence pairs sharing enough content words with a message."""
+    def _similarity(self, words, d_idx, win, ids, w_turn, n_win) -> pd.DataFrame:
+        """Cosine scores of windows, and of two consecutive sentences of a turn, sharing at least min_shared_terms
+        content words with a message (the content words of the chunk given as dictionary indices, in order)."""
         cols = ["window", "message_idx", "score", "method", "pair"]
-        content = np.isin(ids, np.flatnonzero(np.asarray(self.term_message_.sum(axis=1)).ravel() > 0))
-        b = sparse.csr_matrix((np.ones(int(content.sum())), (win[content], ids[content])),
-                              shape=(n_win, len(self.vocabulary_)))
-        b.data[:] = 1.0
+        voc = ids >= 0
+        b = sparse.csr_matrix((np.ones(int(voc.sum())), (win[voc], ids[voc])), shape=(n_win, len(self.vocabulary_)))
         b.sum_duplicates()
         b.data[:] = 1.0
         same_turn = np.zeros(n_win, dtype=float)
         same_turn[:-1] = w_turn[1:] == w_turn[:-1]
         shift = sparse.csr_matrix((same_turn[:-1], (np.arange(n_win - 1), np.arange(1, n_win))), shape=(n_win, n_win))
-        nxt = shift @ b
-        b2 = (b + nxt)
+        b2 = (b + shift @ b).tocsr()
         b2.data[:] = 1.0
         single = (b @ self.term_message_).tocoo()
         double = (b2 @ self.term_message_).tocoo()
-        cand = [(single.row[single.data >= self.min_shared_terms], single.col[single.data >= self.min_shared_terms],
-                 False)]
+        s_ok = single.data >= self.min_shared_terms
+        cand_s = (single.row[s_ok], single.col[s_ok])
         # a pair is worth scoring when it shares more words with the message than either sentence alone
         d_ok = double.data >= self.min_shared_terms
         dr, dc, dv = double.row[d_ok], double.col[d_ok], double.data[d_ok]
-        s1 = np.asarray(b[dr].multiply(self.term_message_.T[dc]).sum(axis=1)).ravel() if len(dr) else np.array([])
-        s2 = np.asarray(b[np.minimum(dr + 1, n_win - 1)].multiply(self.term_message_.T[dc]).sum(axis=1)).ravel() \
-            if len(dr) else np.array([])
-        better = dv > np.maximum(s1, s2)
-        cand.append((dr[better], dc[better], True))
+        alone = single.tocsr()
+        best_alone = np.maximum(np.asarray(alone[dr, dc]).ravel(), np.asarray(alone[np.minimum(dr + 1, n_win - 1), dc])
+                                .ravel()) if len(dr) else np.zeros(0)
+        better = dv > best_alone
+        cand_p = (dr[better], dc[better])
+        if not len(cand_s[0]) and not len(cand_p[0]):
+            return pd.DataFrame(columns=cols)
+        rows = np.unique(np.concatenate([cand_s[0], cand_p[0], cand_p[0] + 1]))
+        x_word, x_char, unknown_w, unknown_c = self._tfidf(words, d_idx, win, rows, n_win)
         frames = []
-        for rows, msgs, is_pair in cand:
-            if not len(rows):
+        for (r, msg), is_pair in ((cand_s, False), (cand_p, True)):
+            if not len(r):
                 continue
-            uniq, inv = np.unique(rows, return_inverse=True)
-            txt = pc.take(folded, pa.array(uniq))
+            xw, xc, uw, uc = x_word[r], x_char[r], unknown_w[r], unknown_c[r]
             if is_pair:
-                txt = pc.binary_join_element_wise(txt, pc.take(folded, pa.array(np.minimum(uniq + 1, n_win - 1))),
-                                                  " ")
-            score = self._cosine(content_text(txt), inv, msgs)
-            frames.append(pd.DataFrame({"window": rows, "message_idx": msgs, "score": score, "method": "similarity",
+                r2 = r + 1
+                xw, xc = xw + x_word[r2], xc + x_char[r2]
+                uw, uc = uw + unknown_w[r2], uc + unknown_c[r2]
+            score = ((1 - self.char_weight) * _cosine(xw, uw, self.profile_word_[msg], self.unseen_idf_)
+                     + self.char_weight * _cosine(xc, uc, self.profile_char_[msg], self.unseen_idf_))
+            frames.append(pd.DataFrame({"window": r, "message_idx": msg, "score": score, "method": "similarity",
                                         "pair": is_pair}))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        return pd.concat(frames, ignore_index=True)
 
-    def _cosine(self, texts: pa.Array, inv: np.ndarray, msgs: np.ndarray) -> np.ndarray:
-        """TF-IDF cosine of texts[inv[i]] with message msgs[i], word and char_wb averaged."""
-        docs = texts.to_pylist()
-        words = pc.split_pattern(texts, " ")
-        lengths = pc.utf8_length(pc.list_flatten(words)).to_numpy()
-        doc_of_word = pc.list_parent_indices(words).to_numpy()
-        real = lengths > 0
-        n_words_arr = np.bincount(doc_of_word[real], minlength=len(docs))
-        n_char = np.bincount(doc_of_word[real], weights=_char_wb_count(lengths[real], *self.char_ngrams),
-                             minlength=len(docs))
-        lo, hi = self.word_ngrams
-        n_word = sum(np.maximum(n_words_arr - n + 1, 0) for n in range(lo, hi + 1))
-        scores = []
-        for vec, prof, n_total in ((self.word_vectorizer_, self.profile_word_, n_word),
-                                   (self.char_vectorizer_, self.profile_char_, n_char)):
-            x = vec.transform(docs).tocsr()
-            known = np.asarray((x.multiply(1.0 / np.maximum(vec.idf_, 1e-12)[None, :])).sum(axis=1)).ravel()
-            sq = np.asarray(x.multiply(x).sum(axis=1)).ravel() + np.maximum(n_total - known, 0) * self.unseen_idf_ ** 2
-            norm = np.sqrt(np.maximum(sq, 1e-12))
-            dots = np.asarray(x[inv].multiply(prof[msgs]).sum(axis=1)).ravel()
-            scores.append(dots / norm[inv])
-        return (1 - self.char_weight) * scores[0] + self.char_weight * scores[1]
+    def _tfidf(self, words, d_idx, win, rows, n_win):
+        """Raw TF-IDF rows (word 1-2-grams, char_wb n-grams) of the windows `rows` with the fitted vocabularies, and
+        per window the count of its n-grams the vocabularies lack; other rows stay empty."""
+        sel = np.isin(win, rows)
+        d_idx, win = d_idx[sel], win[sel]
+        n_uni = len(self.unigram_cols_)
+        n_feat = len(self.word_vectorizer_.vocabulary_)
+        # unigrams and bigrams (consecutive content words of one window), as scikit-learn's word analyzer makes them
+        d_uni = pc.fill_null(pc.index_in(words, value_set=self.unigram_array_), -1).to_numpy()
+        u = d_uni[d_idx]
+        u_ok = u >= 0
+        first = np.ones(len(win), dtype=bool)
+        first[1:] = win[1:] != win[:-1]
+        a, b = u[:-1], u[1:]
+        pair_ok = ~first[1:] & (a >= 0) & (b >= 0)
+        keys = a[pair_ok] * n_uni + b[pair_ok]
+        j = np.minimum(np.searchsorted(self.bigram_keys_, keys), max(len(self.bigram_keys_) - 1, 0))
+        bi_ok = self.bigram_keys_[j] == keys if len(self.bigram_keys_) else np.zeros(len(keys), dtype=bool)
+        bi_win = win[1:][pair_ok][bi_ok]
+        rws = np.concatenate([win[u_ok], bi_win])
+        cls = np.concatenate([self.unigram_cols_[u[u_ok]], self.bigram_cols_[j[bi_ok]]])
+        idf_w = self.word_vectorizer_.idf_
+        x_word = sparse.csr_matrix((idf_w[cls], (rws, cls)), shape=(n_win, n_feat))
+        x_word.sum_duplicates()
+        n_words = np.bincount(win, minlength=n_win)
+        known_w = np.bincount(rws, minlength=n_win)
+        unknown_w = n_words + np.maximum(n_words - 1, 0) - known_w
+        # char_wb n-grams: per distinct word, from scikit-learn's analyzer (remembered across chunks)
+        d_rows, d_total = self._char_rows(words, np.unique(d_idx))
+        counts = sparse.csr_matrix((np.ones(len(d_idx)), (win, d_idx)), shape=(n_win, len(words)))
+        x_char = (counts @ d_rows).tocsr()
+        known_c = np.asarray((x_char.multiply(1.0 / self.char_vectorizer_.idf_[None, :])).sum(axis=1)).ravel() \
+            if x_char.nnz else np.zeros(n_win)
+        unknown_c = counts @ d_total - known_c
+        return x_word, x_char, unknown_w.astype(float), np.maximum(unknown_c, 0.0)
+
+    def _char_rows(self, words: pa.Array, used: np.ndarray):
+        """char_wb TF-IDF rows and n-gram counts of the chunk's distinct words (rows of words not `used` are empty)."""
+        seen, rows, totals = self._char_memo
+        used_words = pc.take(words, pa.array(used))
+        at = pc.fill_null(pc.index_in(used_words, value_set=pa.array(seen, type=pa.string())), -1).to_numpy()
+        new = used[at < 0]
+        if len(new):
+            new_words = pc.take(words, pa.array(new)).to_pylist()
+            x = self.char_vectorizer_.transform(new_words).tocsr()
+            n = _char_wb_count(np.array([len(w) for w in new_words]), *self.char_ngrams)
+            rows = x if rows is None else sparse.vstack([rows, x]).tocsr()
+            totals = np.concatenate([totals, n])
+            seen = seen + new_words
+            self._char_memo = (seen, rows, totals)
+            at = pc.fill_null(pc.index_in(used_words, value_set=pa.array(seen, type=pa.string())), -1).to_numpy()
+        pick = sparse.csr_matrix((np.ones(len(used)), (used, at)), shape=(len(words), rows.shape[0]))
+        return (pick @ rows).tocsr(), pick @ totals
+
+
+def _cosine(x, unknown, profile, unseen_idf) -> np.ndarray:
+    """Row-wise cosine of raw TF-IDF rows with (l2-normalized) profile rows; each n-gram outside the vocabulary
+    adds an unseen term's weight to the row's norm."""
+    x = sparse.csr_matrix(x)
+    sq = np.asarray(x.multiply(x).sum(axis=1)).ravel() + unknown * unseen_idf ** 2
+    dots = np.asarray(x.multiply(profile).sum(axis=1)).ravel()
+    return dots / np.sqrt(np.maximum(sq, 1e-12))
 
 
 def _l2(x) -> sparse.csr_matrix:
@@ -392,12 +517,13 @@ def _l2(x) -> sparse.csr_matrix:
 
 
 def trim(texts: pa.Array) -> pa.Array:
-    """Snippets of at most about SNIPPET_CHARS characters (spaces collapsed; a longer one cut, with an ellipsis)."""
-    a = pc.utf8_trim_whitespace(pc.replace_substring_regex(texts, r"\s+", " "))
-    long = pc.greater(pc.utf8_length(a), SNIPPET_CHARS)
-    cut = pc.binary_join_element_wise(pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(a, 0, SNIPPET_CHARS - 2)),
-                                      "…", "")
-    return pc.if_else(long, cut, a)
+    """Snippets of at most about SNIPPET_CHARS characters (a longer one cut, with an ellipsis)."""
+    long = pc.greater(pc.utf8_length(texts), SNIPPET_CHARS)
+    if not pc.any(long).as_py():
+        return texts
+    cut = pc.binary_join_element_wise(
+        pc.utf8_rtrim_whitespace(pc.utf8_slice_codeunits(texts, 0, SNIPPET_CHARS - 2)), "…", "")
+    return pc.if_else(long, cut, texts)
 
 
 # --- the labelled fixture: calibration and evaluation ---------------------------------------------------------
@@ -431,20 +557,22 @@ def predicted_used(scores: pd.DataFrame, threshold: float) -> np.ndarray:
     return matched & (scores["speaker_role"].to_numpy() != "prospect")
 
 
-def calibrate(tracker: MessageTracker | None = None) -> float:
-    """The similarity threshold with the best F1 on the fixture's calibration split (ties: the higher threshold)."""
+def calibrate(tracker: MessageTracker | None = None, shared_terms: tuple[int, ...] = (1, 2)) -> tuple[int, float]:
+    """(min_shared_terms, threshold) with the best F1 on the fixture's calibration split (ties: the stricter)."""
     snippets, catalog = fixture()
-    tracker = (tracker or MessageTracker()).fit(catalog)
-    s = fixture_scores(tracker, snippets[snippets["split"] == "calibration"])
-    y = s["label"].to_numpy() == 1
-    best, best_t = -1.0, 1.0
-    for t in np.round(np.arange(0.005, 0.60, 0.005), 3):
-        p = predicted_used(s, t)
-        tp, fp, fn = int((p & y).sum()), int((p & ~y).sum()), int((~p & y).sum())
-        f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-        if f1 >= best:
-            best, best_t = f1, float(t)
-    return best_t
+    cal = snippets[snippets["split"] == "calibration"]
+    y = cal["label"].to_numpy() == 1
+    best, choice = -1.0, (max(shared_terms), 1.0)
+    for k in sorted(shared_terms, reverse=True):
+        params = {**(tracker or MessageTracker()).get_params(), "min_shared_terms": k}
+        s = fixture_scores(MessageTracker(**params).fit(catalog), cal)
+        for t in np.round(np.arange(0.005, 0.60, 0.005), 3):
+            p = predicted_used(s, t)
+            tp, fp, fn = int((p & y).sum()), int((p & ~y).sum()), int((~p & y).sum())
+            f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+            if f1 > best or (f1 == best and k == choice[0] and t > choice[1]):
+                best, choice = f1, (k, float(t))
+    return choice
 
 
 def evaluate_fixture(split: str = "holdout", tracker: MessageTracker | None = None) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Win-rate impact figures: the forest plot of naive vs adjusted lift and win rate over time around the launch."""
+"""Win-rate impact figures: the forest plot of naive vs adjusted lift, win rate over time around the launch, and the
+event study (lift by months before and after certification)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from analytics.metrics.missing import missing
 NAIVE_COLOR = "#7f7f7f"
 GROUP_COLORS = {"before launch": "#bbbbbb", "not adopted": "#4c78a8", "adopted": "#e45756"}
 MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are left off the chart (too noisy)
+BEFORE_SHADE = "rgba(160, 160, 160, 0.15)"
 
 
 def forest_plot(lifts: pd.DataFrame) -> go.Figure:
@@ -77,6 +79,57 @@ def win_rate_chart(trend: pd.DataFrame, message_name: str, launch_date) -> go.Fi
     fig.update_xaxes(title_text="Close month")
     fig.update_yaxes(title_text="Win rate (% of closed deals won)", tickformat=".0%", rangemode="tozero")
     return fig
+
+
+def event_study_plot(rows: pd.DataFrame, message_name: str) -> go.Figure:
+    """Lift by months relative to certification (rows of analytics.views.impact.event_study): months before it on a
+    shaded band, zero marked, each point coloured blue (raises win rates), red (lowers them) or grey (its 95 %
+    interval includes zero); before certification every point should sit near zero."""
+    rows = rows.reset_index(drop=True)
+    x = np.arange(len(rows), dtype=float)
+    before = (rows["kind"] == "lead").to_numpy()
+    colors = [VERDICT_COLORS[_direction(r.ci_low_pp, r.ci_high_pp)] for r in rows.itertuples()]
+    labels = [f"{m} (before)" if lead else m for m, lead in zip(rows["months"].astype(str), before)]
+    fig = go.Figure()
+    for lead, name, symbol in ((True, "Before certification (should be near zero)", "circle-open"),
+                               (False, "After certification: the lift", "circle")):
+        pick = before == lead
+        if not pick.any():
+            continue
+        part = rows[pick]
+        fig.add_trace(go.Scatter(
+            x=x[pick], y=part["lift_pp"], mode="markers", name=name,
+            marker=dict(symbol=symbol, size=12, color=[c for c, k in zip(colors, pick) if k],
+                        line=dict(width=2, color=[c for c, k in zip(colors, pick) if k])),
+            error_y=_interval(part["lift_pp"], part["ci_low_pp"], part["ci_high_pp"], "#666666"),
+            customdata=np.column_stack([[labels[i] for i in np.flatnonzero(pick)], part["ci_low_pp"],
+                                        part["ci_high_pp"], part["deals"]]),
+            hovertemplate="months %{customdata[0]}: %{y:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
+                          "%{customdata[2]:+.1f}; %{customdata[3]} deals)<extra></extra>"))
+    for v in ("harmful", "helpful", "uncertain"):       # legend entries for the colours
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=VERDICT_LABELS[v],
+                                 marker=dict(symbol="circle", size=11, color=VERDICT_COLORS[v]), hoverinfo="skip"))
+    if before.any():
+        edge = float(np.flatnonzero(before).max()) + 0.5
+        fig.add_vrect(x0=-0.5, x1=edge, fillcolor=BEFORE_SHADE, line_width=0, layer="below")
+        fig.add_vline(x=edge, line=dict(color="black", width=1, dash="dash"))
+        fig.add_annotation(x=edge, y=1, yref="paper", text="certified", showarrow=False, xanchor="left",
+                           yanchor="top", font=dict(size=11))
+        fig.add_annotation(x=-0.5, y=1, yref="paper", text="before certification", showarrow=False,
+                           xanchor="left", yanchor="top", font=dict(size=11))
+    fig.add_hline(y=0, line=dict(color="grey", dash="dot"))
+    fig.update_layout(title=f"{plain(message_name)}: lift by months before and after certification", **LAYOUT)
+    fig.update_xaxes(title_text="Months relative to the rep's certification", tickvals=x, ticktext=labels,
+                     range=[-0.6, len(rows) - 0.4])
+    fig.update_yaxes(title_text="Win-rate lift (percentage points)", zeroline=False)
+    return fig
+
+
+def _direction(low, high) -> str:
+    """The verdict colour of one interval: helpful above zero, harmful below, uncertain across it or missing."""
+    if missing(low) or missing(high):
+        return "uncertain"
+    return "helpful" if low > 0 else "harmful" if high < 0 else "uncertain"
 
 
 def _interval(center: pd.Series, low: pd.Series, high: pd.Series, color: str) -> dict:

@@ -44,6 +44,16 @@ LAYOUT = dict(template=TEMPLATE, margin=dict(l=10, r=10, t=50, b=10), legend_tit
               hoverlabel=dict(namelength=-1))
 
 
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two #rrggbb colours."""
+    def luminance(c: str) -> float:
+        r, g, b = [v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+                   for v in (int(c[i:i + 2], 16) / 255 for i in (1, 3, 5))]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def plain(value) -> str:
     """A data value as Plotly text: Plotly reads <a href>, <b>, <br>... in titles, legends, ticks, hover text and
     annotations, and shows an entity such as &lt; as its character, so the escaped value displays exactly."""

@@ -23,8 +23,7 @@ from .errors import IngestError
 from .kinds import KINDS, UPLOAD_KINDS, version_tables
 from .rebuild import rebuild
 from .reader import load_raw
-from .source_rows import (current_versions, keep_rewritten_keys, previous_records, retire, sample_changes,
-                          source_key_sql)
+from .source_rows import current_versions, keep_rewritten_keys, retire, sample_changes, source_key_sql
 from .staging import Context
 
 MAX_REJECTS_SHOWN = 20
@@ -92,9 +91,9 @@ def _bounded_memory(con):
     """For one upload: DuckDB spills to disk beyond MEMORY_LIMIT, and rows need not keep the file's order
     (line_number records it), so the large inserts stream in parallel. The previous settings come back after."""
     def current():
-        return con.execute("SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order')"
-                           ).fetchone()
-    limit, order = current()
+        return con.execute("SELECT current_setting('memory_limit'), current_setting('preserve_insertion_order'), "
+                           "current_setting('disabled_optimizers')").fetchone()
+    limit, order, optimizers = current()
     con.execute("RESET memory_limit")
     default_limit = current()[0]
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
@@ -105,6 +104,8 @@ def _bounded_memory(con):
         # Values DuckDB itself reported (SET takes no bound parameters); a default limit is reset, not copied.
         con.execute("RESET memory_limit" if limit == default_limit else f"SET memory_limit = '{limit}'")
         con.execute(f"SET preserve_insertion_order = {bool(order)}")
+        # a rebuild that failed with its join order pinned (rebuild.py) could not set it back inside the transaction
+        con.execute(f"SET disabled_optimizers = '{optimizers}'" if optimizers else "RESET disabled_optimizers")
 
 
 def _whoami() -> str:
@@ -147,8 +148,8 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     # The CRM check for one deal under several ids reads these columns on every row, changed or not.
     keep = ("account_name", "opportunity_name", "created_date") \
         if effective == "crm" and "derived_key" not in ctx.info else ()
-    _stage(con, k, ctx, key_sql, keep)
-    keep_rewritten_keys(con)
+    if _stage(con, k, ctx, key_sql, keep):
+        keep_rewritten_keys(con)
     counts = _count(con, ctx, warn=True)
     n_twins = _drop_earlier_twins(con) if counts["keys"] < counts["good"] else 0
     if n_twins:
@@ -243,10 +244,11 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     return result
 
 
-def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
+def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> int:
     """One pass over the raw rows: typed values, reject reasons, record key, row hash and the action against
     the version in force (insert / update / unchanged / reject), into temp table `staged`. A row whose source
     row already backs a record under another key (a corrected mapping) updates it: `retire_key` names the old key.
+    Returns how many rows retire a key.
 
     Unchanged rows keep only their key (and `keep`): the writes need the values of changed rows alone.
     """
@@ -261,27 +263,36 @@ def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> None:
     legacy = "md5(concat_ws('|', " + ", ".join(f"coalesce(s.{c}::VARCHAR, '')" for c in k.columns) + "))"
     # The version in force: current fact tables carry it; the small reference kinds read their versions.
     current = current_versions(k)
-    writes = "action IN ('insert', 'update')"
-    values = ", ".join(c if c in keep else f"CASE WHEN {writes} THEN {c} END AS {c}" for c in k.columns)
+    # A good row whose key's record was not made from this source row (a new record, or the same record from other
+    # raw text) may be the new key of another record's source row: those rows alone are looked up by source key
+    # below, so a re-ingest joins the version in force once, by key. They keep their values until then.
+    kept = "(action IN ('insert', 'update') OR other_source)"
+    values = ", ".join(c if c in keep else f"CASE WHEN {kept} THEN {c} END AS {c}" for c in k.columns)
     con.execute("DROP TABLE IF EXISTS staged")
     con.execute(f"""
         CREATE TEMP TABLE staged AS
-        SELECT line_number, record_key, reject_reason{flags}, action,
-               CASE WHEN {writes} THEN row_hash END AS row_hash, CASE WHEN {writes} THEN source_key END AS source_key,
-               CASE WHEN {writes} THEN retire_key END AS retire_key, {values}
-        FROM (SELECT s.*, CASE WHEN p.prev_key <> s.record_key THEN p.prev_key END AS retire_key,
-                          CASE WHEN s.reject_reason IS NOT NULL THEN 'reject'
-                               WHEN p.prev_key <> s.record_key THEN 'update' WHEN c.row_hash IS NULL THEN 'insert'
+        SELECT line_number, record_key, reject_reason{flags}, action, other_source,
+               CASE WHEN {kept} THEN row_hash END AS row_hash, CASE WHEN {kept} THEN source_key END AS source_key,
+               NULL::VARCHAR AS retire_key, {values}
+        FROM (SELECT s.*, CASE WHEN s.reject_reason IS NOT NULL THEN 'reject' WHEN c.row_hash IS NULL THEN 'insert'
                                WHEN c.row_hash <> CASE WHEN length(c.row_hash) = 32 THEN {legacy} ELSE s.row_hash END
-                               THEN 'update' ELSE 'unchanged' END AS action
+                               THEN 'update' ELSE 'unchanged' END AS action,
+                          s.reject_reason IS NULL AND c.source_key IS DISTINCT FROM s.source_key AS other_source
               FROM (SELECT *, CASE WHEN reject_reason IS NULL THEN {row_hash} END AS row_hash
                     FROM (SELECT line_number, {key_sql} AS record_key, {source_key_sql(ctx)} AS source_key, {selects},
                                  nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flag_exprs}
                           FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)}))) s
               -- the key is NULL for a rejected row (one equality: a hash join on duckdb 1.5.5 too, not a nested loop)
-              LEFT JOIN ({current}) c ON c.k = CASE WHEN s.reject_reason IS NULL THEN s.record_key END
-              LEFT JOIN ({previous_records(k)}) p ON p.sk = CASE WHEN s.reject_reason IS NULL THEN s.source_key END)
+              LEFT JOIN ({current}) c ON c.k = CASE WHEN s.reject_reason IS NULL THEN s.record_key END)
     """, ctx.params)
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM ({current}) LIMIT 1)").fetchone()[0] == 0:
+        return 0        # nothing in force: no source row backs a record yet
+    return con.execute(f"""
+        UPDATE staged SET action = 'update', retire_key = p.prev_key
+        FROM (SELECT source_key AS sk, min(k) AS prev_key FROM ({current})
+              WHERE source_key IN (SELECT source_key FROM staged WHERE other_source) GROUP BY source_key) p
+        WHERE staged.other_source AND p.sk = staged.source_key AND p.prev_key <> staged.record_key
+    """).fetchone()[0]
 
 
 def _count(con, ctx: Context, warn: bool) -> dict:

@@ -118,6 +118,9 @@ def _date_kind(text: str) -> tuple[str | None, int, int]:
     return None, 0, 0
 
 
+LONG_TEXT = 300       # characters: longer values are only long text (no name, date or number is this long)
+
+
 def profile_column(values: list[str], catalog_keys: list[str], roster_keys: set[str]) -> Profile:
     """Profile one column's sampled values (None and blanks ignored)."""
     vals = [v.strip() for v in values if v is not None and v.strip()]
@@ -139,6 +142,9 @@ def profile_column(values: list[str], catalog_keys: list[str], roster_keys: set[
         tally[name] = tally.get(name, 0) + n
 
     for v, n in counts.items():        # each distinct value once, weighted by how often it occurs
+        if len(v) > LONG_TEXT:         # a transcript or an email body: none of the short values below
+            add("long_text", n)
+            continue
         low = v.lower()
         key = fold(v)
         if EMAIL.match(v):

@@ -6,6 +6,11 @@ rows elsewhere are re-resolved only when an alias they use changed. Undo rebuild
 
 from __future__ import annotations
 
+import re
+from contextlib import contextmanager
+
+import duckdb
+
 from ..db import bump_data_version, sql
 from ..model.catalog import rebuild_messages
 from ..model.identity import rebuild_reps
@@ -88,11 +93,52 @@ def _insert_resolved(con, k: Kind, relation: str, clear_derived: bool = True) ->
     tables derived from those rows (an activity's speaker turns)."""
     f = k.fact
     con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
-    con.execute(f"INSERT INTO {f.table} BY NAME " + sql(f"build/{f.table}.sql"))
+    build = sql(f"build/{f.table}.sql")
+    with _join_order_as_written(con, build):
+        con.execute(f"INSERT INTO {f.table} BY NAME " + build)
     for d in f.derived:
         if clear_derived:
             con.execute(f"DELETE FROM {d} WHERE {k.key} IN (SELECT {k.key} FROM src)")
         con.execute(f"INSERT INTO {d} BY NAME " + sql(f"build/{d}.sql"))
+
+
+# A build that joins `src` to nothing but the alias tables is written in the order it should run: the rows probe,
+# the distinct people and messages are built. DuckDB's estimate of a filtered `src` (an upload's new versions) can be
+# 5x too low and its estimate of the distinct owners too high, which made it hash all of `src` instead (spilling a
+# million rows to disk); such builds run with the join order as written.
+_SMALL = {"src", "rep_aliases", "message_aliases"}
+_READS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.IGNORECASE)
+_CTES = re.compile(r"\b([A-Za-z_]\w*)\s+AS\s+(?:NOT\s+)?(?:MATERIALIZED\s+)?\(", re.IGNORECASE)
+
+
+def reads_only_src(build: str) -> bool:
+    """Whether a build query reads no table but `src` and the alias tables (its CTEs aside)."""
+    text = re.sub(r"--[^\n]*", " ", build)
+    text = re.sub(r"\bDISTINCT\s+FROM\b", " ", text, flags=re.IGNORECASE)
+    ctes = {m.lower() for m in _CTES.findall(text)}
+    return {m.lower() for m in _READS.findall(text)} - ctes <= _SMALL
+
+
+@contextmanager
+def _join_order_as_written(con, build: str):
+    """Run a build that reads only `src` and the alias tables with its joins as written (see above)."""
+    if not reads_only_src(build):
+        yield
+        return
+    before = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    names = ",".join(n for n in (before, "join_order", "build_side_probe_side") if n)
+    con.execute(f"SET disabled_optimizers = '{names}'")
+    # A value DuckDB itself reported (SET takes no bound parameters).
+    restore = f"SET disabled_optimizers = '{before}'" if before else "RESET disabled_optimizers"
+    try:
+        yield
+    except BaseException:
+        try:        # a failed statement aborts the transaction, and SET with it: the upload's rollback restores
+            con.execute(restore)
+        except duckdb.Error:
+            pass
+        raise
+    con.execute(restore)
 
 
 def _reresolve(con, k: Kind, conditions: list[str] | None = None) -> None:

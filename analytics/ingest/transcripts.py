@@ -268,7 +268,7 @@ def bundle(transcripts: list[tuple[Path, str]], side: list[tuple[Path, str]], ou
         t = parse_file(Path(path), name)
         values = {**t.header, **(table.rows.get(_file_key(name), {}) if table else {})}
         if "Duration" not in values and t.duration_s:
-            values["Duration"] = f"{t.duration_s:.0f}"
+            values["Duration"] = f"{t.duration_s:g}"
         if "@" in values.get("Rep", "") and not values.get("Rep email"):
             values["Rep email"] = values.pop("Rep")      # a rep written as an email is the rep's email
         values["Transcript file"] = name

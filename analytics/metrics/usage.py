@@ -11,7 +11,7 @@ Definitions (shown on the Field usage page):
 - *Usage rate per deal*: in-scope closed deals (analytics.metrics.deals) with at least one recorded activity on or
   before the close on which a rep used the message before the close / those deals (sql/queries/usage_deals.sql).
   Deals without any recorded activity are left out: nothing can be said about them.
-- Every rate comes with its counts and a 95 % Wilson score interval (rate_interval). It treats conversations as
+- Every rate comes with its counts and a 95 % Wilson score interval (analytics.intervals). It treats conversations as
   independent; one rep's conversations are alike, so with few reps the real uncertainty is wider.
 - *Funnel* per message, reps in scope at each stage, each stage inside the one before: certified; used in a call
   (an in-scope conversation); used on a deal (an in-scope closed deal); won a deal on which it was used. Reps who
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
-
+from analytics.intervals import wilson_interval
 from analytics.metrics.certification import certification_rate
 
-CONFIDENCE = 0.95
+# A message whose certified reps mostly never say it: the Overview's "certified but not used" (analytics.views.overview).
+GAP_SHARE = 0.5
 USAGE_BY = ("team", "manager", "rep")
 FUNNEL = ("in scope", "certified", "used in a call", "used on a deal", "won with it")
 FUNNEL_COLUMNS = {"in scope": "reps_in_scope", "certified": "reps_certified", "used in a call": "reps_used_call",
@@ -43,24 +43,10 @@ def usage_rate(used, total):
     return certification_rate(used, total)
 
 
-def rate_interval(used, total, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of used / total, elementwise; NaN where total is 0."""
-    k = np.asarray(used, dtype=float)
-    n = np.asarray(total, dtype=float)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
-        high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
-    return low, high
-
-
 def _with_rate(frame: pd.DataFrame, used: str, total: str) -> pd.DataFrame:
     out = frame.copy()
     out["usage_rate"] = usage_rate(out[used], out[total])
-    out["ci_low"], out["ci_high"] = rate_interval(out[used], out[total])
+    out["ci_low"], out["ci_high"] = wilson_interval(out[used], out[total])
     return out
 
 
@@ -176,7 +162,7 @@ def gap_share(reps: pd.DataFrame) -> pd.DataFrame:
            .groupby("message_id", as_index=False)
            .agg(reps_certified_with_calls=("rep_id", "size"), reps_not_using=("_gap", "sum")))
     out["share_not_using"] = usage_rate(out["reps_not_using"], out["reps_certified_with_calls"])
-    out["ci_low"], out["ci_high"] = rate_interval(out["reps_not_using"], out["reps_certified_with_calls"])
+    out["ci_low"], out["ci_high"] = wilson_interval(out["reps_not_using"], out["reps_certified_with_calls"])
     return out
 
 

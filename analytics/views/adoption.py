@@ -19,6 +19,7 @@ from analytics.metrics.certification import (RATE_COLUMNS, curve_from_rows, funn
 from analytics.metrics.deals import win_rate
 from analytics.metrics.groups import suppress_small_groups
 from analytics.metrics.plan import plan_from_rows
+from analytics.views import field
 from analytics.views.queries import catalog, rep_message, run
 
 BY_FILTER = {"team": "teams", "region": "regions", "manager": "managers"}
@@ -36,6 +37,15 @@ def certification(con, filters: Filters = Filters(), as_of: date | None = None, 
 def funnel(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """Reps per message at each stage: in scope, attempted, passed, passed within 30 days of launch."""
     return funnel_stages(certification(con, filters, as_of))
+
+
+def usage_funnel(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
+    """Reps per message from certified to used in a call, on a deal, and won with it (analytics.views.field.funnel);
+    no rows while no activity is loaded, so the page says nothing about usage."""
+    if not field.has_activities(con):
+        return pd.DataFrame(columns=["message_id", "message_name", "stage", "reps", "share_of_scope",
+                                     "used_without_certification", "reps_with_calls"])
+    return field.funnel(con, filters, as_of)
 
 
 def time_to_certify(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:

@@ -30,6 +30,7 @@ from analytics import auth
 from analytics.estimators.lift import N_BOOT, ImputationLift
 from analytics.estimators.memory import MemoryModel
 from analytics.filters import Filters
+from analytics.intervals import wilson_interval
 from analytics.metrics import usage
 from analytics.metrics.certification import trend_from_rows
 from analytics.metrics.evidence import evidence_tier
@@ -120,7 +121,7 @@ def weekly(con, filters: Filters = Filters(), as_of: date | None = None, baselin
     weeks = (counts.groupby(["message_id", "weeks_since_launch"], as_index=False)
              .agg(n_reps=("rep_id", "nunique"), n_calls=("n_calls", "sum"), n_used=("n_used", "sum")))
     weeks["usage_rate"] = usage.usage_rate(weeks["n_used"], weeks["n_calls"])
-    weeks["ci_low"], weeks["ci_high"] = usage.rate_interval(weeks["n_used"], weeks["n_calls"])
+    weeks["ci_low"], weeks["ci_high"] = wilson_interval(weeks["n_used"], weeks["n_calls"])
     trend = trend_from_rows(rep_message(con, filters, as_of), messages, as_of)
     out = weeks.merge(trend[["message_id", "weeks_since_launch", "certified_share"]],
                       on=["message_id", "weeks_since_launch"], how="left")

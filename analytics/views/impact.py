@@ -4,16 +4,21 @@ Every sidebar filter reaches the lift model as bound parameters (analytics.views
 range applies to the deals' close dates (ending no later than `as_of`), and the selected segments, teams, regions
 and managers and a manager's own team keep only those deals. A filter only decides which closed deals enter: a team
 filter restricts BOTH the adopted deals and the control deals the adjusted model is fitted on to that team's reps
-(`scope_caption` says so on the page). The lifts themselves: analytics.views.lift.message_impact.
+(`scope_caption` says so on the page). The lifts themselves: analytics.views.lift.message_impact. The event study
+(lift by months before and after certification, and the pre-trend test) comes from the robust estimator
+(analytics.estimators.robust_lift), run on the same deals.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
 
 from analytics.filters import Filters
+from analytics.estimators.lift import N_BOOT
+from analytics.estimators.robust_lift import PRETREND_ALPHA, RobustImputationLift
 from analytics.metrics.missing import missing
 from analytics.views import lift
 
@@ -21,6 +26,7 @@ ABILITY_GAP = 0.05             # a share of high-ability deals this much larger 
 REP_SCOPE_NOTE = ("The team, region, manager and rep filters restrict both the adopted deals and the control deals the "
                   "adjusted model is fitted on to those reps: each lift compares their certified deals with their "
                   "own other deals, not with the rest of the company.")
+EVENT_COLUMNS = ["kind", "months", "start", "lift_pp", "ci_low_pp", "ci_high_pp", "deals"]
 STRATA = {"segment": "Segment", "ability_band": "Rep ability (pre-launch win rate)"}
 TABLE_COLUMNS = ["message_name", "launch_date", "target_segment", "closed_deals_adopted", "closed_deals_not_adopted",
                  "reps_adopted", "reps_not_adopted", "win_rate_adopted", "win_rate_not_adopted", "naive_lift_pp",
@@ -80,3 +86,34 @@ def why_naive_differs(strata_frame: pd.DataFrame, naive_lift_pp: float) -> str |
                 f"{other:.0%} of the other deals: the naive comparison understates the message.{spread}")
     return (f"Adopted and other deals come from similarly able reps ({adopted:.0%} and {other:.0%} from the top third "
             f"by pre-launch win rate); the adjusted estimate also corrects for the time trend and deal mix.{spread}")
+
+
+def event_study(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None,
+                n_boot: int = N_BOOT) -> dict:
+    """The message's lift by months before (`lead`) and after (`lag`) its reps' certification, with rep-bootstrap
+    intervals, from the robust estimator on the deals the filters keep: {"rows": frame (EVENT_COLUMNS), "pretrend_p",
+    "evidence", "joint_with"} (rows empty when the message has no estimate)."""
+    lifts = lift.message_impact(con, filters, as_of, n_boot=n_boot, estimator=RobustImputationLift.name)
+    row = lifts[lifts["message_id"] == message_id]
+    if row.empty:
+        return {"rows": pd.DataFrame(columns=EVENT_COLUMNS), "pretrend_p": None, "evidence": None, "joint_with": ""}
+    r = row.iloc[0]
+    rows = pd.DataFrame(json.loads(r["event_study"]), columns=EVENT_COLUMNS)
+    for col in ("lift_pp", "ci_low_pp", "ci_high_pp"):
+        rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
+    p = None if missing(r["pretrend_p"]) else float(r["pretrend_p"])
+    return {"rows": rows, "pretrend_p": p, "evidence": r["evidence"], "joint_with": r["joint_with"] or ""}
+
+
+def pretrend_words(pretrend_p: float | None) -> str:
+    """The pre-trend test in plain words: were the deals of reps who later certified already moving before it?"""
+    if pretrend_p is None or missing(pretrend_p):
+        return ("Too few deals in the months before certification to check whether certified reps' deals were "
+                "already moving before they certified.")
+    if pretrend_p < PRETREND_ALPHA:
+        return (f"Warning: in the months before certification, the deals of reps who later certified were already "
+                f"moving apart from the others (pre-trend test p = {pretrend_p:.3f}). Part of the lift may be a trend "
+                "that was there anyway, so the robust estimate's evidence is lowered.")
+    return (f"Before certification, the deals of reps who later certified were not moving apart from the others "
+            f"(pre-trend test p = {pretrend_p:.2f}): the months before certification look flat, as the comparison "
+            "assumes.")

@@ -7,7 +7,10 @@ Thresholds (documented on the pages):
 - poor field reception: the 95 % interval of the mean rating lies below NEUTRAL_RATING (analytics.metrics.reception);
 - negative lift: the 95 % interval of the adjusted lift lies below zero, with moderate or strong evidence
   (analytics.metrics.evidence); a directional result is a note, not an alarm, and a narrower selection (a team, a
-  segment) whose lift points the other way from the company-wide one says so.
+  segment) whose lift points the other way from the company-wide one says so;
+- certified but not used: at least the minimum group size of certified reps had calls since certifying and at least
+  GAP_SHARE of them never used the message in one (analytics.metrics.usage.gap_share): an alarm when the 95 %
+  interval's lower bound clears GAP_SHARE, a note otherwise; nothing is said while no activity is loaded.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from analytics.metrics.periods import Period
 from analytics.metrics.plan import plan_from_rows
 from analytics.metrics.reception import NEUTRAL_RATING, mean_interval
 from analytics.settings import RETENTION_TARGET, min_group_size
+from analytics.metrics.usage import GAP_SHARE
+from analytics.views import field
 from analytics.views.feedback import entries
 from analytics.views.queries import catalog, rep_message, run
 from analytics.views.retention import FADING_SHARE, retention_share
@@ -52,7 +57,7 @@ def landing(con, filters: Filters, period: Period, model: MemoryModel | None = N
     return {
         "tiles": headline(con, filters, period, model, rows=rows, retained=retained),
         "trend": trend_from_rows(rows[now], messages, now),
-        "plan": plan_from_rows(rows[now], messages, now),
+        "plan": with_transfer_gap(con, plan_from_rows(rows[now], messages, now), filters, now),
         "retained": retained[retained["on_date"] == now].reset_index(drop=True),
     }
 
@@ -112,8 +117,16 @@ def headline(con, filters: Filters, period: Period, model: MemoryModel | None = 
     return pd.DataFrame(rows)
 
 
+def with_transfer_gap(con, plan: pd.DataFrame, filters: Filters, now: date) -> pd.DataFrame:
+    """The plan rows with each message's transfer gap (certified reps with calls since, how many never used it)."""
+    if not field.has_activities(con):
+        return plan
+    gap = field.gap_by_message(con, filters, now).rename(columns={"ci_low": "gap_ci_low", "ci_high": "gap_ci_high"})
+    return plan.merge(gap, on="message_id", how="left")
+
+
 ALARM_TIERS = ("moderate", "strong")
-NOTES = ("directional_lift",)   # reasons that inform but do not raise an alarm
+NOTES = ("directional_lift", "certified_not_used_note")   # reasons that inform but do not raise an alarm
 
 
 def needs_attention(plan: pd.DataFrame, retained: pd.DataFrame | None, reception: pd.DataFrame,
@@ -135,6 +148,19 @@ def needs_attention(plan: pd.DataFrame, retained: pd.DataFrame | None, reception
                 reasons[r.message_id].append((
                     "fading", f"fading retention: only {r.share_above:.0%} of {r.n_certified} certified reps "
                               f"expected at or above the {RETENTION_TARGET:.0%} score target"))
+    if "reps_not_using" in plan:
+        for r in plan.itertuples():
+            if (missing(r.share_not_using) or r.reps_certified_with_calls < min_group_size()
+                    or r.share_not_using < GAP_SHARE):
+                continue
+            said = (f"{int(r.reps_not_using)} of {int(r.reps_certified_with_calls)} certified reps with calls since "
+                    f"never used it in one ({r.share_not_using:.0%}, 95% CI {r.gap_ci_low:.0%} to "
+                    f"{r.gap_ci_high:.0%})")
+            if r.gap_ci_low >= GAP_SHARE:
+                reasons[r.message_id].append(("certified_not_used", f"certified but not used: {said}"))
+            else:
+                reasons[r.message_id].append(("certified_not_used_note",
+                                              f"possibly certified but not used, not an alarm yet: {said}"))
     for r in reception.itertuples():
         if r.message_id in reasons and not missing(r.ci_high) and r.ci_high < NEUTRAL_RATING:
             reasons[r.message_id].append((

@@ -6,6 +6,8 @@ Retention columns (None/NaN when the forgetting model cannot be fitted: too few 
   tile's definition, analytics.views.retention.retention_share);
 - share_forgotten_30d: the share of a passed score lost about 30 days later, measured on retests 22 to 38 days
   after a pass (analytics.views.forgetting.forgotten_after), next to the folk figure of 90 %.
+Usage columns: used_in_calls_share / calls_in_scope, the share of in-scope calls in which reps used the message and
+the calls counted, company-wide (analytics.views.field.calls_share; NaN and 0 while no activity is loaded).
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from analytics.filters import Filters
 from analytics.metrics.evidence import EVIDENCE_TIERS, VERDICT_LABELS, describe_lift, verdict
 from analytics.views.queries import catalog
 from analytics.views.report import MESSAGE_KEYS, build_report, scorecard_frame
+from analytics.views import field
 from analytics.views.retention import forgotten, retention_share
 
 RETENTION_KEYS = ("reps_retained", "retained_share", "share_forgotten_30d", "retests_30d")
-COLUMNS = ("message_id", *MESSAGE_KEYS[:7], *RETENTION_KEYS, *MESSAGE_KEYS[7:], "summary")
+# "Used in % of calls": the usage rate per in-scope call, company-wide (analytics.views.field; NaN without calls).
+USAGE_KEYS = ("used_in_calls_share", "calls_in_scope")
+COLUMNS = ("message_id", *MESSAGE_KEYS[:7], *RETENTION_KEYS, *USAGE_KEYS, *MESSAGE_KEYS[7:], "summary")
 FORGOTTEN_DAYS = 30
 # label -> (column, larger is better); "launch" keeps the launch plan's order.
 SORTS = {
@@ -50,6 +55,7 @@ def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] 
     frame.insert(0, "message_id", ids["message_id"].to_numpy())
     frame["summary"] = [describe_lift(m) for m in report["messages"]]
     frame = frame.merge(retention_columns(con, as_of, model), on="message_id", how="left")
+    frame = frame.merge(usage_columns(con, as_of), on="message_id", how="left")
     if messages:
         frame = frame[frame["message_id"].isin(messages)]
     return frame[list(COLUMNS)].reset_index(drop=True)
@@ -70,6 +76,13 @@ def retention_columns(con, as_of: date, model: MemoryModel | None) -> pd.DataFra
     return out
 
 
+def usage_columns(con, as_of: date) -> pd.DataFrame:
+    """Per message: the share of in-scope calls in which reps used it, and the calls counted (none: NaN and 0)."""
+    if not field.has_activities(con):
+        return catalog(con)[["message_id"]].assign(used_in_calls_share=np.nan, calls_in_scope=0)
+    return field.calls_share(con, as_of)
+
+
 # What people read first: the answer (verdict, adjusted lift, its interval, the evidence), then the rest.
 ANSWER_COLUMNS = ("message", "verdict", "adjusted_lift_pp", "ci_low_pp", "ci_high_pp", "evidence")
 HEADERS = {
@@ -79,7 +92,8 @@ HEADERS = {
     "launch_date": "Launch", "target_segment": "Target segment", "reps_in_scope": "Reps in scope",
     "reps_certified": "Certified reps", "median_days_to_certify": "Median days to certify",
     "reps_retained": "Retained reps", "share_forgotten_30d": "Forgotten after 30 days (%)",
-    "retests_30d": "Retests at ~30 days", "closed_deals_adopted": "Deals adopted",
+    "retests_30d": "Retests at ~30 days", "used_in_calls_share": "Used in calls (%)",
+    "calls_in_scope": "Calls in scope", "closed_deals_adopted": "Deals adopted",
     "closed_deals_not_adopted": "Deals not adopted", "reps_adopted": "Reps adopted",
     "reps_not_adopted": "Reps not adopted", "win_rate_adopted": "Win rate adopted (%)",
     "win_rate_not_adopted": "Win rate other (%)", "naive_lift_pp": "Naive lift (pp)", "feedback_count": "Feedback",
@@ -87,7 +101,8 @@ HEADERS = {
 }
 KINDS = {
     "adjusted_lift_pp": "pp", "ci_low_pp": "pp", "ci_high_pp": "pp", "naive_lift_pp": "pp",
-    "certification_rate": "pct", "retained_share": "pct", "share_forgotten_30d": "pct", "win_rate_adopted": "pct",
+    "certification_rate": "pct", "retained_share": "pct", "share_forgotten_30d": "pct", "used_in_calls_share": "pct",
+    "win_rate_adopted": "pct",
     "win_rate_not_adopted": "pct", "avg_rating": "rating", "median_days_to_certify": "days", "launch_date": "date",
 }
 ALL_DEALS = "All deals"

@@ -4,6 +4,7 @@ import streamlit as st
 
 from analytics import cache, settings
 from analytics.figures import adoption as figures
+from analytics.figures import field as field_figures
 from analytics.metrics.certification import BY
 from analytics.views import adoption
 from pages._ui import hr_note, md, page_context
@@ -23,6 +24,14 @@ with right:
         st.info("Nobody in scope has certified yet for these filters.")
     else:
         st.plotly_chart(figures.time_to_certify(days, colors), width="stretch")
+
+usage_steps = cache.run(adoption.usage_funnel, filters, as_of)
+if len(usage_steps):
+    st.subheader("From certified to used")
+    st.plotly_chart(field_figures.usage_funnel(usage_steps, colors), width="stretch")
+    st.caption("Used: the trackers matched the message in words the rep said in an in-scope call; on a deal, in an "
+               "activity linked to an in-scope closed deal before its close; won with it, on a deal then won. The "
+               "**Field usage** page has the snippets, the transfer gap and the usage lift.")
 
 st.subheader("Certification by group")
 by = st.segmented_control("Group by", list(BY), default="team", key="adoption_by",

@@ -48,34 +48,73 @@ def _counts(r) -> str:
             f"{r.rows_rejected:,} rejected, {r.rows_skipped:,} footer lines skipped")
 
 
+def _save(f) -> dict:
+    """Save one uploaded file under a generated name and read its header (a transcript has none)."""
+    entry = {"name": f.name, "size": f.size, "path": None, "info": None, "error": None, "sha256": None,
+             "transcript": False}
+    try:
+        upload_jobs.check_size(f.size, f.name)
+        if "data_tmp" not in ss:
+            ss["data_tmp"] = str(upload_jobs.temp_dir())
+        # The user's file name goes along, so no message ever shows the saved copy's name.
+        entry["path"] = str(upload_jobs.save_upload(f.getvalue(), ss["data_tmp"], f.name))
+        entry["sha256"] = hashlib.sha256(f.getvalue()).hexdigest()
+        entry["transcript"] = upload_jobs.is_transcript(entry["path"], f.name)
+        if not entry["transcript"]:
+            entry["info"] = upload_jobs.sniff(entry["path"], f.name)
+    except IngestError as exc:
+        entry["error"] = str(exc)
+    return entry
+
+
+def _transcripts(files, saved: dict, specs: list) -> set[str]:
+    """Transcript files of the batch (and the CSV naming their reps, dates and deals) in one box, as one activity
+    upload appended to `specs`; returns the uploader ids they took."""
+    entries = []
+    for f in files:
+        if f.file_id not in saved:
+            saved[f.file_id] = _save(f)
+        entry = saved[f.file_id]
+        if entry["path"] and (entry["transcript"] or not entry["error"]):
+            entries.append((f.file_id, entry))
+    if not any(e.get("transcript") for _, e in entries):
+        return set()
+    try:
+        path, name, held, warnings = upload_jobs.transcript_batch([(e["path"], e["name"]) for _, e in entries],
+                                                                  ss["data_tmp"])
+    except IngestError as exc:
+        st.error(md(str(exc)))
+        return {fid for fid, e in entries if e.get("transcript")}
+    with st.container(border=True):
+        names = [e["name"] for _, e in entries if e["path"] in held]
+        st.markdown(f"**{md(name)}** · one upload of {KINDS['activity'].label.lower()}")
+        st.caption("Files: " + md(", ".join(names)))
+        for w in warnings:
+            st.warning(md(w))
+    specs.append(upload_jobs.FileSpec.make(path, name, "activity"))
+    return {fid for fid, e in entries if e["path"] in held}
+
+
 def render(user: auth.User) -> None:
     """The uploader, one box per file with its detected kind and mapping, the dry-run preview and Confirm."""
     limit_mb = min(settings.max_upload_bytes() >> 20, int(st.get_option("server.maxUploadSize")))
     files = st.file_uploader(
-        "Exports to load (CSV)", type=["csv", "tsv", "txt"], accept_multiple_files=True,
-        key=f"uploader_{ss.get('data_uploader_n', 0)}",
-        help=f"CRM opportunities, quiz results, field feedback, the message catalog or the roster; up to "
-             f"{limit_mb} MB per file. Nothing is written until you confirm.")
+        "Exports to load (CSV), or call transcripts (.vtt, .srt, .txt)", type=["csv", "tsv", "txt", "vtt", "srt"],
+        accept_multiple_files=True, key=f"uploader_{ss.get('data_uploader_n', 0)}",
+        help=f"CRM opportunities, quiz results, field feedback, the message catalog, the roster, or calls, "
+             f"meetings, emails and notes; up to {limit_mb} MB per file. Transcript files load together as one "
+             "upload, with a CSV naming each file's rep, date and deal if you add one. Nothing is written until "
+             "you confirm.")
     saved = ss.setdefault("data_saved", {})
     present = {f.file_id for f in files or []}
     for fid in [k for k in saved if k not in present]:
         upload_jobs.remove_files([saved.pop(fid)["path"]])
 
     specs, problems = [], {}
+    grouped = _transcripts(files or [], saved, specs)
     for f in files or []:
-        if f.file_id not in saved:
-            entry = {"name": f.name, "size": f.size, "path": None, "info": None, "error": None, "sha256": None}
-            try:
-                upload_jobs.check_size(f.size, f.name)
-                if "data_tmp" not in ss:
-                    ss["data_tmp"] = str(upload_jobs.temp_dir())
-                # The user's file name goes along, so no message ever shows the saved copy's name.
-                entry["path"] = str(upload_jobs.save_upload(f.getvalue(), ss["data_tmp"], f.name))
-                entry["sha256"] = hashlib.sha256(f.getvalue()).hexdigest()
-                entry["info"] = upload_jobs.sniff(entry["path"], f.name)
-            except IngestError as exc:
-                entry["error"] = str(exc)
-            saved[f.file_id] = entry
+        if f.file_id in grouped:
+            continue
         entry = saved[f.file_id]
         fid = f.file_id
         with st.container(border=True):

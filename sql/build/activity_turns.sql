@@ -4,7 +4,7 @@
 -- speaker_role: 'rep' when the speaker is the activity's rep (full name, first name or email local part, accents
 -- and case ignored) or any roster rep, 'prospect' for any other named speaker; a text without speakers is the
 -- rep's for an email, note or task, and 'unknown' for a call or meeting.
-WITH acts AS (
+WITH acts AS MATERIALIZED (
     SELECT a.activity_id, a.activity_type, a.body, a.rep_email, r.rep_email AS resolved_email,
            CASE WHEN NOT contains(a.rep_name, '@') THEN a.rep_name END AS rep_name,
            CASE WHEN NOT contains(r.rep_name, '@') THEN r.rep_name END AS resolved_name,
@@ -15,25 +15,30 @@ WITH acts AS (
                                           || '[^:\n]{1,60}:[ \t]') AS labelled
     FROM activities a LEFT JOIN reps r ON r.rep_id = a.rep_id
     WHERE a.body IS NOT NULL AND a.activity_id IN (SELECT activity_id FROM src)
-), lines AS (
-    SELECT t.activity_id, u.line_no,
-           regexp_extract(u.line, '^\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*)?'
-                                  || '(\p{L}[\p{L}\p{M}0-9 .''’@_-]{0,59}?)\s*:\s+(\S.*)$', ['speaker', 'said']) AS m,
-           trim(u.line) AS line
-    FROM (SELECT activity_id, body FROM acts WHERE labelled) t,
-         unnest(string_split(t.body, chr(10))) WITH ORDINALITY AS u(line, line_no)
+), lines AS MATERIALIZED (
+    -- the label is what comes before the first ": " (a timestamp before it dropped); checked on the label alone
+    SELECT activity_id, line_no, line,
+           regexp_replace(trim(left(line, strpos(line, ': ') - 1)),
+                          '^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*', '') AS label,
+           trim(substr(line, strpos(line, ': ') + 2)) AS said
+    FROM (SELECT t.activity_id, u.line_no, trim(u.line) AS line
+          FROM (SELECT activity_id, body FROM acts WHERE labelled) t,
+               unnest(string_split(t.body, chr(10))) WITH ORDINALITY AS u(line, line_no))
+    WHERE line <> ''
 ), marked AS (
     SELECT activity_id, line_no, line,
-           CASE WHEN m.speaker <> '' AND len(string_split(trim(m.speaker), ' ')) <= 5
-                     AND lower(trim(m.speaker)) NOT IN ('summary', 'next steps', 'next step', 'action items', 'notes',
+           CASE WHEN strpos(line, ': ') BETWEEN 2 AND 80 AND said <> ''
+                     AND regexp_full_match(label, '\p{L}[\p{L}\p{M}0-9 .''’@_-]{0,59}')
+                     AND len(string_split(label, ' ')) <= 5
+                     AND lower(label) NOT IN ('summary', 'next steps', 'next step', 'action items', 'notes',
                          'note', 'agenda', 'brief', 'highlights', 'topics', 'outcome', 'key points', 'recap',
                          'subject', 'date', 'rep', 'deal', 'title', 'participants', 'attendees', 'duration',
                          'decision', 'decisions', 'questions', 'pricing', 'call', 'meeting', 'pros', 'cons',
                          'follow up', 'follow-up', 'todo', 'to do', 're', 'fw', 'fwd', 'http', 'https')
-                THEN trim(m.speaker) END AS speaker,
-           m.said
-    FROM lines WHERE line <> ''
-), grouped AS (
+                THEN label END AS speaker,
+           said
+    FROM lines
+), grouped AS MATERIALIZED (
     SELECT *, sum(CASE WHEN speaker IS NOT NULL THEN 1 ELSE 0 END)
                   OVER (PARTITION BY activity_id ORDER BY line_no ROWS UNBOUNDED PRECEDING) AS grp
     FROM marked

@@ -40,10 +40,12 @@ def hostile_server(hostile, tmp_path_factory):
     yield from serve(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"))
 
 
-def serve(database: Path, tmp: Path, **extra_env):
-    """Run `streamlit run app.py` on a private copy of `database`; yield its url, database, log and folder."""
+def serve(database: Path | None, tmp: Path, **extra_env):
+    """Run `streamlit run app.py` on a private copy of `database` (None: a new file the app creates); yield its url,
+    database, log and folder."""
     db_path = tmp / "huddle.duckdb"
-    shutil.copy(database, db_path)
+    if database is not None:
+        shutil.copy(database, db_path)
     port = free_port()
     env = {**os.environ, "HUDDLE_DB": str(db_path), "HUDDLE_TRUSTED_HEADER": HEADER,
            "HUDDLE_ROLES": json.dumps(ROLES), **extra_env}
@@ -87,18 +89,21 @@ def browser():
         b.close()
 
 
+def new_page(browser, contexts: list, email: str | None, **options):
+    """A page in a fresh browser context whose requests carry the proxy's identity header (the context is appended
+    to `contexts` for closing); options such as color_scheme="dark" go to the context."""
+    headers = {HEADER: email} if email else {}
+    ctx = browser.new_context(**{"extra_http_headers": headers, "viewport": {"width": 1400, "height": 1800},
+                                 "accept_downloads": True, **options})
+    ctx.set_default_timeout(60_000)
+    contexts.append(ctx)
+    return ctx.new_page()
+
+
 @pytest.fixture
 def open_as(browser, app_server):
-    """open_as(email or None) -> a fresh page whose requests carry the proxy's identity header."""
+    """open_as(email or None, **context options) -> a fresh page whose requests carry the proxy's identity header."""
     contexts = []
-
-    def _open(email: str | None):
-        headers = {HEADER: email} if email else {}
-        ctx = browser.new_context(extra_http_headers=headers, viewport={"width": 1400, "height": 1800},
-                                  accept_downloads=True)
-        ctx.set_default_timeout(60_000)
-        contexts.append(ctx)
-        return ctx.new_page()
-    yield _open
+    yield lambda email, **options: new_page(browser, contexts, email, **options)
     for ctx in contexts:
         ctx.close()
