@@ -492,7 +492,7 @@ def test_talk_tracks_hold_key_phrases_the_catalog_lists_and_hard_negatives_reuse
     out, _ = world150
     catalog = pd.read_csv(out / "messages.csv", dtype=str, keep_default_na=False).set_index("Message")
     for name, track in demo.TALK_TRACKS.items():
-        phrases = [p.strip().lower() for p in catalog.loc[name, "Key Phrases"].split(";")]
+        phrases = [p.strip().lower().replace("-", " ") for p in catalog.loc[name, "Key Phrases"].split(";")]
         assert len(phrases) >= 3
         has = lambda t: any(p in t.lower().replace("-", " ") for p in phrases)
         assert all(has(t) for t in track["phrase"]), name
@@ -514,5 +514,5 @@ def test_the_win_model_adds_the_planted_usage_effect_and_keeps_the_certification
         assert direct + through_use == pytest.approx(truth["effects_pp"][name], abs=0.01), name
         assert abs(direct) < abs(truth["effects_pp"][name]), name      # most of it goes through saying it
         part += (adopted * direct + used * usage) / 100
-    assert np.allclose(closed["p_win"] - closed["p_base"], part)
+    assert np.allclose(closed["p_win"] - closed["p_base"], part, atol=1e-4)       # direct_pp is rounded
     assert (closed["is_won"] == (closed["u_win"] < closed["p_win"])).all()

@@ -1,4 +1,5 @@
-"""The demo company's planted truth, recovered end to end: exports -> real parsers -> database -> lift and report.
+"""The demo company's planted truth, recovered end to end: exports -> real parsers -> database -> lift and report,
+and from the call export -> trackers -> usage lift and transfer gap.
 
 (The retention model beating both baselines on the demo world is tested in tests/test_retention.py.)
 """
@@ -17,7 +18,7 @@ from conftest import ROOT
 
 from analytics import db
 from analytics.metrics.evidence import EVIDENCE_TIERS
-from analytics.views import lift, report
+from analytics.views import field, lift, report
 
 NEAR_PP = 3.0
 
@@ -75,3 +76,52 @@ def test_the_report_command_prints_json_with_the_documented_keys(demo_world, tmp
         assert list(m) == list(report.MESSAGE_KEYS)
         assert m["evidence"] in EVIDENCE_TIERS
         assert m["ci_low_pp"] <= m["adjusted_lift_pp"] <= m["ci_high_pp"]
+
+
+@pytest.fixture(scope="module")
+def usage(demo_world):
+    """Usage lift (pp, interval) and the transfer gap per message on the demo database, by message name."""
+    con = db.connect(demo_world["db"], read_only=True)
+    try:
+        as_of = date.fromisoformat(demo_world["truth"]["end"])
+        lifts = field.usage_lift(con, as_of=as_of, n_boot=200, seed=0).set_index("message_name")
+        names = lifts.reset_index().set_index("message_id")["message_name"]
+        gap = field.gap_by_message(con, as_of=as_of)
+        rates = field.calls_share(con, as_of=as_of)
+        return {"lift": lifts, "gap": gap.assign(message_name=gap["message_id"].map(names)).set_index("message_name"),
+                "calls": rates.assign(message_name=rates["message_id"].map(names)).set_index("message_name")}
+    finally:
+        con.close()
+
+
+def test_the_call_export_loads_every_call_linked_to_its_deal_and_its_rep(demo_world):
+    con = db.connect(demo_world["db"], read_only=True)
+    try:
+        n, linked, with_rep, roles = con.execute(
+            "SELECT count(*), count(opportunity_id), count(rep_id), "
+            "(SELECT list(DISTINCT speaker_role ORDER BY speaker_role) FROM activity_turns) FROM activities").fetchone()
+    finally:
+        con.close()
+    assert n == demo_world["truth"]["files"]["calls.csv"]
+    assert linked == n and with_rep == n and roles == ["prospect", "rep"]
+
+
+def test_every_planted_usage_effect_is_inside_or_within_three_points_of_the_usage_lift_interval(usage, demo_world):
+    planted = demo_world["truth"]["usage_effects_pp"]
+    lifts = usage["lift"]
+    assert set(planted) == set(lifts.index)
+    for name, effect in planted.items():
+        low, high = lifts.loc[name, "usage_ci_low_pp"], lifts.loc[name, "usage_ci_high_pp"]
+        assert np.isfinite(low) and np.isfinite(high), name
+        assert low - NEAR_PP <= effect <= high + NEAR_PP, (name, effect, low, high)
+    best = max(planted, key=lambda n: lifts.loc[n, "deals_used"])       # the best-measured message: inside
+    assert lifts.loc[best, "usage_ci_low_pp"] <= planted[best] <= lifts.loc[best, "usage_ci_high_pp"]
+
+
+def test_the_transfer_gap_message_has_by_far_the_largest_gap_and_the_lowest_use(usage, demo_world):
+    name = demo_world["truth"]["transfer_gap_message"]
+    gap, calls = usage["gap"], usage["calls"]
+    others = gap.drop(index=name)
+    assert gap.loc[name, "share_not_using"] > 2 * others["share_not_using"].max(), gap
+    assert gap.loc[name, "ci_low"] > others["ci_high"].max()
+    assert calls.loc[name, "used_in_calls_share"] < calls.drop(index=name)["used_in_calls_share"].min() / 3, calls

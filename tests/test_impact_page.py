@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -150,12 +151,45 @@ def test_the_win_rate_chart_marks_the_launch_and_leaves_out_thin_months(planted)
     assert fig.layout.yaxis.tickformat == ".0%"
 
 
+def test_the_event_study_shows_months_before_certification_apart_with_zero_and_colours_by_direction(planted):
+    study = impact.event_study(planted, "m_open", n_boot=40)
+    rows = study["rows"]
+    assert {"lead", "lag"} <= set(rows["kind"]) and list(rows.columns) == impact.EVENT_COLUMNS
+    assert rows["start"].is_monotonic_increasing and (rows.loc[rows["kind"] == "lead", "start"] < 0).all()
+    fig = impact_figures.event_study_plot(rows, "Open")
+    before, after = fig.data[:2]
+    assert before.name.startswith("Before certification") and after.name.startswith("After certification")
+    assert len(before.x) == (rows["kind"] == "lead").sum() and len(after.x) == (rows["kind"] == "lag").sum()
+    np.testing.assert_allclose(np.asarray(after.y) + after.error_y.array, rows.loc[rows["kind"] == "lag", "ci_high_pp"])
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert all(t.endswith("(before)") for t in ticks[:len(before.x)]) and not any("(before)" in t for t in ticks[len(before.x):])
+    shade = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(shade) == 1 and shade[0].x1 == len(before.x) - 0.5        # the shaded band covers the lead months only
+    assert any(s.y0 == 0 and s.y1 == 0 for s in fig.layout.shapes)        # the zero line
+    lags = rows[rows["kind"] == "lag"].reset_index(drop=True)
+    for i, r in lags.iterrows():                                           # planted +8: blue where it excludes zero
+        want = "helpful" if r.ci_low_pp > 0 else "harmful" if r.ci_high_pp < 0 else "uncertain"
+        assert after.marker.color[i] == VERDICT_COLORS[want]
+    assert (lags["ci_low_pp"] > 0).any()
+    robust = lift.message_lift(planted, n_boot=40, estimator="robust_imputation").set_index("message_id")
+    assert study["pretrend_p"] == pytest.approx(robust.loc["m_open", "pretrend_p"])
+    assert rows["lift_pp"].tolist() == pytest.approx([e["lift_pp"] for e in json.loads(robust.loc["m_open", "event_study"])])
+
+
+@pytest.mark.parametrize(("p", "words"), [(0.012, "Warning: in the months before certification"),
+                                          (0.43, "were not moving apart"), (None, "Too few deals")])
+def test_the_pre_trend_test_is_said_in_plain_words(p, words):
+    text = impact.pretrend_words(p)
+    assert text.startswith(words) or words in text
+    assert ("evidence is lowered" in text) == (p is not None and p < 0.05)
+
+
 # ------------------------------------------------------------------------------------------ page
 
 def test_the_page_shows_the_forest_plot_sentences_and_strata_on_the_demo(demo_app):
     at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert len(at.get("plotly_chart")) == 2                # forest plot, win rate over time
+    assert len(at.get("plotly_chart")) == 3                # forest plot, win rate over time, event study
     sentences = [m.value for m in at.markdown if "comparable deals" in m.value]
     assert len(sentences) == 4
     assert any("ROI Calculator Talk Track" in s and "less often" in s for s in sentences)
@@ -163,6 +197,17 @@ def test_the_page_shows_the_forest_plot_sentences_and_strata_on_the_demo(demo_ap
     assert [set(s["stratum"]) for s in strata] == [{"Enterprise", "Mid-Market", "SMB"},
                                                    {"low", "middle", "high", "unknown"}]
     assert any("A deal is adopted for a message" in m.value for m in at.markdown)
+
+
+def test_the_event_study_of_the_selected_message_is_drawn_with_the_pre_trend_test_in_words(demo_app):
+    at = AppTest.from_file(PAGE, default_timeout=TIMEOUT).run()
+    at.selectbox(key="impact_message").set_value("roi-calculator-talk-track")
+    at.run()
+    assert not at.exception
+    spec = at.get("plotly_chart")[2].proto.spec
+    assert "ROI Calculator Talk Track: lift by months before and after certification" in spec
+    assert "before certification" in spec and "(before)" in spec
+    assert any("pre-trend test p =" in m.value for m in at.markdown)
 
 
 def test_an_empty_database_shows_how_to_load_data(empty_db):

@@ -1,18 +1,23 @@
-"""Three reader processes and two command-line writers on one DuckLake: readers see whole uploads only, and every
-upload is there once. (A writer killed mid-upload: tests/test_shared_store.py.)"""
+"""Two dashboard replicas (`streamlit run`, read in Chromium), a reader process and two command-line writers on one
+DuckLake: readers see whole uploads only, every upload is there once, and each replica shows the others' uploads.
+(A writer killed mid-upload: tests/test_shared_store.py.)"""
 
 from __future__ import annotations
 
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+import urllib.request
 
 import pytest
 from conftest import ROOT
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
 
-from analytics import stores
+from analytics import settings, stores
 
 # DuckLake's extensions exist for duckdb 1.5.5 only: `make test` runs these in .venv-lake (see Makefile).
 pytestmark = pytest.mark.lake
@@ -22,18 +27,19 @@ BASE = 50
 UPLOADS = {"p": [(301, 1), (517, 10), (709, 100)], "q": [(203, 1000), (411, 10000), (613, 100000)]}
 TOTALS = ("SELECT (SELECT count(*) FROM opportunities), (SELECT coalesce(sum(amount), 0) FROM opportunities), "
           "(SELECT count(*) FROM uploads), (SELECT count(DISTINCT upload_id) FROM uploads)")
+# Reads as fast as it can but leaves the writers some of the machine's time.
 READER = """
-import json, sys, time
+import json, os, sys, time
 from analytics import stores
 cfg = stores.resolve()
 seen, stop = set(), sys.argv[1]
-import os
-
 while not os.path.exists(stop):
     with stores.reading(cfg) as con:
         seen.add(tuple(con.execute(sys.argv[2]).fetchall()[0]))
+    time.sleep(0.02)
 print(json.dumps(sorted(seen)))
 """
+DEALS_METRIC = re.compile(r"^Opportunities\s+([\d,]+)$")
 
 
 def crm(prefix: str, n: int, amount: int) -> str:
@@ -43,19 +49,56 @@ def crm(prefix: str, n: int, amount: int) -> str:
 
 def whole_upload_states() -> set[tuple]:
     """(deals, amount, uploads) for every set of finished uploads (each writer's in its own order)."""
-    sizes = [u for w in UPLOADS.values() for u in w]
     states = set()
     for pick in itertools.product(range(4), repeat=2):       # how many of p's and of q's uploads are done
         done = UPLOADS["p"][:pick[0]] + UPLOADS["q"][:pick[1]]
         states.add((BASE + sum(n for n, _ in done), float(BASE + sum(n * a for n, a in done)), 1 + len(done)))
-    assert len(states) == 16 and len(sizes) == 6
+    assert len(states) == 16 and len({deals for deals, _, _ in states}) == 16
     return states
 
 
-def test_readers_see_whole_uploads_and_two_writers_lose_or_repeat_none(shared_store, tmp_path):
+def start_replica(env: dict, log_path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free port of 127.0.0.1 against the store in env; (process, url)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
+         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log_path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+def deals_shown(page, url: str) -> int:
+    """Open the What's loaded page afresh (a new script run) and read its Opportunities count."""
+    page.goto(url + "/loaded")
+    metric = page.locator('[data-testid="stMetric"]', has_text="Opportunities")
+    metric.wait_for(timeout=90_000)
+    text = " ".join(metric.inner_text().split())
+    found = DEALS_METRIC.match(text)
+    assert found, f"unexpected metric text {text!r}"
+    return int(found.group(1).replace(",", ""))
+
+
+def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_none(shared_store, tmp_path):
+    from playwright.sync_api import sync_playwright
+
     cfg = shared_store.cfg
-    env = {**os.environ, "HUDDLE_STORE": cfg.spec(), "HUDDLE_DATA_PATH": cfg.data_path, "PYTHONPATH": str(ROOT),
-           "HUDDLE_REFRESH": "skip"}
+    env = {k: v for k, v in os.environ.items() if k not in (settings.TRUSTED_HEADER_ENV, settings.ROLES_ENV)}
+    env.update({"HUDDLE_STORE": cfg.spec(), "HUDDLE_DATA_PATH": cfg.data_path, "PYTHONPATH": str(ROOT),
+                "HUDDLE_REFRESH": "skip"})
     (tmp_path / "base.csv").write_text(crm("base", BASE, 1))
     files = {}
     for w, ups in UPLOADS.items():
@@ -64,24 +107,44 @@ def test_readers_see_whole_uploads_and_two_writers_lose_or_repeat_none(shared_st
             path = tmp_path / f"{w}{i}.csv"
             path.write_text(crm(f"{w}{i}-", n, amount))
             files[w].append(str(path))
-    base = subprocess.run([sys.executable, "-m", "analytics", "ingest", "crm", str(tmp_path / "base.csv")],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
-    assert base.returncode == 0, base.stderr
+    replicas = [start_replica(env, tmp_path / f"replica{i}.log") for i in range(2)]
     stop = tmp_path / "stop"
-    readers = [subprocess.Popen([sys.executable, "-c", READER, str(stop), TOTALS], env=env, cwd=ROOT,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    writers = [subprocess.Popen([sys.executable, "-m", "analytics", "ingest", "crm", *paths, "--json"], env=env,
-                                cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for paths in files.values()]
+    reader = writers = None
     try:
-        outs = [w.communicate(timeout=600) for w in writers]
+        base = subprocess.run([sys.executable, "-m", "analytics", "ingest", "crm", str(tmp_path / "base.csv")],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
+        assert base.returncode == 0, base.stderr
+        for i, (proc, url) in enumerate(replicas):
+            wait_healthy(proc, url, tmp_path / f"replica{i}.log")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            pages = [browser.new_page() for _ in replicas]
+            # Each replica has opened the lake and shows the base upload before the writers start.
+            assert [deals_shown(page, url) for page, (_, url) in zip(pages, replicas)] == [BASE, BASE]
+            reader = subprocess.Popen([sys.executable, "-c", READER, str(stop), TOTALS], env=env, cwd=ROOT,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            writers = [subprocess.Popen([sys.executable, "-m", "analytics", "ingest", "crm", *paths, "--json"],
+                                        env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                       for paths in files.values()]
+            shown: list[set[int]] = [set(), set()]
+            while any(w.poll() is None for w in writers):
+                for i, (page, (_, url)) in enumerate(zip(pages, replicas)):
+                    shown[i].add(deals_shown(page, url))
+            outs = [w.communicate(timeout=600) for w in writers]
+            final_shown = [deals_shown(page, url) for page, (_, url) in zip(pages, replicas)]
+            browser.close()
     finally:
         stop.touch()
-    seen = set()
-    for r in readers:
-        out, err = r.communicate(timeout=120)
-        assert r.returncode == 0, err
-        seen |= {tuple(row) for row in json.loads(out.strip().splitlines()[-1])}
+        for proc, _ in replicas:
+            proc.terminate()
+        for proc, _ in replicas:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    out, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0, err
+    seen = {tuple(row) for row in json.loads(out.strip().splitlines()[-1])}
     for w, (out, err) in zip(writers, outs):
         assert w.returncode == 0, err
         assert [json.loads(line)["rows_inserted"] for line in out.splitlines() if line.startswith("{")] == [n for n, _ in UPLOADS[
@@ -90,9 +153,14 @@ def test_readers_see_whole_uploads_and_two_writers_lose_or_repeat_none(shared_st
     observed = {(deals, float(amount), n_uploads) for deals, amount, n_uploads, distinct in seen}
     assert all(distinct == n for _, _, n, distinct in seen), "an upload id repeats"
     assert observed <= valid, f"half-applied states seen: {observed - valid}"
-    assert len(observed) >= 3, "the readers saw too little of the writes to prove anything"
+    assert len(observed) >= 3, "the reader saw too little of the writes to prove anything"
+    valid_deals = {deals for deals, _, _ in valid}
+    for i, counts in enumerate(shown):
+        assert counts, f"replica {i} was not read while the writers ran"
+        assert counts <= valid_deals, f"replica {i} showed half an upload: {counts - valid_deals}"
     with stores.reading(cfg) as con:
         final = con.execute(TOTALS).fetchall()[0]
         ids = [r[0] for r in con.execute("SELECT upload_id FROM uploads ORDER BY 1").fetchall()]
     assert (final[0], float(final[1]), final[2]) == max(valid)
+    assert final_shown == [final[0], final[0]], "a replica does not show the other writers' uploads"
     assert ids == list(range(1, 8))

@@ -158,7 +158,8 @@ def usage_world(con, effect=0.10, reverse=False, seed=0, n_reps=120, deals_per_r
     ability = rng.normal(0, 0.08, n_reps)
     reps = np.array([f"r{i:03d}" for i in range(n_reps)])
     insert(con, "reps", pd.DataFrame({
-        "rep_id": reps, "rep_name": [f"Rep {i}" for i in range(n_reps)], "team": [f"team{i % 4}" for i in range(n_reps)],
+        "rep_id": reps, "rep_name": [f"Rep {i}" for i in range(n_reps)],
+        "team": [f"team{i % 4}" for i in range(n_reps)],
         "region": "NA", "manager": [f"Boss {i % 4}" for i in range(n_reps)], "in_roster": True}))
     launch = START + timedelta(days=240)
     insert(con, "messages", pd.DataFrame({
@@ -370,3 +371,19 @@ def test_without_activities_the_overview_scorecard_and_adoption_additions_say_no
     assert adoption.usage_funnel(small, Filters(), now).empty
     usage_cols = scorecard.usage_columns(small, now)
     assert usage_cols["used_in_calls_share"].isna().all() and (usage_cols["calls_in_scope"] == 0).all()
+
+
+def test_the_figures_draw_every_message_and_colour_the_lifts_by_their_verdict(small):
+    from analytics.figures import field as figures
+    from analytics.figures.style import VERDICT_COLORS
+    colors = {"For everyone": "#3a7dc9", "Enterprise pitch": "#d6453d"}
+    weeks = field.weekly(small, as_of=date(2024, 6, 1))
+    assert {t.legendgroup for t in figures.weekly_usage(weeks, colors).data} == {"For everyone", "Enterprise pitch"}
+    assert figures.usage_funnel(field.funnel(small, as_of=date(2024, 6, 1)), colors).data[0].x[-1] == "won with it"
+    lifts = pd.DataFrame({"message_name": ["Helps", "Unclear"], "certified_lift_pp": [1.0, 2.0],
+                          "certified_ci_low_pp": [-1.0, -3.0], "certified_ci_high_pp": [3.0, 7.0],
+                          "certified_evidence": ["directional", "directional"], "usage_lift_pp": [9.0, 2.0],
+                          "usage_ci_low_pp": [5.0, -3.0], "usage_ci_high_pp": [13.0, 7.0],
+                          "usage_evidence": ["moderate", "directional"]})
+    used = figures.lift_beside(lifts).data[1]
+    assert list(used.marker.color) == [VERDICT_COLORS["helpful"], VERDICT_COLORS["uncertain"]]

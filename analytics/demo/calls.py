@@ -84,6 +84,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
     first = cert.groupby(["rep", "msg"])["at_minute"].min()
     cert_min[first.index.get_level_values(0), first.index.get_level_values(1)] = first.to_numpy()
     us = c["uncertified_share"]
+    says_it = rng.random((len(reps), n_msg)) < msgs["use_share"].to_numpy()     # per rep: says it at all
     said, certified_at, in_scope, remembered = {}, {}, {}, {}
     for i, msg in msgs.iterrows():
         scope = minute >= launch[i] * 1440
@@ -92,7 +93,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         is_cert = minute >= cert_min[rep, i]
         recall = _recall_at(attempts, rep, i, minute, ability, msg["difficulty"], n_msg, big)
         p = np.where(is_cert, msg["use_max"] * (us + (1 - us) * recall), us * msg["use_max"])
-        p = np.where(scope, p, c["organic"])
+        p = np.where(scope, np.where(says_it[rep, i], p, 0.0), c["organic"])
         said[i] = rng.random(n) < p
         certified_at[i] = is_cert
         in_scope[i] = scope

@@ -241,6 +241,7 @@ PROSPECT_NEGATIVES = {
         "{comp} showed us an ROI calculator with a six-month payback, we didn't believe it.",
         "My CFO wants a business case for everything above ten thousand dollars.",
         "The ROI of our last marketing campaign was terrible, so budgets are tight.",
+        "Our last vendor promised it pays for itself. It never did.",
     ),
     "AI Copilot Positioning": (
         "{comp} has an AI copilot in their roadmap deck, but nothing we could try.",
@@ -260,6 +261,7 @@ REP_NEGATIVES = {
     "ROI Calculator Talk Track": (
         "I'll use the pricing calculator to get you a quote for the extra seats.",
         "Let me check the return policy on the hardware bundle, I'm not sure.",
+        "The payback on my own solar panels took years, so I understand the skepticism.",
     ),
     "AI Copilot Positioning": (
         "Let me do a live demo of the reporting module instead of slides.",

@@ -28,7 +28,8 @@ class DemoMessage:
     owner: str
     description: str
     key_phrases: str = ""         # the catalog's ';'-separated tracker phrases
-    use_max: float = 0.0          # P(a certified rep says it in an in-scope call) at full recall
+    use_max: float = 0.0          # P(a certified rep who says it at all says it in an in-scope call) at full recall
+    use_share: float = 0.0        # share of reps who say it at all (the others never do)
     usage_effect_pp: float = 0.0  # true change in win probability on deals where the rep said it before the close
 
     @property
@@ -40,22 +41,24 @@ class DemoMessage:
 MESSAGES: tuple[DemoMessage, ...] = (
     DemoMessage("Security-First Value Prop", date(2025, 4, 1), None, 8.0, 0.80, 1.0, "Priya Raman",
                 "Lead with risk reduction: SOC 2, data residency and audit trails, then value.",
-                "SOC 2; data residency; audit trail; risk reduction; security first; reduce your risk", 0.70, 14.0),
+                "SOC 2; data residency; audit trail; risk reduction; security first; reduce your risk", 0.70, 0.90,
+                14.0),
     DemoMessage("Platform Consolidation Story", date(2025, 8, 4), "Enterprise", 4.0, 0.70, 1.4, "Marcus Bell",
                 "Replace five point tools with one platform; TCO slide, migration plan, \"one bill\".",
                 "one platform; one bill; point tools; consolidate; total cost of ownership; TCO; migration plan",
-                0.55, 10.0),
+                0.55, 0.85, 10.0),
     DemoMessage("ROI Calculator Talk Track", date(2025, 12, 1), None, -5.0, 0.80, 0.9, "Priya Raman",
                 "Walk the buyer through the ROI calculator: payback in months, three-year savings.",
-                "ROI calculator; payback; three-year savings; return on investment; pays for itself", 0.60, -10.0),
+                "ROI calculator; payback; three-year savings; return on investment; pays for itself", 0.60, 0.90,
+                -10.0),
     DemoMessage("AI Copilot Positioning", date(2026, 4, 6), None, 2.0, 0.75, 1.2, "Hannah Cole",
                 "Position the AI copilot as a productivity multiplier, with a live demo.",
-                "AI copilot; copilot; productivity multiplier; live demo; hours back", 0.07, 6.0),
+                "AI copilot; copilot; productivity multiplier; live demo; hours back", 0.30, 0.20, 6.0),
 )
 NEGATIVE_MESSAGE = "ROI Calculator Talk Track"
 DISLIKED_MESSAGE = "Platform Consolidation Story"
 DISLIKED_THEMES = ("too long", "confused", "pricing claims")
-TRANSFER_GAP_MESSAGE = "AI Copilot Positioning"     # certified widely, rarely said in calls (tiny use_max)
+TRANSFER_GAP_MESSAGE = "AI Copilot Positioning"     # certified widely, rarely said in calls (small use_share)
 
 SEGMENTS = ("SMB", "Mid-Market", "Enterprise")
 SEGMENT_SHARE = (0.45, 0.33, 0.22)
@@ -111,9 +114,10 @@ FORGETTING = {
 }
 
 # Calls (a conversation-intelligence export): a few per deal; in each, the rep says a message with probability
-# organic before launch or outside its segment, uncertified_share * use_max before the rep certified, and
-# use_max * (uncertified_share + (1 - uncertified_share) * recall) after, recall = 2 ** (-gap / half_life) of the
-# forgetting law at the call (FORGETTING), so use fades as the rep forgets and returns after practice.
+# organic before launch or outside its segment; else, for the use_share of reps who say it at all,
+# uncertified_share * use_max before the rep certified and use_max * (uncertified_share + (1 - uncertified_share)
+# * recall) after, recall = 2 ** (-gap / half_life) of the forgetting law at the call (FORGETTING), so use fades as
+# the rep forgets and returns after practice; the other reps never say it.
 CALLS = {
     "per_deal_p": [0.30, 0.42, 0.20, 0.08],      # P(0, 1, 2, 3 calls) per deal, between creation and close
     "types": ["Discovery", "Demo", "Negotiation"],
@@ -123,11 +127,12 @@ CALLS = {
     "uncertified_share": 0.15,
     "phrase_share": {"certified": 0.65, "uncertified": 0.35},   # uses containing a key phrase vs a paraphrase
     "two_sentences": 0.30,
-    "prospect_negative": 0.15, "rep_negative": 0.06,             # per call: the words without the message
+    "prospect_negative": 0.15, "rep_negative": 0.02,             # per call: the words without the message
     "minutes": {"Discovery": [20, 45], "Demo": [30, 60], "Negotiation": [15, 40]},
     "mixed_case_email": 0.10,
-    "law": "P(said in call) = organic (before launch / outside segment); uncertified_share * use_max (not "
-           "certified at the call); use_max * (uncertified_share + (1 - uncertified_share) * recall) (certified)",
+    "law": "P(said in call) = organic (before launch / outside segment); 0 for reps who never say it (1 - "
+           "use_share); uncertified_share * use_max (not certified at the call); use_max * (uncertified_share + "
+           "(1 - uncertified_share) * recall) (certified)",
 }
 
 FEEDBACK_PER_MONTH = 0.30             # per certified rep and message, before the rep's propensity

@@ -88,6 +88,10 @@ def _solve(a, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts) -> ControlFit
     mean_y = np.where(n0 > 0, sy0 / safe, np.nan)
     mean_xb = np.asarray(scaled @ beta).ravel()
     resid = yc - mean_y[rc] - (Xc @ beta - mean_xb[rc])
+    # fitted residuals are smaller than the errors by the parameters fitted (rep effects + identified columns): the
+    # HC1 factor sqrt(n / (n - p)) puts that back, so the influence values do not understate the variance
+    fitted = float(np.sum(a_inv * a)) + float((n0 > 0).sum()) if a.size else float((n0 > 0).sum())
+    resid = resid * np.sqrt(len(yc) / max(len(yc) - fitted, 1.0)) if len(yc) > fitted + 1 else resid
     scores = (rep_of @ sp.diags(resid) @ Xc).tocsr()
     return ControlFit(beta, a_inv, a, mean_y, scaled, n0, scores, parts)
 

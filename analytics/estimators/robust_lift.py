@@ -34,7 +34,7 @@ or the placebo interval excludes zero.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -83,10 +83,11 @@ class RobustImputationLift:
         self.team_column = team_column
 
     def fit(self, deals: Mapping, pairs: Mapping, message_ids: list[str],
-            launch_dates: Mapping | None = None) -> RobustImputationLift:
+            launch_dates: Mapping | None = None, only: Sequence[str] | None = None) -> RobustImputationLift:
         """Closed deals (deal_key, rep_id, close_date, segment, amount, deal_type, is_won, team) and deal x message
         pairs (deal_key, message_id or message_ix, is_adopted, is_tagged; optional is_in_scope and certified_on,
-        which enable the taught, spillover, lead and placebo checks)."""
+        which enable the taught, spillover, lead and placebo checks). `only`: estimate just the messages named (and
+        those certified together with them; the others get no estimate), e.g. one message's event study on a page."""
         if self.cluster not in ("rep", "team"):
             raise ValueError("cluster must be 'rep' or 'team'")
         d = _prepare(deals, pairs, list(message_ids), self.team_column, launch_dates)
@@ -97,7 +98,10 @@ class RobustImputationLift:
         clusters = d["rep_team"] if self.cluster == "team" else np.arange(d["R"])
         G = int(clusters.max()) + 1 if len(clusters) else 0
         weights = fe.bootstrap_weights(G, self.n_boot, self.seed)
-        self.fits_ = [_fit_unit(d, k, states, clusters, G, weights) for k in range(len(self.units_))]
+        wanted = set(message_ids) if only is None else set(only)
+        self.fits_ = [_fit_unit(d, k, states, clusters, G, weights)
+                      if any(self.message_ids_[m] in wanted for m in unit) else None
+                      for k, unit in enumerate(self.units_)]
         self.naive_ci_ = _naive_interval(d, self.n_boot, self.seed)
         self._summarise(d)
         return self
@@ -111,6 +115,8 @@ class RobustImputationLift:
         self.deal_sets_ = [None] * M
         adjusted = np.zeros(M, dtype=int)
         for unit, f in zip(self.units_, self.fits_):
+            if f is None:                        # not asked for (fit's `only`)
+                continue
             for m in unit:
                 c = {k: v[m] for k, v in self.counts_.items()}
                 est, ci = f["tau"][0], f["ci"][0]

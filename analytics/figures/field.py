@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, OTHER_COLOR, VERDICT_COLORS, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, plain, plain_all
 from analytics.metrics.evidence import VERDICT_LABELS, verdict
 
-BASELINE_COLOR = "#bbbbbb"
+BASELINE_COLOR = OTHER_COLOR      # weeks before launch: the trackers' baseline
 
 
 def weekly_usage(weeks: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
@@ -52,7 +52,7 @@ def weekly_usage(weeks: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
                 hovertemplate=("week %{x} (before launch): matched in %{y:.0%} of calls (%{customdata[0]} of "
                                "%{customdata[1]}): false positives or organic use<extra>" + plain(name)
                                + "</extra>")))
-    fig.add_vline(x=-0.5, line=dict(color="grey", width=1, dash="dot"))
+    fig.add_vline(x=-0.5, line=dict(color=INK, width=1, dash="dot"))
     fig.update_layout(title="Used in calls by week since launch (dashed: certified; dotted: plan; grey: before "
                             "launch)", **LAYOUT)
     fig.update_xaxes(title_text="Weeks since launch")
@@ -73,7 +73,7 @@ def group_usage(rates: pd.DataFrame, by: str, colors: Mapping[str, str]) -> go.F
         fig.add_trace(go.Bar(
             y=plain_all(g[label]), x=rate, orientation="h", name=plain(name), marker_color=color,
             error_x=dict(type="data", symmetric=False, array=(g["ci_high"].astype(float) - rate).fillna(0),
-                         arrayminus=(rate - g["ci_low"].astype(float)).fillna(0), color="#555555"),
+                         arrayminus=(rate - g["ci_low"].astype(float)).fillna(0), color=INK),
             customdata=g[["n_used", "n_calls"]].to_numpy(),
             hovertemplate="%{y}: %{x:.0%} of calls (%{customdata[0]} of %{customdata[1]})<extra>" + plain(name)
                           + "</extra>"))
@@ -115,13 +115,13 @@ def lift_beside(lifts: pd.DataFrame) -> go.Figure:
         fig.add_trace(go.Scatter(
             x=c, y=y + (0.15 if offset == 0 else -0.15), mode="markers", name=label,
             marker=dict(symbol=symbol, size=12, color=[VERDICT_COLORS[v] for v in verdicts],
-                        line=dict(color="#444444", width=1)),
+                        line=dict(color=INK, width=1)),
             error_x=dict(type="data", symmetric=False, array=(hi - c).fillna(0).to_numpy(),
-                         arrayminus=(c - lo).fillna(0).to_numpy(), color="#666666", thickness=1.5, width=4),
+                         arrayminus=(c - lo).fillna(0).to_numpy(), color=INK, thickness=1.5, width=4),
             customdata=np.column_stack([shown, lo, hi, evidence, [VERDICT_LABELS[v] for v in verdicts]]),
             hovertemplate=("%{customdata[0]}<br>" + label + ": %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
                            "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<br>%{customdata[4]}<extra></extra>")))
-    fig.add_vline(x=0, line=dict(color="grey", dash="dot"))
+    fig.add_vline(x=0, line=dict(color=INK, dash="dot"))
     fig.update_layout(title="Win-rate lift: used on the deal vs certified (bars: 95% intervals)", **LAYOUT,
                       height=max(320, 140 + 70 * len(names)))
     fig.update_xaxes(title_text="Win-rate lift (percentage points)", zeroline=False)

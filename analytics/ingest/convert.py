@@ -57,7 +57,7 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) BETWEEN 13 AND 31
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) <= 12),
           count(*) FILTER (WHERE regexp_matches(val, '^\\d{{1,2}}-'))
-        FROM (SELECT DISTINCT {x} AS val FROM raw_rows) WHERE val IS NOT NULL
+        FROM (SELECT DISTINCT {x} AS val FROM (SELECT DISTINCT {col} FROM raw_rows)) WHERE val IS NOT NULL
     """).fetchone()
     n, iso, ymd, dmy_like, dotted, excel, text, first_gt12, second_gt12, dashed = row
     sep = "." if dotted * 2 > dmy_like else "-" if dashed * 2 > dmy_like else "/"
@@ -153,7 +153,8 @@ def infer_decimal_comma(con, col: str, delimiter: str) -> bool:
     comma, point = con.execute(f"""
         SELECT count(*) FILTER (WHERE regexp_matches(val, ',\\d{{1,2}}$|,\\d{{4,}}$|\\.\\d{{3}},')),
                count(*) FILTER (WHERE regexp_matches(val, '\\.\\d{{1,2}}$|,\\d{{3}}\\.|\\.\\d{{4,}}$'))
-        FROM (SELECT DISTINCT regexp_replace({x}, '[^0-9,.]', '', 'g') AS val FROM raw_rows) WHERE val <> ''
+        FROM (SELECT DISTINCT regexp_replace({x}, '[^0-9,.]', '', 'g') AS val
+              FROM (SELECT DISTINCT {col} FROM raw_rows)) WHERE val <> ''
     """).fetchone()
     if comma or point:
         return comma > point

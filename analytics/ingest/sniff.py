@@ -140,6 +140,12 @@ class _LineLengths:
         self.line = self.longest_at = 1
 
     def feed(self, chunk: bytes) -> None:
+        if self.current + len(chunk) <= MAX_LINE_BYTES or not _line_over(chunk, self.current, MAX_LINE_BYTES):
+            # No line reaches the limit: only the count and the line still running are needed (no list of lines).
+            breaks = chunk.count(b"\n")
+            self.current = len(chunk) - chunk.rfind(b"\n") - 1 if breaks else self.current + len(chunk)
+            self.line += breaks
+            return
         lens = list(map(len, chunk.split(b"\n")))
         lens[0] += self.current
         if len(lens) > 1:
@@ -150,6 +156,18 @@ class _LineLengths:
         self.current = lens[-1]
         if self.current > self.longest:     # the line still running at the end of the chunk
             self.longest, self.longest_at = self.current, self.line
+
+
+def _line_over(chunk: bytes, running: int, limit: int) -> bool:
+    """Whether a line in `chunk` (the first one already `running` bytes long) is longer than `limit`: jumps from
+    line start to the last break within `limit` bytes, so a chunk of short lines costs a few finds, not a split."""
+    pos = -running
+    while len(chunk) - pos > limit:
+        nl = chunk.rfind(b"\n", max(pos, 0), pos + limit + 1)
+        if nl < 0:
+            return True
+        pos = nl + 1
+    return False
 
 
 def _has_undefined_cp1252(path: Path) -> bool:

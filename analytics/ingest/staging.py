@@ -35,6 +35,7 @@ class Context:
     flag_headers: dict[str, str] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)         # temp tables of per-distinct-value conversions
     constants: dict[str, str] = field(default_factory=dict)  # field -> one value for every row (from the file name)
+    untrimmed: set[str] | None = None    # raw columns no value of which has a space to trim (found on first use)
 
     @property
     def source_format(self) -> str:
@@ -44,6 +45,20 @@ class Context:
     def locale_day_first(self) -> bool | None:
         """How ambiguous dates read: `;`-delimited exports come from day-first locales, else the tool's habit."""
         return True if self.delimiter == ";" else self.format.day_first
+
+    def v(self, col: str) -> str:
+        """A raw column (c3 or r.c3) as text, empty -> NULL: trimmed, unless no value of the column has a space to
+        trim. One scan settles that for every mapped column; trimming every value costs more than the typing."""
+        if self.untrimmed is None:
+            self.untrimmed = set()
+            cols = [f"c{i}" for i in sorted(set(self.mapping.values())) if i >= 0]
+            if cols:
+                # trim() removes U+0020 and the Unicode space separators: only a non-ASCII value needs the real test
+                checks = ", ".join(f"bool_or(starts_with({c}, ' ') OR ends_with({c}, ' ') "
+                                   f"OR (strlen({c}) <> length({c}) AND trim({c}) <> {c}))" for c in cols)
+                row = self.con.execute(f"SELECT {checks} FROM raw_rows").fetchone()
+                self.untrimmed = {c for c, spaced in zip(cols, row) if not spaced}
+        return f"nullif({col}, '')" if col.rsplit(".", 1)[-1] in self.untrimmed else cv.v(col)
 
     def computed(self, expr: str) -> str:
         """Compute an expression once in the inner query; returns the column name to refer to it by."""
@@ -89,7 +104,7 @@ class Context:
         if target in self.constants:
             return f"{self.bind(self.constants[target])}::VARCHAR"
         c = self.col(target)
-        return cv.v(c) if c else "NULL::VARCHAR"
+        return self.v(c) if c else "NULL::VARCHAR"
 
     def reject_if(self, condition: str, reason_sql: str) -> None:
         """Reject rows where `condition` holds, with the reason `reason_sql` evaluates to."""
@@ -113,9 +128,9 @@ class Context:
         flag = f"_ph{len(self.flags)}"
         self.flags[flag] = f"coalesce({cv.placeholder_check(expr)}, false)"
         self.flag_headers[flag] = header
-        self.reject_if(f"({cv.v(c)} IS NOT NULL AND {expr} IS NULL)",
+        self.reject_if(f"({expr} IS NULL AND {self.v(c)} IS NOT NULL)",
                        f"format('{{}}: cannot read ''{{}}'' as a date ({fmt.label})', {self.bind(header)}, "
-                       f"{cv.v(c)})")
+                       f"{self.v(c)})")
         return f"(CASE WHEN NOT {cv.placeholder_check(expr)} THEN {expr} END)"
 
     def number(self, target: str, money: bool = False) -> str:
@@ -127,9 +142,9 @@ class Context:
         if comma:
             self.info.setdefault("decimal_comma", []).append(self.header(target))
         expr = self.per_value(c, cv.number_sql(c, comma, money))
-        self.reject_if(f"({cv.v(c)} IS NOT NULL AND ({expr}) IS NULL)",
+        self.reject_if(f"(({expr}) IS NULL AND {self.v(c)} IS NOT NULL)",
                        f"format('{{}}: cannot read ''{{}}'' as a number', {self.bind(self.header(target))}, "
-                       f"{cv.v(c)})")
+                       f"{self.v(c)})")
         return expr
 
     def required(self, expr: str, label: str) -> None:

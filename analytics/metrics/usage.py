@@ -27,7 +27,7 @@ import pandas as pd
 from analytics.intervals import wilson_interval
 from analytics.metrics.certification import certification_rate
 
-# A message whose certified reps mostly never say it: the Overview's "certified but not used" (analytics.views.overview).
+# A message whose certified reps mostly never say it: the Overview's "certified but not used" (views.overview).
 GAP_SHARE = 0.5
 USAGE_BY = ("team", "manager", "rep")
 FUNNEL = ("in scope", "certified", "used in a call", "used on a deal", "won with it")

@@ -277,7 +277,8 @@ def snippets(con, user: auth.User, filters: Filters = Filters(), as_of: date | N
     weeks: weeks since launch, from and to (None: open); by default the weeks the usage rates count (from launch).
     """
     params = {**filters.params(), **text_access(con, user), "as_of": as_of, "message_id": message_id, "team": team,
-              "manager": manager, "focus_rep_id": rep_id, "week_from": weeks[0], "week_to": weeks[1], "min_group": min_group_size(), "limit": int(limit)}
+              "manager": manager, "focus_rep_id": rep_id, "week_from": weeks[0], "week_to": weeks[1],
+              "min_group": min_group_size(), "limit": int(limit)}
     return run(con, "queries/usage_snippets", params)
 
 

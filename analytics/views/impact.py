@@ -11,7 +11,6 @@ filter restricts BOTH the adopted deals and the control deals the adjusted model
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import pandas as pd
@@ -91,18 +90,26 @@ def why_naive_differs(strata_frame: pd.DataFrame, naive_lift_pp: float) -> str |
 def event_study(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None,
                 n_boot: int = N_BOOT) -> dict:
     """The message's lift by months before (`lead`) and after (`lag`) its reps' certification, with rep-bootstrap
-    intervals, from the robust estimator on the deals the filters keep: {"rows": frame (EVENT_COLUMNS), "pretrend_p",
-    "evidence", "joint_with"} (rows empty when the message has no estimate)."""
-    lifts = lift.message_impact(con, filters, as_of, n_boot=n_boot, estimator=RobustImputationLift.name)
-    row = lifts[lifts["message_id"] == message_id]
-    if row.empty:
-        return {"rows": pd.DataFrame(columns=EVENT_COLUMNS), "pretrend_p": None, "evidence": None, "joint_with": ""}
-    r = row.iloc[0]
-    rows = pd.DataFrame(json.loads(r["event_study"]), columns=EVENT_COLUMNS)
+    intervals and the pre-trend test, from the robust estimator on the deals the filters keep (the same fit as
+    `message_lift(..., estimator="robust_imputation")`, for this message only): {"rows": frame of EVENT_COLUMNS,
+    "pretrend_p", "evidence", "joint_with"}; rows are empty when the message has no estimate."""
+    messages = lift._messages(con)
+    ids = list(messages["message_id"])
+    empty = {"rows": pd.DataFrame(columns=EVENT_COLUMNS), "pretrend_p": None, "evidence": None, "joint_with": ""}
+    if message_id not in ids:
+        return empty
+    params = lift._params(**lift.lift_arguments(filters, as_of))
+    deals = lift.fetch(con, "queries/robust_lift_deals", params)
+    pairs = lift.fetch(con, "queries/robust_lift_pairs", {**params, "message_id": None, "message_ids": ids})
+    launches = dict(zip(messages["message_id"], messages["launch_date"]))
+    fitted = RobustImputationLift(n_boot=n_boot).fit(deals, pairs, ids, launches, only=[message_id])
+    r = fitted.tidy().set_index("message_id").loc[message_id]
+    rows = pd.DataFrame(r["event_study"], columns=EVENT_COLUMNS)
     for col in ("lift_pp", "ci_low_pp", "ci_high_pp"):
         rows[col] = pd.to_numeric(rows[col], errors="coerce").astype(float)
     p = None if missing(r["pretrend_p"]) else float(r["pretrend_p"])
-    return {"rows": rows, "pretrend_p": p, "evidence": r["evidence"], "joint_with": r["joint_with"] or ""}
+    joint = r["joint_with"] if isinstance(r["joint_with"], list) else []
+    return {"rows": rows, "pretrend_p": p, "evidence": r["evidence"], "joint_with": ", ".join(joint)}
 
 
 def pretrend_words(pretrend_p: float | None) -> str:

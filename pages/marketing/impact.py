@@ -64,6 +64,22 @@ else:
                f"Adopted: win rate {pct(row['win_rate_adopted'])} on {int(row['closed_deals_adopted']):,} deals; "
                f"not adopted: {pct(row['win_rate_not_adopted'])} on {int(row['closed_deals_not_adopted']):,}.")
 
+st.markdown("**Before and after certification**: the lift by months relative to each rep's certification. The months "
+            "before it show whether the reps' deals were already moving before they certified.")
+study = cache.run(impact.event_study, message_id, filters, as_of)
+if study["rows"].empty:
+    st.info("Too few deals around certification to show the lift month by month for these filters.")
+else:
+    st.plotly_chart(figures.event_study_plot(study["rows"], names[message_id]), width="stretch")
+    st.markdown(impact.pretrend_words(study["pretrend_p"]))
+    together = (f" Certified together with {md(study['joint_with'])}: the points are their joint effect."
+                if study["joint_with"] else "")
+    st.caption("Each point compares deals of reps that many months from certifying with comparable deals (same rep, "
+               "month, team and deal mix), from the robust estimator; bars are 95% intervals resampling reps. Before "
+               "certification each point is measured against the earliest months before it that have deals (not "
+               "drawn) and should sit near zero."
+               + together)
+
 st.markdown("**Why naive and adjusted differ**: win rates of adopted and other deals within strata. Shares show "
             "where each group's deals come from.")
 strata = cache.run(impact.strata, message_id, filters, as_of)

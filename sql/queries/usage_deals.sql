@@ -24,8 +24,8 @@ deal_use AS (
 )
 SELECT p.deal_key, p.opportunity_id, p.message_id,
        list_position($message_ids::VARCHAR[], p.message_id) - 1 AS message_ix,
-       p.rep_id, rn.rep_name, p.team, p.region, p.manager, p.segment, p.close_date, p.is_won, p.is_adopted, p.is_tagged,
-       p.certified_at, r.n_activities,
+       p.rep_id, rn.rep_name, p.team, p.region, p.manager, p.segment, p.close_date, p.is_won, p.is_adopted,
+       p.is_tagged, p.certified_at, r.n_activities,
        coalesce(u.n_used_activities, 0) AS n_used_activities, u.first_used_date,
        u.opportunity_id IS NOT NULL AS is_used,
        coalesce(u.first_used_date < p.close_date - $late_days::INTEGER, false) AS is_used_early

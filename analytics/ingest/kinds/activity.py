@@ -10,6 +10,7 @@ from __future__ import annotations
 from .. import convert as cv
 from ..formats import norm
 from ..staging import Context, person_columns
+from ..tracking import track_activities
 from .base import Fact, Kind
 
 TYPES = ("call", "meeting", "email", "note", "task")
@@ -149,7 +150,6 @@ class Activity(Kind):
     def after_load(self, con, upload_id: int | None) -> None:
         """Score the activities not yet scored at the current tracker version (an upload's new and changed ones);
         after an undo, its activities' mentions go."""
-        from ..tracking import track_activities    # tracking reads the kinds' tables: imported when needed
         track_activities(con)
 
     def stage(self, ctx: Context) -> str:

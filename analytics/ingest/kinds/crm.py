@@ -221,7 +221,8 @@ def _stage_outcomes(ctx: Context) -> str:
     if not c:
         return "NULL::VARCHAR"
     stages = [r[0] for r in ctx.con.execute(
-        f"SELECT DISTINCT {cv.v(c)} FROM raw_rows WHERE {cv.v(c)} IS NOT NULL ORDER BY 1").fetchall()]
+        f"SELECT DISTINCT {cv.v(c)} FROM (SELECT DISTINCT {c} FROM raw_rows) WHERE {cv.v(c)} IS NOT NULL "
+        "ORDER BY 1").fetchall()]
     overrides = {norm(k): val for k, val in ctx.stage_overrides.items()}
     mapping = {}
     for st in stages:
@@ -234,6 +235,6 @@ def _stage_outcomes(ctx: Context) -> str:
     if mapping:
         ctx.con.executemany("INSERT INTO stage_map VALUES (?, ?)", list(mapping.items()))
     if "LEFT JOIN stage_map" not in " ".join(ctx.joins):
-        ctx.joins.append(f"LEFT JOIN stage_map sm ON sm.stage = {cv.v('r.' + c)}")
+        ctx.joins.append(f"LEFT JOIN stage_map sm ON sm.stage = {ctx.v('r.' + c)}")
         ctx.inner["_stage_outcome"] = "sm.outcome"
     return "_stage_outcome"

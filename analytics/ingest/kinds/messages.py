@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import convert as cv
 from ..staging import Context
+from ..tracking import track_activities
 from .base import Kind
 
 
@@ -43,7 +44,6 @@ class Messages(Kind):
 
     def after_load(self, con, upload_id: int | None) -> None:
         """A catalog with other messages, descriptions or key phrases changes the trackers: score activities again."""
-        from ..tracking import track_activities    # tracking reads the kinds' tables: imported when needed
         track_activities(con)
 
     def stage(self, ctx: Context) -> str:
