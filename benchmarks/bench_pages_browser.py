@@ -135,13 +135,16 @@ async def open_page(page, url: str) -> dict:
     await page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
     drawn = time.perf_counter() - started
     errors = await page.locator('[data-testid="stException"]').count()
-    return {"first_paint": paint, "drawn": drawn, "errors": errors}
+    dialog = page.get_by_role("dialog")
+    notice = (await dialog.first.inner_text()).splitlines()[0] if await dialog.count() else None
+    if notice:                       # e.g. Streamlit's "Page not found" on a server's first deep link: close it
+        await page.keyboard.press("Escape")
+    return {"first_paint": paint, "drawn": drawn, "errors": errors, "dialog": notice}
 
 
 async def choose_team(page, i: int) -> float:
     """Seconds from choosing a team in the sidebar filter until the run it starts is over."""
-    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="Team").first
-    await box.click()
+    await page.get_by_role("combobox", name="Team", exact=True).click()
     options = page.get_by_role("option")
     await options.first.wait_for(timeout=TIMEOUT_MS)
     n = await options.count()
@@ -258,6 +261,9 @@ def main() -> None:
     errors = {k: sum(r["errors"] for r in runs) for k, runs in results["pages"].items() if any(r["errors"] for r in runs)}
     if errors:
         print(f"Pages that showed an exception: {errors}")
+    dialogs = [(k, r["dialog"]) for k, runs in results["pages"].items() for r in runs if r["dialog"]]
+    if dialogs:
+        print(f"Dialogs shown over a page (closed): {dialogs}")
     if a.json:
         print(json.dumps({**results, "machine": machine}, default=str))
 

@@ -3,12 +3,14 @@
     .venv/bin/python benchmarks/bench_store.py [--reps 5000] [--upload-rows 1000000] [--commits 10] [--json]
 
 Per store: ingest of the world's six exports; the report (python -m analytics report); a page query (the Overview's
-win rate in the default period, plus the Loaded page's summary) cold (first run after opening) and warm (median of
-five); the p50/p95 of that page query while a large CRM upload runs in another process (on the file, readers wait
+win rate in the default period, plus the Loaded page's summary) cold (the first in a new process, once the store is
+open: the lake's attach is printed apart as open_s) and warm (median of five after it); the What's loaded page
+rendered through Streamlit's AppTest, cold (cache emptied) and warm (median of three new sessions); the p50/p95 of that page query while a large CRM upload runs in another process (on the file, readers wait
 for the file lock; --file-upload thread uploads from a thread of the reading process, as the dashboard does), with
 the upload's own seconds; commits per second with two writer processes making --commits small uploads each. The lake's
 one-off attach (loading both extensions) is printed apart. PostgreSQL comes from Debian's package, started as in
-the tests (tests/pg.py). Nothing here asserts a time.
+the tests (tests/pg.py). Both stores run on the same DuckDB (duckdb 1.5.5 in .venv-lake, the lake's version). The
+machine's load average is printed at the start and the end. Nothing here asserts a time.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from analytics import db, stores  # noqa: E402
+import duckdb  # noqa: E402
+
+from analytics import stores  # noqa: E402
 from analytics.demo import generate  # noqa: E402
 from analytics.demo_load import DEMO_FILES  # noqa: E402
 from analytics.filters import Filters, options  # noqa: E402
@@ -46,6 +50,19 @@ from analytics.ingest.load import ingest_file
 cfg = stores.resolve()
 for path in sys.argv[1:]:
     stores.write(cfg, ingest_file, "crm", path, wait_seconds=600)
+"""
+# The page query in a process of its own: cold is its first run once the store is open.
+PAGES = """
+import json, statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench_store import page_query, stores
+cfg = stores.resolve()
+started = time.perf_counter()
+if cfg.is_lake:
+    stores.open_lake(cfg)
+opened = time.perf_counter() - started
+cold = page_query(cfg)
+print(json.dumps({"open_s": opened, "cold_s": cold, "warm_s": statistics.median(page_query(cfg) for _ in range(5))}))
 """
 
 
@@ -68,6 +85,35 @@ def page_query(cfg) -> float:
     return time.perf_counter() - started
 
 
+def app_renders(cfg, page: str = "pages/ops/loaded.py", warm_runs: int = 3) -> tuple[float, float]:
+    """A page rendered by AppTest on cfg's store: cold (cache emptied), warm (median of new sessions)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+    saved = {k: os.environ.get(k) for k in ("HUDDLE_STORE", "HUDDLE_DATA_PATH", "HUDDLE_DB")}
+    os.environ.update({k: v for k, v in env_of(cfg).items() if k in saved})
+    try:
+        def render() -> float:
+            at = AppTest.from_file(str(ROOT / page), default_timeout=600)
+            started = time.perf_counter()
+            at.run()
+            assert not at.exception, [e.message for e in at.exception]
+            return time.perf_counter() - started
+        st.cache_data.clear()
+        cold = render()
+        return cold, statistics.median(render() for _ in range(warm_runs))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages (other work on the machine skews every time here)."""
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def env_of(cfg) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "HUDDLE_REFRESH": "skip"}
     if cfg.is_lake:
@@ -87,12 +133,19 @@ def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_proces
     for kind, name in DEMO_FILES:
         stores.write(cfg, ingest_file, kind, world / name)
     out["ingest_s"] = time.perf_counter() - started
+    if cfg.is_lake:
+        out["layout_after_ingest"] = layout(cfg)
     started = time.perf_counter()
     with stores.reading(cfg) as con:
         build_report(con)
     out["report_s"] = time.perf_counter() - started
-    out["page_cold_s"] = page_query(cfg)
-    out["page_warm_s"] = statistics.median(page_query(cfg) for _ in range(5))
+    pages = subprocess.run([sys.executable, "-c", PAGES, str(ROOT / "benchmarks")], env=env_of(cfg), cwd=ROOT,
+                           capture_output=True, text=True, check=True)
+    fresh = json.loads(pages.stdout.strip().splitlines()[-1])
+    if cfg.is_lake:
+        out["page_process_open_s"] = fresh["open_s"]
+    out["page_cold_s"], out["page_warm_s"] = fresh["cold_s"], fresh["warm_s"]
+    out["app_loaded_cold_s"], out["app_loaded_warm_s"] = app_renders(cfg)
 
     big = crm(tmp / f"big-{cfg.kind}.csv", "big", upload_rows)
     done = threading.Event()
@@ -128,7 +181,17 @@ def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_proces
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, *paths], env=env_of(cfg), cwd=ROOT) for paths in files]
     codes = [p.wait() for p in procs]
     out["two_writer_commits_per_s"] = (2 * commits) / (time.perf_counter() - started) if not any(codes) else None
+    if cfg.is_lake:
+        out["layout_at_end"] = layout(cfg)
     return out
+
+
+def layout(cfg) -> dict:
+    """The lake's data files: how many, in how many tables, the most in one table, and delete files."""
+    with stores.reading(cfg) as con:
+        rows = con.execute("SELECT file_count, delete_file_count FROM ducklake_table_info('lake')").fetchall()
+    return {"tables": len(rows), "data_files": sum(r[0] for r in rows), "most_in_a_table": max(r[0] for r in rows),
+            "delete_files": sum(r[1] for r in rows)}
 
 
 def main() -> None:
@@ -149,6 +212,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="huddle-bench-store-") as folder:
             tmp = Path(folder)
             os.chmod(tmp, 0o755)
+            print(f"duckdb {duckdb.__version__}; load average at start: {load()}", flush=True)
             started = time.perf_counter()
             generate(tmp / "world", seed=7, n_reps=a.reps)
             print(f"world: {a.reps} reps generated in {time.perf_counter() - started:.1f} s", flush=True)
@@ -161,7 +225,10 @@ def main() -> None:
                                  for k, v in results[cfg.kind].items()}, flush=True)
             f, lk = results["file"], results["ducklake"]
             print("lake/file: " + ", ".join(f"{k} {lk[k] / f[k]:.2f}x" for k in
-                                            ("ingest_s", "report_s", "page_cold_s", "page_warm_s") if f.get(k)))
+                                            ("ingest_s", "report_s", "page_cold_s", "page_warm_s",
+                                             "app_loaded_cold_s", "app_loaded_warm_s", "during_p50_s",
+                                             "during_p95_s") if f.get(k) and lk.get(k)))
+            print(f"load average at the end: {load()}", flush=True)
             if a.json:
                 print(json.dumps({"reps": a.reps, "upload_rows": a.upload_rows, **results}))
     finally:

@@ -246,3 +246,31 @@ def test_the_command_line_loads_transcript_files_as_one_activity_upload(tmp_path
     con = db.connect(tmp_path / "h.duckdb")
     assert con.execute("SELECT count(*) FROM activity_turns").fetchone()[0] == 6
     con.close()
+
+
+def test_the_data_page_loads_transcript_files_and_their_side_csv_as_one_upload(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+    from conftest import ROOT
+    path = tmp_path / "huddle.duckdb"
+    con = db.connect(path)
+    load(con, tmp_path, "reps", "roster.csv", ROSTER)
+    con.close()
+    monkeypatch.setenv("HUDDLE_DB", str(path))
+    for name in ("HUDDLE_TRUSTED_HEADER", "HUDDLE_ROLES"):
+        monkeypatch.delenv(name, raising=False)
+    at = AppTest.from_file(str(ROOT / "pages" / "ops" / "data.py"), default_timeout=60).run()
+    at.file_uploader[0].set_value([(n, p.read_bytes(), "text/plain") for p, n in transcript_files(tmp_path)]).run()
+    assert not at.exception
+    assert any("3 transcripts (a.vtt … c.txt)" in m.value for m in at.markdown)
+    assert not [s for s in at.selectbox if s.key and s.key.startswith("kind:")]     # no box per file
+    for key in ("data_preview", "data_confirm", "data_commit"):
+        if key == "data_confirm":
+            at.button(key=key).click().run()
+            continue
+        assert at.session_state[key].wait(120)
+        at.run()
+    assert not at.exception
+    con = db.connect(path, read_only=True)
+    assert con.execute("SELECT kind, n_inserted FROM uploads ORDER BY upload_id DESC LIMIT 1").fetchone() == (
+        "activity", 3)
+    con.close()

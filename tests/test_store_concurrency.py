@@ -107,6 +107,11 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
             path = tmp_path / f"{w}{i}.csv"
             path.write_text(crm(f"{w}{i}-", n, amount))
             files[w].append(str(path))
+    started = time.monotonic()
+
+    def step(what: str) -> None:    # shown with a failure: where the time went
+        print(f"{time.monotonic() - started:6.1f} s  {what}", flush=True)
+
     replicas = [start_replica(env, tmp_path / f"replica{i}.log") for i in range(2)]
     stop = tmp_path / "stop"
     reader = writers = None
@@ -114,13 +119,16 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
         base = subprocess.run([sys.executable, "-m", "analytics", "ingest", "crm", str(tmp_path / "base.csv")],
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
         assert base.returncode == 0, base.stderr
+        step("base upload done")
         for i, (proc, url) in enumerate(replicas):
             wait_healthy(proc, url, tmp_path / f"replica{i}.log")
+        step("replicas healthy")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             pages = [browser.new_page() for _ in replicas]
             # Each replica has opened the lake and shows the base upload before the writers start.
             assert [deals_shown(page, url) for page, (_, url) in zip(pages, replicas)] == [BASE, BASE]
+            step("replicas show the base upload")
             reader = subprocess.Popen([sys.executable, "-c", READER, str(stop), TOTALS], env=env, cwd=ROOT,
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             writers = [subprocess.Popen([sys.executable, "-m", "analytics", "ingest", "crm", *paths, "--json"],
@@ -130,6 +138,7 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
             while any(w.poll() is None for w in writers):
                 for i, (page, (_, url)) in enumerate(zip(pages, replicas)):
                     shown[i].add(deals_shown(page, url))
+            step(f"writers done; replicas showed {shown}")
             outs = [w.communicate(timeout=600) for w in writers]
             final_shown = [deals_shown(page, url) for page, (_, url) in zip(pages, replicas)]
             browser.close()

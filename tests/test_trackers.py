@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from functools import lru_cache
 
 import numpy as np
@@ -194,17 +195,27 @@ def call(i: int, rep_line: str, prospect_line: str = "Sounds good.") -> str:
     return f'c{i},2026-01-{(i % 27) + 1:02d} 10:00,ana@x.com,Call {i},0:30:00,"{transcript}"\n'
 
 
-@pytest.fixture
-def store(tmp_path):
-    catalog = tr.fixture()[1].drop(columns="message_id")
-    catalog.to_csv(tmp_path / "catalog.csv", index=False)
-    (tmp_path / "reps.csv").write_text("Name,Email,Team\nAna Lopez,ana@x.com,East\n")
-    (tmp_path / "calls.csv").write_text(CALLS_HEADER + call(1, "Every change is logged in an audit trail.")
-                                        + call(2, "How was the weekend?", "Can you send the ROI calculator?")
-                                        + call(3, "Nice to meet you."))
-    con = db.connect(tmp_path / "h.duckdb")
+@pytest.fixture(scope="module")
+def base_store(tmp_path_factory):
+    """A store with the fixture's catalog, one rep and three calls (built once, copied by each test)."""
+    tmp = tmp_path_factory.mktemp("trackers")
+    tr.fixture()[1].drop(columns="message_id").to_csv(tmp / "catalog.csv", index=False)
+    (tmp / "reps.csv").write_text("Name,Email,Team\nAna Lopez,ana@x.com,East\n")
+    (tmp / "calls.csv").write_text(CALLS_HEADER + call(1, "Every change is logged in an audit trail.")
+                                   + call(2, "How was the weekend?", "Can you send the ROI calculator?")
+                                   + call(3, "Nice to meet you."))
+    con = db.connect(tmp / "h.duckdb")
     for kind, name in (("reps", "reps.csv"), ("messages", "catalog.csv"), ("activity", "calls.csv")):
-        ingest_file(con, kind, tmp_path / name)
+        ingest_file(con, kind, tmp / name)
+    con.close()
+    return tmp
+
+
+@pytest.fixture
+def store(base_store, tmp_path):
+    for name in ("h.duckdb", "catalog.csv"):
+        shutil.copy(base_store / name, tmp_path / name)
+    con = db.connect(tmp_path / "h.duckdb")
     yield con, tmp_path
     con.close()
 

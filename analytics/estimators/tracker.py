@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -279,6 +280,7 @@ class MessageTracker:
         self.bigram_keys_ = np.array([k for k, _ in bi], dtype=np.int64)
         self.bigram_cols_ = np.array([c for _, c in bi], dtype=np.int64)
         self._char_memo = ([], None, np.zeros(0))      # words seen, their char_wb TF-IDF rows, their n-gram counts
+        self._memo_lock = threading.Lock()               # chunks may be scored on several threads at once
         return self
 
     def version(self) -> str:
@@ -484,6 +486,10 @@ class MessageTracker:
 
     def _char_rows(self, words: pa.Array, used: np.ndarray):
         """char_wb TF-IDF rows and n-gram counts of the chunk's distinct words (rows of words not `used` are empty)."""
+        with self._memo_lock:
+            return self._char_rows_locked(words, used)
+
+    def _char_rows_locked(self, words: pa.Array, used: np.ndarray):
         seen, rows, totals = self._char_memo
         used_words = pc.take(words, pa.array(used))
         at = pc.fill_null(pc.index_in(used_words, value_set=pa.array(seen, type=pa.string())), -1).to_numpy()

@@ -53,9 +53,11 @@ class Context:
             self.untrimmed = set()
             cols = [f"c{i}" for i in sorted(set(self.mapping.values())) if i >= 0]
             if cols:
-                # trim() removes U+0020 and the Unicode space separators: only a non-ASCII value needs the real test
-                checks = ", ".join(f"bool_or(starts_with({c}, ' ') OR ends_with({c}, ' ') "
-                                   f"OR (strlen({c}) <> length({c}) AND trim({c}) <> {c}))" for c in cols)
+                # trim() removes U+0020 and the Unicode space separators (Zs): only a non-ASCII value may end in one
+                # of those (CASE, not OR: DuckDB evaluates both sides of an OR on every row)
+                checks = ", ".join(f"bool_or(CASE WHEN strlen({c}) = length({c}) THEN starts_with({c}, ' ') OR "
+                                   f"ends_with({c}, ' ') ELSE regexp_matches({c}, '^\\s|\\s$|^\\p{{Zs}}|\\p{{Zs}}$') "
+                                   "END)" for c in cols)
                 row = self.con.execute(f"SELECT {checks} FROM raw_rows").fetchone()
                 self.untrimmed = {c for c, spaced in zip(cols, row) if not spaced}
         return f"nullif({col}, '')" if col.rsplit(".", 1)[-1] in self.untrimmed else cv.v(col)

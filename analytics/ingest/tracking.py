@@ -15,6 +15,8 @@ catalog still carries the phrases it replaced; a catalog upload with other phras
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pandas as pd
@@ -26,6 +28,7 @@ from ..model.catalog import refresh_key_phrases
 from .errors import IngestError
 
 CHUNK_ACTIVITIES = 20_000      # activities read and scored at a time (bounded memory on millions)
+SCORING_THREADS = 2            # chunks scored at once while the next is read (numpy and Arrow release the GIL)
 
 
 def catalog_frame(con) -> pd.DataFrame:
@@ -85,19 +88,11 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
         con.execute("DELETE FROM tracked_activities WHERE activity_id IN (SELECT activity_id FROM track_todo)")
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         n_mentions = n_matched = 0
-        for c in range(int(n_chunks)):
-            lo, hi = con.execute("SELECT min(activity_id), max(activity_id) FROM track_todo WHERE chunk = $c",
-                                 {"c": c}).fetchone()
-            turns = con.execute("""
-                SELECT u.activity_id, u.turn_no, u.speaker, u.speaker_role, u.text FROM activity_turns u
-                WHERE u.activity_id BETWEEN $lo AND $hi AND u.text IS NOT NULL
-                  AND u.activity_id IN (SELECT activity_id FROM track_todo WHERE chunk = $c)
-                ORDER BY u.activity_id, u.turn_no
-            """, {"lo": lo, "hi": hi, "c": c}).df()
-            matches = tracker.best_matches(turns)
+
+        def write(c: int, matches: pd.DataFrame) -> None:
+            nonlocal n_mentions, n_matched
             if len(matches):
-                matches["tracker_version"] = version
-                con.register("new_mentions", matches)
+                con.register("new_mentions", matches.assign(tracker_version=version))
                 con.execute("INSERT INTO message_mentions BY NAME SELECT * FROM new_mentions")
                 con.unregister("new_mentions")
                 n_mentions += len(matches)
@@ -105,6 +100,18 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
             con.execute("""INSERT INTO tracked_activities (activity_id, tracker_version, tracked_at, row_hash)
                            SELECT activity_id, $v, $t, row_hash FROM track_todo WHERE chunk = $c""",
                         {"v": version, "t": now, "c": c})
+
+        # The connection reads and writes on this thread; chunks are scored on others meanwhile.
+        with ThreadPoolExecutor(max_workers=SCORING_THREADS) as pool:
+            pending: deque = deque()
+            for c in range(int(n_chunks)):
+                pending.append((c, pool.submit(tracker.best_matches, _chunk_turns(con, c))))
+                if len(pending) >= SCORING_THREADS:
+                    done, future = pending.popleft()
+                    write(done, future.result())
+            while pending:
+                done, future = pending.popleft()
+                write(done, future.result())
         dropped = _drop_text(con) if not settings.keep_transcripts() and n_todo else 0
         if n_todo or removed:
             bump_data_version(con)
@@ -113,6 +120,18 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
             "activities_matched": int(n_matched), "mentions": int(n_mentions), "kept_without_text": int(kept),
             "removed_with_activity": int(removed), "text_dropped": int(dropped),
             "seconds": round(time.monotonic() - started, 2)}
+
+
+def _chunk_turns(con, chunk: int) -> pd.DataFrame:
+    """The turns with text of one chunk of the activities to score, in order."""
+    lo, hi = con.execute("SELECT min(activity_id), max(activity_id) FROM track_todo WHERE chunk = $c",
+                         {"c": chunk}).fetchone()
+    return con.execute("""
+        SELECT u.activity_id, u.turn_no, u.speaker, u.speaker_role, u.text FROM activity_turns u
+        WHERE u.activity_id BETWEEN $lo AND $hi AND u.text IS NOT NULL
+          AND u.activity_id IN (SELECT activity_id FROM track_todo WHERE chunk = $c)
+        ORDER BY u.activity_id, u.turn_no
+    """, {"lo": lo, "hi": hi, "c": chunk}).df()
 
 
 def _drop_orphans(con) -> int:

@@ -101,10 +101,10 @@ def refresh_key_phrases(con) -> None:
         SELECT m.message_id, c.key_phrases FROM messages m
         LEFT JOIN latest_messages() c ON m.in_catalog AND replace(c.message_key, ' ', '-') = m.message_id
     """).df()
-    con.register("phrases_in_force", _phrases_in_force(con, df))
-    con.execute("""UPDATE messages SET key_phrases = f.key_phrases, key_phrases_source = f.key_phrases_source
-                   FROM phrases_in_force f WHERE messages.message_id = f.message_id""")
-    con.unregister("phrases_in_force")
+    df = _phrases_in_force(con, df)
+    if len(df):
+        con.executemany("UPDATE messages SET key_phrases = ?, key_phrases_source = ? WHERE message_id = ?",
+                        list(zip(df["key_phrases"], df["key_phrases_source"], df["message_id"])))
 
 
 def _phrases_in_force(con, df: pd.DataFrame) -> pd.DataFrame:
