@@ -149,7 +149,8 @@ def is_transcript(path: str | Path, file_name: str) -> bool:
     return transcripts.is_transcript(Path(path), file_name)
 
 
-def transcript_batch(files: list[tuple[str, str]], directory: str | Path) -> tuple[str | None, str, list[str], list[str]]:
+def transcript_batch(files: list[tuple[str, str]],
+                     directory: str | Path) -> tuple[str | None, str, list[str], list[str]]:
     """The batch's transcript files and their side CSV written as one activity export in `directory`:
     (saved path or None when there are no transcripts, the name it loads under, the uploads it holds, warnings)."""
     found, side, _ = transcripts.split_batch([(Path(p), n) for p, n in files])

@@ -12,9 +12,9 @@ Serves the app (`streamlit run app.py`, trusted-header mode, an admin identity) 
   The first session to open a page finds the server's cache cold for it; the others may find it warm.
 - filter: each session chooses a team in the Overview's sidebar; timed from the choice until the run it starts
   is over.
-- upload: one session puts a file on the Data page (default: a later field feedback export of the database's own
-  notes, one in ten edited, written to the temporary folder): preview = from giving the file to the preview shown;
-  commit = from Confirm to "Upload N: ... loaded".
+- upload: one session puts a file on the Data page (default: a later export of the database's field feedback log,
+  every note again plus one in ten a week later, written to the temporary folder): preview = from giving the file
+  to the preview shown; commit = from Confirm to "Upload N: ... loaded".
 
 Targets (issue 11): first paint under 3 s, filter under 1 s, commit under 2x its preview. Prints one table, then the
 machine (cores, load average before and after); nothing here asserts a time. With --json the last line is JSON.
@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +88,9 @@ def start_server(db_path: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
         time.sleep(0.3)
 
 
-def later_feedback_export(db_path: Path, out: Path, edit_every: int = 10) -> Path:
-    """The database's field feedback as a later export of the same log: every note, one in `edit_every` edited."""
+def later_feedback_export(db_path: Path, out: Path, every: int = 10) -> Path:
+    """A later export of the database's field feedback log: every note again, plus one in `every` a week later
+    (new notes)."""
     from analytics import db
     con = db.connect(db_path, read_only=True)
     rows = con.execute("SELECT feedback_date, rep_email, topic, rating, outcome, notes FROM feedback "
@@ -98,8 +100,9 @@ def later_feedback_export(db_path: Path, out: Path, edit_every: int = 10) -> Pat
         w = csv.writer(fh)
         w.writerow(["Date", "Rep Email", "Message", "Rating", "Outcome", "Notes"])
         for i, (day, email, topic, rating, outcome, notes) in enumerate(rows):
-            note = (notes or "") + (" (edited)" if i % edit_every == 0 else "")
-            w.writerow([day, email, topic, rating, outcome, note])
+            w.writerow([day, email, topic, rating, outcome, notes])
+            if i % every == 0:
+                w.writerow([day + timedelta(days=7), email, topic, rating, outcome, notes])
     return out
 
 

@@ -38,7 +38,8 @@ def test_the_adoption_page_shows_the_funnel_time_to_certify_heat_map_and_the_hr_
     at = page().run()
     assert not at.exception
     assert any("not for HR decisions" in i.value or "HR decisions" in i.value for i in at.info)
-    assert len(at.get("plotly_chart")) == 3
+    assert len(at.get("plotly_chart")) == 4        # funnel, time to certify, certified -> used (demo calls), heat map
+    assert any(s.value == "From certified to used" for s in at.subheader)
     cells = heatmap(at)
     assert cells["y"] == ["APAC ANZ", "APAC Asia", "EMEA North", "EMEA South", "NA East", "NA West"]
     assert all(t.endswith("/25)") for row in cells["text"] for t in row)
@@ -63,7 +64,7 @@ def test_drilling_down_to_a_team_and_a_rep_shows_the_reps_history(on_demo):
     at.selectbox(key="adoption_rep").select_index(0).run()
     assert not at.exception
     assert any(h.value == rep for h in at.subheader)
-    assert len(at.get("plotly_chart")) == 4                     # the rep's quiz scores
+    assert len(at.get("plotly_chart")) == 5                     # the rep's quiz scores
     assert {"Message", "Certified at"} <= set(at.dataframe[1].value.columns)
     assert "Closed in scope" in at.dataframe[2].value.columns
 

@@ -4,6 +4,8 @@ their speaker turns, resolved to reps and deals, and re-uploaded, corrected and 
 from __future__ import annotations
 
 import pytest
+from conftest import ROOT
+from streamlit.testing.v1 import AppTest
 
 from analytics import cli, db
 from analytics.ingest import formats
@@ -11,7 +13,8 @@ from analytics.ingest.errors import IngestError
 from analytics.ingest.load import ingest_file, undo
 from analytics.ingest.transcripts import parse_cues, parse_text, prepare_batch
 
-ROSTER = "Name,Email,Team\nJane Doe,jane.doe@acme.com,East\nSam Lee,sam@acme.com,West\nÉlodie Brûlé,elodie@acme.com,West\n"
+ROSTER = ("Name,Email,Team\nJane Doe,jane.doe@acme.com,East\nSam Lee,sam@acme.com,West\n"
+          "Élodie Brûlé,elodie@acme.com,West\n")
 CRM = ("Record ID,Deal Name,Deal Stage,Close Date,Deal owner,Amount,Create Date\n"
        "101,Foo expansion,closedwon,2026-04-01,Jane Doe,1000,2026-01-05\n"
        "102,Bar new logo,appointmentscheduled,2026-05-01,Sam Lee,2000,2026-01-06\n"
@@ -73,7 +76,8 @@ def test_a_call_export_loads_calls_with_turns_reps_and_deals_and_rejects_rows_wi
     reasons = {x["line"]: x["reason"] for x in r.rejects}
     assert "date is empty" in reasons[6] and "rep is empty" in reasons[10]
     assert "cannot read 'soon' as a duration" in reasons[11] and "text or title is empty" in reasons[11]
-    assert world.execute("SELECT count(*) FROM rejected_rows WHERE upload_id = $u", {"u": r.upload_id}).fetchone()[0] == 3
+    assert world.execute("SELECT count(*) FROM rejected_rows WHERE upload_id = $u",
+                         {"u": r.upload_id}).fetchone()[0] == 3
     rows = {a: rest for a, *rest in world.execute(
         "SELECT activity_id, r.rep_name, opportunity_id, activity_type, duration_s, activity_date::VARCHAR "
         "FROM activities a LEFT JOIN reps r USING (rep_id)").fetchall()}
@@ -249,8 +253,6 @@ def test_the_command_line_loads_transcript_files_as_one_activity_upload(tmp_path
 
 
 def test_the_data_page_loads_transcript_files_and_their_side_csv_as_one_upload(tmp_path, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-    from conftest import ROOT
     path = tmp_path / "huddle.duckdb"
     con = db.connect(path)
     load(con, tmp_path, "reps", "roster.csv", ROSTER)
@@ -261,7 +263,7 @@ def test_the_data_page_loads_transcript_files_and_their_side_csv_as_one_upload(t
     at = AppTest.from_file(str(ROOT / "pages" / "ops" / "data.py"), default_timeout=60).run()
     at.file_uploader[0].set_value([(n, p.read_bytes(), "text/plain") for p, n in transcript_files(tmp_path)]).run()
     assert not at.exception
-    assert any("3 transcripts (a.vtt … c.txt)" in m.value for m in at.markdown)
+    assert any("3 transcripts" in m.value and "a.vtt" in m.value for m in at.markdown)
     assert not [s for s in at.selectbox if s.key and s.key.startswith("kind:")]     # no box per file
     for key in ("data_preview", "data_confirm", "data_commit"):
         if key == "data_confirm":

@@ -19,9 +19,9 @@ PRECISION_FLOOR, RECALL_FLOOR = 0.8, 0.7
 # Measured on the held-out split (README "Message trackers"): these trackers fall short of a floor. Lexical TF-IDF
 # cannot see a paraphrase that shares no word with the message's text or phrases, and one shared word is often the
 # same word in another sense. Strict: a tracker that starts meeting its floor makes the test fail, so it is removed.
-SHORT_OF_PRECISION = {"AI Copilot Positioning", "Platform Consolidation Story", "ROI Calculator Talk Track",
-                      "Security-First Value Prop"}
-SHORT_OF_RECALL = {"Security-First Value Prop"}
+SHORT_OF_PRECISION = {"AI Copilot Positioning", "Platform Consolidation Story"}
+SHORT_OF_RECALL = {"AI Copilot Positioning", "Platform Consolidation Story", "ROI Calculator Talk Track",
+                   "Security-First Value Prop"}
 
 CATALOG = pd.DataFrame({
     "message_id": ["security", "roi"],
@@ -82,10 +82,10 @@ def test_a_prospect_only_mention_is_found_but_is_not_the_rep_using_it():
 def test_the_reps_match_is_kept_before_the_prospects_in_the_same_activity():
     t = pd.DataFrame({"activity_id": ["a", "a"], "turn_no": [1, 2], "speaker": ["Sam", "Ana"],
                       "speaker_role": ["prospect", "rep"],
-                      "text": ["We need an audit trail.", "Every change is recorded with its audit history."]})
+                      "text": ["We need an audit trail and SOC 2.", "Every change lands in the audit trail."]})
     m = tr.MessageTracker().fit(CATALOG).best_matches(t)
     row = m[m["message_id"] == "security"].iloc[0]
-    assert (row["speaker_role"], row["turn_no"], row["method"]) == ("rep", 2, "similarity")
+    assert (row["speaker_role"], row["turn_no"], row["method"]) == ("rep", 2, "phrase")
 
 
 def test_a_similarity_match_needs_its_score_at_the_threshold():
@@ -147,7 +147,8 @@ def test_the_fixture_has_200_labelled_snippets_with_hard_negatives_in_both_split
     assert set(snippets["message"]) == set(catalog["message_name"])
     for split in ("calibration", "holdout"):
         part = snippets[snippets["split"] == split]
-        for note in ("same words, other sense", "competitor's claim", "prospect says it", "small talk", "paraphrase"):
+        for note in ("same words, other sense", "competitor's claim", "prospect says it", "small talk", "paraphrase",
+                     "generic sales talk"):
             assert part["note"].eq(note).groupby(part["message"]).sum().min() >= 1, (split, note)
     assert snippets.loc[snippets["speaker_role"] == "prospect", "label"].eq(0).all()
 
@@ -159,8 +160,9 @@ def test_calibration_still_chooses_the_stored_parameters():
 def test_holdout_accuracy_comes_with_counts_and_wilson_intervals():
     h = holdout()
     assert (h["n_snippets"] == h[["tp", "fp", "fn", "tn"]].sum(axis=1)).all() and h["n_snippets"].sum() >= 90
-    assert ((h["precision_low"] <= h["precision"]) & (h["precision"] <= h["precision_high"])).all()
-    assert ((h["recall_low"] <= h["recall"]) & (h["recall"] <= h["recall_high"])).all()
+    eps = 1e-9
+    assert ((h["precision_low"] <= h["precision"] + eps) & (h["precision"] <= h["precision_high"] + eps)).all()
+    assert ((h["recall_low"] <= h["recall"] + eps) & (h["recall"] <= h["recall_high"] + eps)).all()
     assert (h["threshold"] == tr.SIMILARITY_THRESHOLD).all()
 
 
@@ -182,7 +184,7 @@ def test_each_tracker_meets_the_recall_floor_on_the_holdout(message):
 
 def test_pooled_holdout_accuracy_does_not_fall_below_what_was_measured():
     h = holdout()[["tp", "fp", "fn"]].sum()
-    assert h["tp"] / (h["tp"] + h["fp"]) >= 0.65 and h["tp"] / (h["tp"] + h["fn"]) >= 0.75
+    assert h["tp"] / (h["tp"] + h["fp"]) >= 0.8 and h["tp"] / (h["tp"] + h["fn"]) >= 0.45
 
 
 # --- tracking in a store ----------------------------------------------------------------------------------------

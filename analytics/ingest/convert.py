@@ -57,7 +57,8 @@ def infer_date_format(con, col: str, locale_day_first: bool | None, header: str)
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 2) AS INT) BETWEEN 13 AND 31
                            AND TRY_CAST(regexp_extract(val, '{DMY_RE}', 1) AS INT) <= 12),
           count(*) FILTER (WHERE regexp_matches(val, '^\\d{{1,2}}-'))
-        FROM (SELECT DISTINCT {x} AS val FROM (SELECT DISTINCT {col} FROM raw_rows)) WHERE val IS NOT NULL
+        FROM (WITH d AS MATERIALIZED (SELECT DISTINCT {col} FROM raw_rows) SELECT DISTINCT {x} AS val FROM d)
+        WHERE val IS NOT NULL
     """).fetchone()
     n, iso, ymd, dmy_like, dotted, excel, text, first_gt12, second_gt12, dashed = row
     sep = "." if dotted * 2 > dmy_like else "-" if dashed * 2 > dmy_like else "/"
@@ -150,11 +151,16 @@ def placeholder_check(expr: str) -> str:
 def infer_decimal_comma(con, col: str, delimiter: str) -> bool:
     """Whether a money/number column writes decimals with a comma (25,00 / 1.234,56)."""
     x = v(col)
+    # Distinct values counted per shape (every digit a 9): the patterns read only where digits and separators are,
+    # so they run on a handful of shapes instead of every distinct amount. Materialized, or the optimizer strips
+    # every row's value instead of each distinct one's.
     comma, point = con.execute(f"""
-        SELECT count(*) FILTER (WHERE regexp_matches(val, ',\\d{{1,2}}$|,\\d{{4,}}$|\\.\\d{{3}},')),
-               count(*) FILTER (WHERE regexp_matches(val, '\\.\\d{{1,2}}$|,\\d{{3}}\\.|\\.\\d{{4,}}$'))
-        FROM (SELECT DISTINCT regexp_replace({x}, '[^0-9,.]', '', 'g') AS val
-              FROM (SELECT DISTINCT {col} FROM raw_rows)) WHERE val <> ''
+        WITH d AS MATERIALIZED (SELECT DISTINCT {col} FROM raw_rows),
+             s AS MATERIALIZED (SELECT DISTINCT regexp_replace({x}, '[^0-9,.]', '', 'g') AS val FROM d)
+        SELECT coalesce(sum(n) FILTER (WHERE regexp_matches(shape, ',\\d{{1,2}}$|,\\d{{4,}}$|\\.\\d{{3}},')), 0),
+               coalesce(sum(n) FILTER (WHERE regexp_matches(shape, '\\.\\d{{1,2}}$|,\\d{{3}}\\.|\\.\\d{{4,}}$')), 0)
+        FROM (SELECT translate(val, '0123456789', '9999999999') AS shape, count(*) AS n FROM s
+              WHERE val <> '' GROUP BY shape)
     """).fetchone()
     if comma or point:
         return comma > point

@@ -88,15 +88,15 @@ def _drop_sources(con) -> None:
         con.execute(f"DROP {kind} {name}")
 
 
-def _insert_resolved(con, k: Kind, relation: str, clear_derived: bool = True) -> None:
+def _insert_resolved(con, k: Kind, relation: str, clear_derived: bool = True, derived: bool = True) -> None:
     """Insert a relation's rows into the kind's current table, resolved to reps and messages, and rebuild the
-    tables derived from those rows (an activity's speaker turns)."""
+    tables derived from those rows (an activity's speaker turns) unless derived=False."""
     f = k.fact
     con.execute(f"CREATE OR REPLACE TEMP VIEW src AS SELECT * FROM {relation}")
     build = sql(f"build/{f.table}.sql")
     with _join_order_as_written(con, build):
         con.execute(f"INSERT INTO {f.table} BY NAME " + build)
-    for d in f.derived:
+    for d in f.derived if derived else ():
         if clear_derived:
             con.execute(f"DELETE FROM {d} WHERE {k.key} IN (SELECT {k.key} FROM src)")
         con.execute(f"INSERT INTO {d} BY NAME " + sql(f"build/{d}.sql"))
@@ -157,4 +157,5 @@ def _reresolve(con, k: Kind, conditions: list[str] | None = None) -> None:
                 + " OR ".join(f"({w})" for w in where))
     if con.execute("SELECT count(*) FROM affected").fetchone()[0]:
         con.execute(f"DELETE FROM {f.table} WHERE {k.key} IN (SELECT {k.key} FROM affected)")
-        _insert_resolved(con, k, "affected")
+        # derived rows (speaker roles) follow the rep: rebuilt when an alias changed, not for a deal that arrived
+        _insert_resolved(con, k, "affected", derived="" in (conditions or [""]))

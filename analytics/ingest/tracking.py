@@ -27,7 +27,7 @@ from ..estimators.tracker import MessageTracker, split_phrases
 from ..model.catalog import refresh_key_phrases
 from .errors import IngestError
 
-CHUNK_ACTIVITIES = 20_000      # activities read and scored at a time (bounded memory on millions)
+CHUNK_ACTIVITIES = 10_000      # activities read and scored at a time (bounded memory on millions)
 SCORING_THREADS = 2            # chunks scored at once while the next is read (numpy and Arrow release the GIL)
 
 

@@ -141,9 +141,11 @@ class Activity(Kind):
                "duration_s", "body", "source_file")
     fact = Fact("activities", "rep_email", "rep_name", "rep_crm_id", "NULL", "activity_at::DATE",
                 derived=("activity_turns",),
-                # a CRM upload may bring the deal an activity names, or rename one it resolved to
-                follows=(("crm", "deal_ref IS NOT NULL AND (opportunity_id IS NULL OR opportunity_id IN "
-                                 "(SELECT opportunity_id FROM src_opportunities))"),))
+                # a CRM upload may bring the deal an activity names (by id or name), or change one it resolved to
+                follows=(("crm", "deal_ref IS NOT NULL AND (opportunity_id IN (SELECT opportunity_id FROM "
+                                 "src_opportunities) OR left(deal_ref, 15) IN (SELECT left(substr(opportunity_id, "
+                                 "strpos(opportunity_id, ':') + 1), 15) FROM src_opportunities) OR text_key(deal_ref) "
+                                 "IN (SELECT text_key(opportunity_name) FROM src_opportunities))"),))
     load_order = 5
     stale_after_days = 14
 
