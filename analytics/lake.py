@@ -115,10 +115,15 @@ class Lake:
         self._catalog = None                # a plain PostgreSQL connection for latest_snapshot_id
         self._catalog_lock = threading.Lock()
 
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection of its own (own transaction and temp tables) on the shared instance, using the lake."""
+    def cursor(self, begin: bool = False) -> duckdb.DuckDBPyConnection:
+        """A connection of its own (own transaction and temp tables) on the shared instance, using the lake.
+
+        begin: in a transaction begun before `USE` (outside one, `USE` alone costs a catalog transaction).
+        """
         with self._lock:
             cur = self.con.cursor()
+        if begin:
+            cur.execute("BEGIN TRANSACTION")
         cur.execute(f"USE {ALIAS}")
         return cur
 
@@ -149,9 +154,8 @@ class Lake:
     @contextmanager
     def reading(self):
         """(cursor, snapshot id) for one request: every query in it sees that snapshot and no later commit."""
-        cur = self.cursor()
+        cur = self.cursor(begin=True)
         try:
-            cur.execute("BEGIN TRANSACTION")
             yield cur, self.snapshot_id(cur)
         finally:
             db.rollback_quietly(cur)

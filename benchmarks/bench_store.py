@@ -1,6 +1,7 @@
 """The two stores side by side on one generated world: the local DuckDB file and DuckLake on a throw-away PostgreSQL.
 
-    .venv/bin/python benchmarks/bench_store.py [--reps 5000] [--upload-rows 1000000] [--commits 10] [--json]
+    .venv-lake/bin/python benchmarks/bench_store.py [--reps 5000] [--world DIR] [--upload-rows 1000000]
+                                                    [--commits 10] [--json]
 
 Per store: ingest of the world's six exports; the report (python -m analytics report); a page query (the Overview's
 win rate in the default period, plus the Loaded page's summary) cold (the first in a new process, once the store is
@@ -131,7 +132,8 @@ def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_proces
         out["attach_s"] = time.perf_counter() - started
     started = time.perf_counter()
     for kind, name in DEMO_FILES:
-        stores.write(cfg, ingest_file, kind, world / name)
+        if (world / name).exists():
+            stores.write(cfg, ingest_file, kind, world / name)
     out["ingest_s"] = time.perf_counter() - started
     if cfg.is_lake:
         out["layout_after_ingest"] = layout(cfg)
@@ -202,6 +204,9 @@ def main() -> None:
     ap.add_argument("--file-upload", choices=("process", "thread"), default="process",
                     help="the file store's large upload from another process (readers wait for the file) or from "
                          "a thread of the reading process (as the dashboard uploads)")
+    ap.add_argument("--world", type=Path, help="a world generated before (analytics.demo.generate, seed 7, "
+                                                 "--reps reps) instead of generating one; exports missing from "
+                                                 "it are left out (and named)")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     bin_dir = find_bin_dir()
@@ -213,14 +218,19 @@ def main() -> None:
             tmp = Path(folder)
             os.chmod(tmp, 0o755)
             print(f"duckdb {duckdb.__version__}; load average at start: {load()}", flush=True)
-            started = time.perf_counter()
-            generate(tmp / "world", seed=7, n_reps=a.reps)
-            print(f"world: {a.reps} reps generated in {time.perf_counter() - started:.1f} s", flush=True)
+            world = a.world or tmp / "world"
+            missing = [name for _, name in DEMO_FILES if not (world / name).exists()]
+            if missing:
+                print(f"not in {world}, left out: {', '.join(missing)}", flush=True)
+            if a.world is None:
+                started = time.perf_counter()
+                generate(world, seed=7, n_reps=a.reps)
+                print(f"world: {a.reps} reps generated in {time.perf_counter() - started:.1f} s", flush=True)
             results = {}
             for cfg in (stores.resolve("", tmp / "huddle.duckdb"),
                         stores.resolve(f"ducklake:postgres:{cluster.conninfo(cluster.create_database())}",
                                        data_path=tmp / "lake")):
-                results[cfg.kind] = bench(cfg, tmp / "world", tmp, a.upload_rows, a.commits, a.file_upload == "thread")
+                results[cfg.kind] = bench(cfg, world, tmp, a.upload_rows, a.commits, a.file_upload == "thread")
                 print(cfg.kind, {k: round(v, 3) if isinstance(v, float) else v
                                  for k, v in results[cfg.kind].items()}, flush=True)
             f, lk = results["file"], results["ducklake"]

@@ -114,8 +114,11 @@ def test_every_planted_usage_effect_is_inside_or_within_three_points_of_the_usag
         low, high = lifts.loc[name, "usage_ci_low_pp"], lifts.loc[name, "usage_ci_high_pp"]
         assert np.isfinite(low) and np.isfinite(high), name
         assert low - NEAR_PP <= effect <= high + NEAR_PP, (name, effect, low, high)
-    best = max(planted, key=lambda n: lifts.loc[n, "deals_used"])       # the best-measured message: inside
-    assert lifts.loc[best, "usage_ci_low_pp"] <= planted[best] <= lifts.loc[best, "usage_ci_high_pp"]
+    hurts = min(planted, key=planted.get)              # the message whose use loses deals: inside, and below zero
+    assert planted[hurts] < 0
+    assert lifts.loc[hurts, "usage_ci_low_pp"] <= planted[hurts] <= lifts.loc[hurts, "usage_ci_high_pp"] < 0
+    width = lifts["usage_ci_high_pp"] - lifts["usage_ci_low_pp"]
+    assert width.idxmax() == demo_world["truth"]["transfer_gap_message"]      # rarely said: the least certain
 
 
 def test_the_transfer_gap_message_has_by_far_the_largest_gap_and_the_lowest_use(usage, demo_world):

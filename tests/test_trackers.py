@@ -297,3 +297,15 @@ def test_the_command_line_tracks_and_prints_counts(store, capsys):
     assert cli.main(["track", "--all", "--json", "--db", str(tmp / "h.duckdb"), "--refresh", "skip"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["activities_scored"] == 3 and out["mentions"] == 2 and out["messages"] == 4
+
+
+def test_a_catalog_names_key_phrases_under_its_own_header_and_separators(tmp_path):
+    (tmp_path / "catalog.csv").write_text('Message,Launch Date,Talk track phrases\n'
+                                          'ROI Calculator,2026-01-05,"ROI calculator, payback ,three-year savings"\n'
+                                          'Security First,2026-02-01,SOC 2 | data residency\n')
+    con = db.connect(tmp_path / "h.duckdb")
+    result = ingest_file(con, "messages", tmp_path / "catalog.csv")
+    assert result.columns["key_phrases"] == "Talk track phrases"
+    assert dict(con.execute("SELECT message_id, key_phrases FROM messages").fetchall()) == {
+        "roi-calculator": "ROI calculator; payback; three-year savings", "security-first": "SOC 2; data residency"}
+    con.close()

@@ -271,7 +271,7 @@ def test_the_widely_certified_but_unused_message_shows_a_wide_transfer_gap(causa
     assert share.loc["pitch", "share_not_using"] < share.loc["gap", "share_not_using"]
     f = field.funnel(con, as_of=date(2025, 1, 1))
     gap = f[f["message_id"] == "gap"].set_index("stage")["share_of_scope"]
-    assert gap["certified"] > 0.8 and gap["used in a call"] < gap["certified"] / 2
+    assert gap["certified"] > 0.8 and gap["uses it in calls"] < gap["certified"] / 2
 
 
 def user(role, manager=None):
@@ -387,3 +387,13 @@ def test_the_figures_draw_every_message_and_colour_the_lifts_by_their_verdict(sm
                           "usage_evidence": ["moderate", "directional"]})
     used = figures.lift_beside(lifts).data[1]
     assert list(used.marker.color) == [VERDICT_COLORS["helpful"], VERDICT_COLORS["uncertain"]]
+
+
+def test_the_scorecards_used_in_calls_is_the_company_wide_usage_rate(causal):
+    from analytics.views import scorecard
+    con, _ = causal
+    now = date(2025, 1, 1)
+    shown = scorecard.usage_columns(con, now).set_index("message_id")
+    rates = field.usage_rates(con, Filters(), now).set_index("message_id")
+    assert shown.loc["pitch", "used_in_calls_share"] == pytest.approx(rates.loc["pitch", "usage_rate"])
+    assert shown.loc["pitch", "calls_in_scope"] == rates.loc["pitch", "n_calls"] > 0

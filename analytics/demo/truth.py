@@ -119,10 +119,10 @@ FORGETTING = {
 # * recall) after, recall = 2 ** (-gap / half_life) of the forgetting law at the call (FORGETTING), so use fades as
 # the rep forgets and returns after practice; the other reps never say it.
 CALLS = {
-    "per_deal_p": [0.30, 0.42, 0.20, 0.08],      # P(0, 1, 2, 3 calls) per deal, between creation and close
+    "per_deal_p": [0.40, 0.42, 0.14, 0.04],      # P(0, 1, 2, 3 calls) per deal, between creation and close
     "types": ["Discovery", "Demo", "Negotiation"],
     "type_cuts": [0.35, 0.75],                   # share of the deal's life after which the next type starts
-    "words": [80, 210],                          # target words per transcript (up to one exchange more)
+    "words": [80, 190],                          # target words per transcript (up to one exchange more)
     "organic": 0.02,
     "uncertified_share": 0.15,
     "phrase_share": {"certified": 0.65, "uncertified": 0.35},   # uses containing a key phrase vs a paraphrase

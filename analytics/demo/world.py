@@ -124,11 +124,15 @@ def _reps(rng: np.random.Generator, n: int, span: int) -> pd.DataFrame:
 
 
 def _accounts(rng: np.random.Generator, n_reps: int) -> np.ndarray:
+    """Account names, none equal to another once case, spaces and punctuation are ignored ("Acme Inc." and
+    "Acme, Inc." would be one company to anyone matching names, e.g. a call recorder's linked opportunity)."""
     n_pool = len(ACCOUNT_HEADS) * len(ACCOUNT_CORES) * len(ACCOUNT_TAILS)
-    codes = rng.permutation(n_pool)[:min(n_pool, n_reps * ACCOUNTS_PER_REP)]
+    codes = rng.permutation(n_pool)
     n_core, n_tail = len(ACCOUNT_CORES), len(ACCOUNT_TAILS)
-    return np.array([f"{ACCOUNT_HEADS[c // (n_core * n_tail)]} {ACCOUNT_CORES[c // n_tail % n_core]}"
-                     f"{ACCOUNT_TAILS[c % n_tail]}" for c in codes], dtype=object)
+    names = pd.Series([f"{ACCOUNT_HEADS[c // (n_core * n_tail)]} {ACCOUNT_CORES[c // n_tail % n_core]}"
+                       f"{ACCOUNT_TAILS[c % n_tail]}" for c in codes], dtype=object)
+    distinct = names[~names.str.lower().str.replace(r"[\W_]+", "", regex=True).duplicated()]
+    return distinct.to_numpy()[:n_reps * ACCOUNTS_PER_REP]
 
 
 def _sigmoid(x):

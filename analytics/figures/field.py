@@ -85,7 +85,7 @@ def group_usage(rates: pd.DataFrame, by: str, colors: Mapping[str, str]) -> go.F
 
 
 def usage_funnel(frame: pd.DataFrame, colors: Mapping[str, str]) -> go.Figure:
-    """Share of in-scope reps at each stage, in scope -> certified -> used in a call -> on a deal -> won with it."""
+    """Share of in-scope reps at each stage, in scope -> certified -> uses it in calls -> on a deal -> won."""
     fig = go.Figure()
     for name, g in frame.groupby("message_name", sort=False):
         fig.add_trace(go.Bar(x=g["stage"], y=g["share_of_scope"], name=plain(name),

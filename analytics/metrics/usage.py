@@ -13,11 +13,13 @@ Definitions (shown on the Field usage page):
   Deals without any recorded activity are left out: nothing can be said about them.
 - Every rate comes with its counts and a 95 % Wilson score interval (analytics.intervals). It treats conversations as
   independent; one rep's conversations are alike, so with few reps the real uncertainty is wider.
-- *Funnel* per message, reps in scope at each stage, each stage inside the one before: certified; used in a call
-  (an in-scope conversation); used on a deal (an in-scope closed deal); won a deal on which it was used. Reps who
-  used it without being certified are counted beside (`used_without_certification`).
-- *Transfer gap*: certified in-scope reps with in-scope conversations since certifying, in none of which they used
-  the message.
+- A rep *uses a message in calls* when they used it in at least MIN_USE_SHARE (10 %) of their in-scope
+  conversations: one match in hundreds of calls is a tracker's false positive or a slip, not a rep who says it.
+- *Funnel* per message, reps in scope at each stage, each stage inside the one before: certified; uses it in calls;
+  used it on a deal (an in-scope closed deal); won a deal on which it was used. Reps who use it in calls without
+  being certified are counted beside (`used_without_certification`).
+- *Transfer gap*: certified in-scope reps with in-scope conversations since certifying who used the message in
+  fewer than MIN_USE_SHARE of them.
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ from analytics.metrics.certification import certification_rate
 
 # A message whose certified reps mostly never say it: the Overview's "certified but not used" (views.overview).
 GAP_SHARE = 0.5
+MIN_USE_SHARE = 0.1
 USAGE_BY = ("team", "manager", "rep")
-FUNNEL = ("in scope", "certified", "used in a call", "used on a deal", "won with it")
-FUNNEL_COLUMNS = {"in scope": "reps_in_scope", "certified": "reps_certified", "used in a call": "reps_used_call",
+FUNNEL = ("in scope", "certified", "uses it in calls", "used on a deal", "won with it")
+FUNNEL_COLUMNS = {"in scope": "reps_in_scope", "certified": "reps_certified", "uses it in calls": "reps_used_call",
                   "used on a deal": "reps_used_deal", "won with it": "reps_won_used"}
 CALL_COUNTS = ("n_calls", "n_used", "n_used_unknown_speaker", "n_calls_certified", "n_used_certified")
 DEAL_COUNTS = ("n_deals", "n_used_deals", "n_won_used_deals")
@@ -121,11 +124,12 @@ def funnel_from_reps(reps: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame
     """Reps per message at each FUNNEL stage (each inside the one before), share of scope, used without certifying."""
     scoped = reps[reps["is_in_scope"].astype(bool)]
     certified = scoped["is_certified"].astype(bool)
-    call = certified & (scoped["n_used"] > 0)
+    says = uses_in_calls(scoped["n_used"], scoped["n_calls"])
+    call = certified & says
     deal = call & (scoped["n_used_deals"] > 0)
     won = deal & (scoped["n_won_used_deals"] > 0)
     flags = scoped.assign(_c=certified, _call=call, _deal=deal, _won=won,
-                          _uncert=~certified & (scoped["n_used"] > 0), _any_call=scoped["n_calls"] > 0)
+                          _uncert=~certified & says, _any_call=scoped["n_calls"] > 0)
     agg = (flags.groupby("message_id", as_index=False)
            .agg(reps_in_scope=("rep_id", "size"), reps_certified=("_c", "sum"), reps_used_call=("_call", "sum"),
                 reps_used_deal=("_deal", "sum"), reps_won_used=("_won", "sum"),
@@ -144,21 +148,29 @@ def funnel_from_reps(reps: pd.DataFrame, messages: pd.DataFrame) -> pd.DataFrame
     return out.sort_values(["_order", "step"], ignore_index=True).drop(columns=["_order", "step"])
 
 
+def uses_in_calls(used, calls) -> pd.Series:
+    """Whether a rep uses a message in calls: used in at least MIN_USE_SHARE of their in-scope conversations."""
+    used, calls = pd.Series(used).astype(float), pd.Series(calls).astype(float)
+    return (calls > 0) & (used > 0) & (used >= MIN_USE_SHARE * calls)
+
+
 def transfer_gap(reps: pd.DataFrame) -> pd.DataFrame:
-    """Certified in-scope reps with in-scope conversations since certifying who used the message in none of them."""
+    """Certified in-scope reps with in-scope conversations since certifying who used it in under MIN_USE_SHARE."""
+    says = uses_in_calls(reps["n_used_certified"], reps["n_calls_certified"])
     gap = reps[reps["is_in_scope"].astype(bool) & reps["is_certified"].astype(bool)
-               & (reps["n_calls_certified"] > 0) & (reps["n_used_certified"] == 0)]
+               & (reps["n_calls_certified"] > 0) & ~says]
+    gap = gap.assign(usage_rate=usage_rate(gap["n_used_certified"], gap["n_calls_certified"]))
     columns = ["message_id", "message_name", "rep_id", "rep_name", "team", "manager", "certified_at",
-               "n_calls_certified"]
+               "n_calls_certified", "n_used_certified", "usage_rate"]
     return gap[columns].sort_values(["message_id", "n_calls_certified"], ascending=[True, False],
                                     ignore_index=True)
 
 
 def gap_share(reps: pd.DataFrame) -> pd.DataFrame:
-    """Per message: certified in-scope reps with conversations since certifying, how many never used it, the share."""
+    """Per message: certified in-scope reps with conversations since certifying, how many are in the transfer gap."""
     certified = reps[reps["is_in_scope"].astype(bool) & reps["is_certified"].astype(bool)
                      & (reps["n_calls_certified"] > 0)]
-    out = (certified.assign(_gap=certified["n_used_certified"] == 0)
+    out = (certified.assign(_gap=~uses_in_calls(certified["n_used_certified"], certified["n_calls_certified"]))
            .groupby("message_id", as_index=False)
            .agg(reps_certified_with_calls=("rep_id", "size"), reps_not_using=("_gap", "sum")))
     out["share_not_using"] = usage_rate(out["reps_not_using"], out["reps_certified_with_calls"])

@@ -40,7 +40,7 @@ def funnel(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.D
 
 
 def usage_funnel(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
-    """Reps per message from certified to used in a call, on a deal, and won with it (analytics.views.field.funnel);
+    """Reps per message from certified to using it in calls, on a deal, and won with it (analytics.views.field.funnel);
     no rows while no activity is loaded, so the page says nothing about usage."""
     if not field.has_activities(con):
         return pd.DataFrame(columns=["message_id", "message_name", "stage", "reps", "share_of_scope",

@@ -146,13 +146,13 @@ def rep_rows(con, filters: Filters = Filters(), as_of: date | None = None) -> pd
 
 
 def funnel(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
-    """Reps per message: in scope, certified, used in a call, used on a deal, won with it; used without certifying."""
+    """Reps per message: in scope, certified, uses it in calls, used on a deal, won with it; use without certifying."""
     return usage.funnel_from_reps(rep_rows(con, filters, as_of), catalog(con, filters))
 
 
 def transfer_gap(con, filters: Filters = Filters(), as_of: date | None = None,
                  model: MemoryModel | None = None) -> pd.DataFrame:
-    """Certified reps who never used the message in their calls since, with their expected quiz score today."""
+    """Certified reps who rarely or never said the message in their calls since, with their expected score today."""
     as_of = as_of or date.today()
     gap = usage.transfer_gap(rep_rows(con, filters, as_of))
     if model is None or gap.empty:
@@ -163,7 +163,7 @@ def transfer_gap(con, filters: Filters = Filters(), as_of: date | None = None,
 
 
 def gap_by_message(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
-    """Per message: certified reps with calls since certifying, how many never used it, the share with its interval."""
+    """Per message: certified reps with calls since certifying, how many are in the transfer gap, the share."""
     return usage.gap_share(rep_rows(con, filters, as_of))
 
 

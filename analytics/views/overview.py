@@ -9,8 +9,9 @@ Thresholds (documented on the pages):
   (analytics.metrics.evidence); a directional result is a note, not an alarm, and a narrower selection (a team, a
   segment) whose lift points the other way from the company-wide one says so;
 - certified but not used: at least the minimum group size of certified reps had calls since certifying and at least
-  GAP_SHARE of them never used the message in one (analytics.metrics.usage.gap_share): an alarm when the 95 %
-  interval's lower bound clears GAP_SHARE, a note otherwise; nothing is said while no activity is loaded.
+  GAP_SHARE of them are in the transfer gap (analytics.metrics.usage: said it in under MIN_USE_SHARE of those
+  calls): an alarm when the 95 % interval's lower bound clears GAP_SHARE, a note otherwise; nothing is said while
+  no activity is loaded.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from analytics.metrics.periods import Period
 from analytics.metrics.plan import plan_from_rows
 from analytics.metrics.reception import NEUTRAL_RATING, mean_interval
 from analytics.settings import RETENTION_TARGET, min_group_size
-from analytics.metrics.usage import GAP_SHARE
+from analytics.metrics.usage import GAP_SHARE, MIN_USE_SHARE
 from analytics.views import field
 from analytics.views.feedback import entries
 from analytics.views.queries import catalog, rep_message, run
@@ -154,8 +155,8 @@ def needs_attention(plan: pd.DataFrame, retained: pd.DataFrame | None, reception
                     or r.share_not_using < GAP_SHARE):
                 continue
             said = (f"{int(r.reps_not_using)} of {int(r.reps_certified_with_calls)} certified reps with calls since "
-                    f"never used it in one ({r.share_not_using:.0%}, 95% CI {r.gap_ci_low:.0%} to "
-                    f"{r.gap_ci_high:.0%})")
+                    f"said it in under {MIN_USE_SHARE:.0%} of them ({r.share_not_using:.0%}, 95% CI "
+                    f"{r.gap_ci_low:.0%} to {r.gap_ci_high:.0%})")
             if r.gap_ci_low >= GAP_SHARE:
                 reasons[r.message_id].append(("certified_not_used", f"certified but not used: {said}"))
             else:

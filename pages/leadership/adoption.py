@@ -29,8 +29,9 @@ usage_steps = cache.run(adoption.usage_funnel, filters, as_of)
 if len(usage_steps):
     st.subheader("From certified to used")
     st.plotly_chart(field_figures.usage_funnel(usage_steps, colors), width="stretch")
-    st.caption("Used: the trackers matched the message in words the rep said in an in-scope call; on a deal, in an "
-               "activity linked to an in-scope closed deal before its close; won with it, on a deal then won. The "
+    st.caption("Uses it in calls: the trackers matched the message in words the rep said in at least a tenth of their "
+               "in-scope calls; used on a deal: in an activity linked to an in-scope closed deal before its close; "
+               "won with it: on a deal then won. The "
                "**Field usage** page has the snippets, the transfer gap and the usage lift.")
 
 st.subheader("Certification by group")

@@ -9,7 +9,7 @@ from analytics.estimators.tracker import evaluate_fixture
 from analytics.figures import field as figures
 from analytics.ingest import tracking
 from analytics.ingest.errors import IngestError
-from analytics.metrics.usage import USAGE_BY
+from analytics.metrics.usage import MIN_USE_SHARE, USAGE_BY
 from analytics.views import field, retention
 from pages._ui import hr_note, md, page_context, pct
 
@@ -198,7 +198,8 @@ if not user.sees_rep_detail:
     st.dataframe(share.merge(beside[["message_id", "message_name"]], on="message_id")[
         ["message_name", "reps_not_using", "reps_certified_with_calls", "share_not_using", "ci_low", "ci_high"]],
         hide_index=True, width="stretch", column_config={
-            "message_name": "Message", "reps_not_using": "Certified reps not using it",
+            "message_name": "Message",
+            "reps_not_using": f"Certified reps saying it in under {MIN_USE_SHARE:.0%} of calls",
             "reps_certified_with_calls": "Certified reps with calls since",
             "share_not_using": st.column_config.NumberColumn("Share", format="percent"),
             "ci_low": st.column_config.NumberColumn("Low", format="percent"),
@@ -208,12 +209,15 @@ else:
     model = cache.run(retention.retention_model)
     gap = cache.run(field.transfer_gap, filters, as_of, model)
     if gap.empty:
-        st.success("Every certified rep with calls since certifying has used the message at least once.")
+        st.success(f"Every certified rep with calls since certifying says the message in at least "
+                   f"{MIN_USE_SHARE:.0%} of them.")
     else:
         st.dataframe(gap.drop(columns=["message_id", "rep_id", "recall"]), hide_index=True, width="stretch",
                      column_config={"message_name": "Message", "rep_name": "Rep", "team": "Team",
                                     "manager": "Manager", "certified_at": "Certified",
-                                    "n_calls_certified": "Calls since, none using it",
+                                    "n_calls_certified": "Calls since certifying",
+                                    "n_used_certified": "Of which used",
+                                    "usage_rate": st.column_config.NumberColumn("Used in", format="percent"),
                                     "expected_score": st.column_config.NumberColumn(
                                         "Expected quiz score today", format="percent",
                                         help="The forgetting model's forecast (Retention page): a low score says "

@@ -38,6 +38,13 @@ def open_empty(browser, empty_server):
         ctx.close()
 
 
+def close_page_not_found(page) -> None:
+    """Close Streamlit's "Page not found" dialog, drawn over a server's first deep links (its legacy pages/ folder
+    check runs before app.py routes them; README, "The Overview, on first sight")."""
+    if page.get_by_text("Page not found").count():
+        page.keyboard.press("Escape")
+
+
 def metric(page, label: str) -> int:
     box = page.locator('[data-testid="stMetric"]', has_text=label).first
     return int(re.sub(r"[^0-9]", "", box.locator('[data-testid="stMetricValue"]').inner_text()))
@@ -87,10 +94,7 @@ def test_the_demo_first_run_says_what_huddle_is_with_readable_tiles(open_as, app
         label = labels.nth(i)
         assert label.evaluate("e => e.scrollWidth <= e.clientWidth + 1"), label.inner_text()
     shot(page, "first-hour-overview")
-    # A server's very first request for a page URL still draws Streamlit's "Page not found" dialog over the page
-    # (the legacy pages/ folder check): close it to reach the buttons.
-    if page.get_by_text("Page not found").count():
-        page.keyboard.press("Escape")
+    close_page_not_found(page)
     with page.expect_download(timeout=240_000) as info:        # built on click: the week's lift is fitted then
         page.get_by_role("button", name="Download the digest (HTML)").click()
     with open(info.value.path(), encoding="utf-8") as fh:
@@ -162,6 +166,7 @@ def test_the_reinforcement_list_holds_only_due_and_ranked_overdue_rows(open_as, 
     page.get_by_role("heading", name="Reinforcement list: due this week, then overdue").wait_for(timeout=180_000)
     wait_idle(page, timeout=180_000)
     shot(page, "first-hour-reinforcement-list")
+    close_page_not_found(page)
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the reinforcement list (CSV)").click()
     with open(info.value.path(), encoding="utf-8") as fh:
