@@ -1,6 +1,7 @@
 """Coverage and confident-wrong claims of the robust lift estimator on simulated organizations, many seeds each.
 
-Run: .venv/bin/python benchmarks/bench_lift_scenarios.py [--seeds 20] [--boot 400] [--scenario NAME ...]
+Run: .venv/bin/python benchmarks/bench_lift_scenarios.py [--seeds 20] [--first-seed 0] [--boot 400]
+     [--scenario NAME ...] [--verbose]
 Per scenario and estimate (a message, or a group of messages certified together): the truth is the mean true effect
 on the deals behind the estimate (analytics.estimators.lift_world.truth_on). Printed: estimates with an interval, coverage
 of the truth, confident-wrong (tier moderate or strong and the interval misses the truth) as a share of all estimates
@@ -72,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
           f"{'of m/s':>6} {'mean err':>8}  tiers")
     for name in args.scenario:
         t = time.perf_counter()
-        rows = [r for seed in range(args.first_seed, args.first_seed + args.seeds) for r in outcomes(name, seed, args.boot)]
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        rows = [r for seed in seeds for r in outcomes(name, seed, args.boot)]
         s = summary(rows)
         if args.verbose:
             for r in rows:

@@ -138,6 +138,21 @@ def test_a_reader_keeps_its_snapshot_while_a_writer_commits(shared_store, write)
     assert shared_store.cursor().execute("SELECT count(*) FROM opportunities").fetchone()[0] == 4
 
 
+def test_tiny_uploads_go_to_data_files_not_catalog_rows_and_the_cache_key_is_the_next_readers_snapshot(
+        shared_store, write):
+    import psycopg
+    lake_write.write(shared_store, ingest_file, "crm", write("v1.csv", V1))     # 3 deals, 1 upload row
+    with psycopg.connect(shared_store.cfg.conninfo) as pg:
+        inlined = pg.execute("SELECT count(*) FROM ducklake_inlined_data_tables").fetchone()[0]
+    assert inlined == 0, "rows were inlined in the catalog: every scan of those tables queries it again"
+    latest = shared_store.latest_snapshot_id()
+    with shared_store.reading() as (cur, snap):
+        assert snap == latest
+        assert cur.execute("SELECT count(*) FROM uploads").fetchone()[0] == 1
+    lake_write.write(shared_store, ingest_file, "crm", write("v2.csv", V2))
+    assert shared_store.latest_snapshot_id() > latest
+
+
 def test_a_failed_commit_rolls_back_cleanly_and_is_retried(shared_store, write):
     lake_write.write(shared_store, ingest_file, "crm", write("v1.csv", V1))
     attempts = []

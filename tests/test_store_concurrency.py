@@ -154,10 +154,10 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
     out, err = reader.communicate(timeout=120)
     assert reader.returncode == 0, err
     seen = {tuple(row) for row in json.loads(out.strip().splitlines()[-1])}
-    for w, (out, err) in zip(writers, outs):
-        assert w.returncode == 0, err
-        assert [json.loads(line)["rows_inserted"] for line in out.splitlines() if line.startswith("{")] == [n for n, _ in UPLOADS[
-            "p" if w is writers[0] else "q"]]
+    for w, (writer, (out, err)) in zip(UPLOADS, zip(writers, outs)):
+        assert writer.returncode == 0, err
+        inserted = [json.loads(line)["rows_inserted"] for line in out.splitlines() if line.startswith("{")]
+        assert inserted == [n for n, _ in UPLOADS[w]]
     valid = whole_upload_states()
     observed = {(deals, float(amount), n_uploads) for deals, amount, n_uploads, distinct in seen}
     assert all(distinct == n for _, _, n, distinct in seen), "an upload id repeats"

@@ -1,15 +1,19 @@
 """Message trackers: which conversation turns say a catalog message, by key phrase or by similarity to its text.
 
-Each turn is cut into sentence windows (a long unpunctuated sentence into WINDOW_WORDS-word pieces). Text is
-folded once, in bulk (Arrow kernels, no Python loop over rows): lower case, accents stripped, "SOC2" read as
-"SOC 2", plurals reduced to their singular, punctuation dropped (a comma still breaks a phrase).
-- A key phrase matches a window holding its words in order, with at most `max_gap` other words inserted.
+Each turn is cut into sentence windows (a long unpunctuated sentence into WINDOW_WORDS-word pieces) and words, in
+bulk (numpy over the text's bytes and Arrow kernels, no Python loop over rows); each distinct word is folded once:
+lower case, no accents or apostrophes, plurals singular; "SOC2" reads as "SOC 2".
+- A key phrase matches a window holding its words in order, with at most `max_gap` other words inserted; no phrase
+  spans a comma or a sentence end.
 - Similarity: a window (or two consecutive sentences of one turn) sharing at least `min_shared_terms` content words
-  with a message is scored by cosine against the message's profile (name, description and key phrases), with
-  scikit-learn TF-IDF on word 1-2-grams and on char_wb 3-5-grams, averaged. The window's norm counts its words that
-  no message uses (at the weight of an unseen term), so a long sentence sharing one word scores low.
-- The threshold on that score is calibrated on the labelled fixture's calibration split (best F1 on "the rep used
-  the message") and evaluated on its held-out split (evaluate_fixture), never on the snippets it was chosen on.
+  (not stop words) with a message is scored by cosine against the message's profile (name, description and key
+  phrases), with scikit-learn TF-IDF on word 1-2-grams and on char_wb 3-5-grams fitted on the catalog, averaged;
+  the windows' rows are computed in bulk with the fitted vocabularies (a test checks them against `transform`). A
+  window's norm counts its n-grams that no message uses (at an unseen term's weight), so a long sentence sharing
+  one word scores low.
+- A window attributing the words to someone else (a competitor's claim) is no match.
+- `min_shared_terms` and the threshold are calibrated on the labelled fixture's calibration split (the most recall
+  at TARGET_PRECISION) and evaluated on its held-out split (evaluate_fixture), never on the snippets chosen on.
 One row per (activity, message) is kept: the best match above the threshold, a rep's turn before an unattributed
 one before the prospect's, then the highest score (a key phrase scores 1), then the earliest turn.
 """
@@ -28,6 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
+
+from analytics.intervals import wilson_interval
 
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "tracker_fixture.csv"                  # labelled call snippets: snippet, speaker_role, message, ...
@@ -195,17 +201,6 @@ def _char_wb_count(lengths: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return total
 
 
-def wilson_interval(k, n, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """95 % Wilson score interval of k successes in n trials, elementwise; NaN where n is 0."""
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.where(n > 0, centre - half, np.nan), np.where(n > 0, centre + half, np.nan)
-
-
 class MessageTracker:
     """Scores conversation turns against each catalog message: key phrases, then TF-IDF similarity to its text."""
 
@@ -318,6 +313,7 @@ class MessageTracker:
             .reset_index(drop=True)
 
     def _empty(self) -> pd.DataFrame:
+        """No matches, with MATCH_COLUMNS typed."""
         return pd.DataFrame({c: pd.Series(dtype="float64" if c == "score" else "int64" if c == "turn_no"
                                           else "object") for c in MATCH_COLUMNS})
 
@@ -488,6 +484,7 @@ class MessageTracker:
             return self._char_rows_locked(words, used)
 
     def _char_rows_locked(self, words: pa.Array, used: np.ndarray):
+        """_char_rows under the memo's lock: new words go through the fitted char_wb vectorizer once."""
         seen, rows, totals = self._char_memo
         used_words = pc.take(words, pa.array(used))
         at = pc.fill_null(pc.index_in(used_words, value_set=pa.array(seen, type=pa.string())), -1).to_numpy()
@@ -515,6 +512,7 @@ def _cosine(x, unknown, profile, unseen_idf) -> np.ndarray:
 
 
 def _l2(x) -> sparse.csr_matrix:
+    """Rows scaled to unit length (empty rows stay empty)."""
     x = sparse.csr_matrix(x, dtype=np.float64)
     norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     return sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ x

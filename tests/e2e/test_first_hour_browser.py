@@ -207,6 +207,8 @@ def test_a_page_in_the_light_and_the_dark_theme_draws_every_trace_legibly(open_a
     page.goto(app_server["url"] + "/adoption")
     page.locator(".js-plotly-plot").first.wait_for(timeout=180_000)
     wait_idle(page, timeout=180_000)
+    page.wait_for_function("""() => !document.querySelector('[data-testid="stSkeleton"]') && document.querySelector(
+        '[data-testid="stApp"]').getAttribute('data-test-script-state') === 'notRunning'""", timeout=180_000)
     background = page.evaluate("getComputedStyle(document.querySelector('[data-testid=stApp]')).backgroundColor")
     assert background == "rgb(%d, %d, %d)" % tuple(int(style.BACKGROUNDS[theme][i:i + 2], 16) for i in (1, 3, 5))
     colours = trace_colours(page)
