@@ -97,11 +97,14 @@ def test_the_same_export_again_changes_nothing_and_a_corrected_one_updates_in_pl
     load(world, tmp_path, "activity", "calls.csv", GONG)
     again = load(world, tmp_path, "activity", "calls.csv", GONG)
     assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 3)
-    fixed = GONG.replace("Quick brief without speakers.", "Sam Lee: Better brief.\nAna: With speakers.")
+    fixed = GONG.replace("Quick brief without speakers.",
+                         "Recorded by Gong\nSam Lee: Better brief,\ncontinued here.\nAna: With speakers.")
     r = load(world, tmp_path, "activity", "calls_fixed.csv", fixed)
     assert (r.rows_inserted, r.rows_updated, r.rows_unchanged) == (0, 1, 2)
     assert world.execute("SELECT count(*) FROM activities").fetchone()[0] == 3
-    assert [t[:2] for t in turns(world, "call_recorder:g2")] == [("Sam Lee", "rep"), ("Ana", "prospect")]
+    assert turns(world, "call_recorder:g2") == [      # a line without a label continues the turn before it
+        (None, "unknown", "Recorded by Gong"), ("Sam Lee", "rep", "Better brief, continued here."),
+        ("Ana", "prospect", "With speakers.")]
     undo(world, r.upload_id)
     assert turns(world, "call_recorder:g2") == [(None, "unknown", "Quick brief without speakers.")]
 

@@ -13,6 +13,7 @@ import pytest
 from analytics import cli, db
 from analytics.estimators import tracker as tr
 from analytics.ingest import tracking
+from analytics.ingest.errors import IngestError
 from analytics.ingest.load import ingest_file, undo
 
 PRECISION_FLOOR, RECALL_FLOOR = 0.8, 0.7
@@ -257,6 +258,10 @@ def test_edited_key_phrases_rescore_everything_survive_the_same_catalog_and_undo
     tracking.undo_key_phrase_edit(con, out["edit_id"], "pmm")
     assert ("c2", "ai-copilot-positioning") not in mentions(con)
     assert tracking.key_phrase_history(con)["state"].tolist() == ["undone"]
+    with pytest.raises(IngestError, match="already undone"):
+        tracking.undo_key_phrase_edit(con, out["edit_id"], "pmm")
+    with pytest.raises(IngestError, match="no message"):
+        tracking.set_key_phrases(con, "no-such-message", "x", "pmm")
 
 
 def test_a_catalog_with_other_phrases_supersedes_an_edit(store):

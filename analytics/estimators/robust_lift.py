@@ -26,9 +26,10 @@ certification added to the control model, BJS's pre-trend test, whose joint Wald
 Placebo launch: a dummy for in-scope deals of later certifiers in the PLACEBO_MONTHS before launch.
 Not separable: two messages are merged when over SEPARABLE_SHARE of the deals adopted for either are adopted for both;
 both rows get the joint estimate in `joint_*` columns, no separate lift, and evidence `not separable`.
-Intervals: studentized (bootstrap-t) rep bootstrap over each rep's exact influence on the estimate (cluster="team"
-resamples teams). Evidence: the count and interval tiers, then at most directional when the imputable share is
-under MIN_IMPUTABLE_SHARE, team trends could only be modelled as lines, the pre-trend test fails (p < PRETREND_ALPHA)
+Intervals: studentized (bootstrap-t) rep bootstrap over each rep's exact influence on the estimate, the control
+residuals scaled by the HC1 factor (fixed_effects); cluster="team" resamples teams. Evidence: the count and
+interval tiers (analytics.settings.evidence_tier), then at most directional when the imputable share is under
+MIN_IMPUTABLE_SHARE, team trends could only be modelled as lines, the pre-trend test fails (p < PRETREND_ALPHA)
 or the placebo interval excludes zero.
 """
 
@@ -43,7 +44,7 @@ import scipy.sparse as sp
 from analytics.estimators import fixed_effects as fe
 from analytics.estimators.robust_lift_checks import (LAG_STARTS, MIN_LEVEL_CONTROLS, N_LAGS, PLACEBO_MONTHS,
                                                      event_and_checks, month_index)
-from analytics.settings import EVIDENCE_TIERS, MIN_DEALS, MIN_REPS, evidence_tier
+from analytics.settings import EVIDENCE_TIERS, MIN_DEALS, MIN_REPS, evidence_tier  # noqa: F401 (tiers: public here)
 
 N_BOOT = 400
 AMOUNT_BANDS = 5

@@ -178,6 +178,8 @@ def set_key_phrases(con, message_id: str, phrases: list[str] | str, user: str | 
                           {"id": message_id}).fetchone()
         if row is None:
             raise IngestError(f"no message with id {message_id!r}")
+        if not row[1]:
+            raise IngestError(f"{message_id!r} is not in the message catalog: only catalog messages have trackers")
         catalog = _catalog_phrases(con, message_id)
         edit_id = con.execute("SELECT coalesce(max(edit_id), 0) + 1 FROM key_phrase_edits").fetchone()[0]
         con.execute("""INSERT INTO key_phrase_edits (edit_id, message_id, key_phrases, catalog_phrases, edited_by,

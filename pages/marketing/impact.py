@@ -1,4 +1,5 @@
-"""Win-rate impact: naive vs adjusted lift per message, win rate over time by adoption, strata and definitions."""
+"""Win-rate impact: naive vs adjusted lift per message, win rate over time by adoption, the event study around
+certification with its pre-trend test, strata and definitions."""
 
 import streamlit as st
 

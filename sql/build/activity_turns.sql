@@ -16,7 +16,7 @@ WITH acts AS MATERIALIZED (
                                           || '[^:\n]{1,60}:[ \t]') AS labelled
     FROM activities a LEFT JOIN reps r ON r.rep_id = a.rep_id
     WHERE a.body IS NOT NULL AND a.activity_id IN (SELECT activity_id FROM src)
-), lines AS MATERIALIZED (
+), lines AS (
     -- the label is what comes before the first ": " (a timestamp before it dropped); checked on the label alone
     SELECT activity_id, activity_type, rk, line_no, line,
            regexp_replace(trim(left(line, strpos(line, ': ') - 1)),
@@ -27,7 +27,7 @@ WITH acts AS MATERIALIZED (
                unnest(string_split(t.body, chr(10))) WITH ORDINALITY AS u(line, line_no))
     WHERE line <> ''
 ), marked AS (
-    SELECT activity_id, activity_type, rk, line_no, line,
+    SELECT activity_id, activity_type, rk, line_no, line, said,
            CASE WHEN strpos(line, ': ') BETWEEN 2 AND 80 AND said <> ''
                      -- a name: no leading digit, no sentence or code punctuation (ASCII classes: \p{L} is slow)
                      AND NOT regexp_matches(label, '^[0-9\s]|[?!,;:"()\[\]{}<>/\\|=+*#%&$~^]')
@@ -40,18 +40,22 @@ WITH acts AS MATERIALIZED (
                 THEN label END AS speaker,
            said
     FROM lines
-), grouped AS MATERIALIZED (
-    -- turn number: labels so far, plus one when text without a label comes first (one sort for both)
-    SELECT *, sum(CASE WHEN speaker IS NOT NULL THEN 1 ELSE 0 END)
-                  OVER (PARTITION BY activity_id ORDER BY line_no ROWS UNBOUNDED PRECEDING)
-              + CASE WHEN first_value(speaker IS NULL) OVER (PARTITION BY activity_id ORDER BY line_no
-                                                             ROWS UNBOUNDED PRECEDING) THEN 1 ELSE 0 END AS turn_no
+), grouped AS (
+    -- turn number: labels so far, plus one when text without a label comes first; a labelled line followed by
+    -- another label (most lines) is a whole turn, only the others are put together (one sort for all three)
+    SELECT activity_id, activity_type, rk, line_no, speaker,
+           CASE WHEN speaker IS NOT NULL THEN said ELSE line END AS text,
+           sum(CASE WHEN speaker IS NOT NULL THEN 1 ELSE 0 END) OVER w
+               + CASE WHEN first_value(speaker IS NULL) OVER w THEN 1 ELSE 0 END AS turn_no,
+           speaker IS NOT NULL AND coalesce(lead(speaker IS NOT NULL) OVER w, true) AS whole
     FROM marked
+    WINDOW w AS (PARTITION BY activity_id ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 ), turns AS (
-    SELECT activity_id, any_value(activity_type) AS activity_type, any_value(rk) AS rk, turn_no,
-           any_value(speaker) FILTER (WHERE speaker IS NOT NULL) AS speaker,
-           string_agg(CASE WHEN speaker IS NOT NULL THEN said ELSE line END, ' ' ORDER BY line_no) AS text
-    FROM grouped GROUP BY activity_id, turn_no
+    SELECT activity_id, activity_type, rk, turn_no, speaker, text FROM grouped WHERE whole
+    UNION ALL
+    SELECT activity_id, any_value(activity_type), any_value(rk), turn_no,
+           any_value(speaker) FILTER (WHERE speaker IS NOT NULL), string_agg(text, ' ' ORDER BY line_no)
+    FROM grouped WHERE NOT whole GROUP BY activity_id, turn_no
     UNION ALL
     SELECT activity_id, activity_type, rk, 1, NULL, body FROM acts WHERE NOT labelled
 ), people AS (   -- the keys a rep answers to, once per distinct rep of these activities

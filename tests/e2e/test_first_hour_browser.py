@@ -215,4 +215,6 @@ def test_a_page_in_the_light_and_the_dark_theme_draws_every_trace_legibly(open_a
     assert len(colours & set(style.PALETTE)) >= 2                      # the message colours are what is drawn
     lum = [style.contrast(c, style.BACKGROUNDS[theme]) for c in colours if c in style.PALETTE]
     assert min(lum) >= style.CONTRAST_FLOOR
+    close_page_not_found(page)
+    page.get_by_text("Page not found").wait_for(state="hidden")
     shot(page, f"theme-{theme}-adoption")
