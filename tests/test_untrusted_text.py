@@ -144,7 +144,7 @@ def hostile_copy(hostile, tmp_path_factory):
 
 # Per page: planted values whose escaped form must be on it (quotes are shortened by the page: a note's start).
 EXPECTED = {"overview": [], "adoption": [], "retention": list(MESSAGES.values()), "scorecard": list(MESSAGES.values()),
-            "impact": list(MESSAGES.values()), "feedback": [NOTE[:60]], "loaded": [], "data": []}
+            "impact": list(MESSAGES.values()), "feedback": [NOTE[:60]], "loaded": [], "data": [], "field": []}
 
 
 @pytest.mark.parametrize("key", list(PAGES))

@@ -7,12 +7,12 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import LAYOUT, VERDICT_COLORS, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, plain, plain_all
 from analytics.metrics.evidence import VERDICT_LABELS, verdict
 from analytics.metrics.missing import missing
 
 NAIVE_COLOR = "#7f7f7f"
-GROUP_COLORS = {"before launch": "#bbbbbb", "not adopted": "#4c78a8", "adopted": "#e45756"}
+GROUP_COLORS = {"before launch": OTHER_COLOR, "not adopted": "#4c78a8", "adopted": "#e45756"}
 MIN_PERIOD_DEALS = 10          # months with fewer closed deals in a group are left off the chart (too noisy)
 BEFORE_SHADE = "rgba(160, 160, 160, 0.15)"
 
@@ -35,7 +35,7 @@ def forest_plot(lifts: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=lifts["adjusted_lift_pp"], y=y - 0.15, mode="markers", name="Adjusted (comparable deals)",
         marker=dict(symbol="circle", size=13, color=[VERDICT_COLORS[v] for v in verdicts],
-                    line=dict(color="#444444", width=1)),
+                    line=dict(color=INK, width=1)),
         error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "#666666"),
         customdata=np.column_stack([shown, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"],
                                     [VERDICT_LABELS[v] for v in verdicts]]),
@@ -72,7 +72,7 @@ def win_rate_chart(trend: pd.DataFrame, message_name: str, launch_date) -> go.Fi
                           "<extra>" + label + "</extra>"))
     if launch_date is not None and not missing(launch_date):
         launch = pd.Timestamp(launch_date)
-        fig.add_vline(x=launch, line=dict(color="black", width=1, dash="dash"))
+        fig.add_vline(x=launch, line=dict(color=INK, width=1, dash="dash"))
         fig.add_annotation(x=launch, y=1, yref="paper", text=f"launch {launch:%d %b %Y}", showarrow=False,
                            xanchor="left", yanchor="top", font=dict(size=11))
     fig.update_layout(title=f"{plain(message_name)}: win rate of in-scope deals by month", **LAYOUT)
@@ -112,7 +112,7 @@ def event_study_plot(rows: pd.DataFrame, message_name: str) -> go.Figure:
     if before.any():
         edge = float(np.flatnonzero(before).max()) + 0.5
         fig.add_vrect(x0=-0.5, x1=edge, fillcolor=BEFORE_SHADE, line_width=0, layer="below")
-        fig.add_vline(x=edge, line=dict(color="black", width=1, dash="dash"))
+        fig.add_vline(x=edge, line=dict(color=INK, width=1, dash="dash"))
         fig.add_annotation(x=edge, y=1, yref="paper", text="certified", showarrow=False, xanchor="left",
                            yanchor="top", font=dict(size=11))
         fig.add_annotation(x=-0.5, y=1, yref="paper", text="before certification", showarrow=False,
