@@ -33,7 +33,7 @@ def draw_contacts(rng: np.random.Generator, rep_names, n_accounts: int) -> np.nd
     return pool[rng.integers(0, len(pool), (n_accounts, CONTACTS_PER_ACCOUNT))]
 
 
-def _recall_at(attempts: pd.DataFrame, rep, msg_ix: int, minute, ability, difficulty, n_msg: int, big: int):
+def _recall_at(attempts: pd.DataFrame, rep, msg_ix: int, minute, ability, difficulty, big: int):
     """Remembered share (0..1) of the forgetting law at each call, from the pair's last graded attempt before it."""
     g = attempts[attempts["score"].notna() & (attempts["msg"] == msg_ix)]
     key = g["rep"].to_numpy(np.int64) * big + g["at_minute"].to_numpy(np.int64)
@@ -46,9 +46,9 @@ def _recall_at(attempts: pd.DataFrame, rep, msg_ix: int, minute, ability, diffic
     ix = np.searchsorted(key, q, side="right") - 1
     ok = (ix >= 0) & (key[np.maximum(ix, 0)] // big == rep)
     ix = np.maximum(ix, 0)
-    gap = np.where(ok, (minute - at[ix]) / 1440.0, np.inf)
+    gap = np.where(ok, (minute - at[ix]) / 1440.0, 1e9)          # no attempt yet: nothing remembered
     f = FORGETTING
-    score = expected_score(np.where(ok, gap, 1e9), np.where(ok, n_after[ix], 0), ability, difficulty)
+    score = expected_score(gap, np.where(ok, n_after[ix], 0), ability, difficulty)
     return np.where(ok, (score - f["floor"]) / f["scale"], 0.0)
 
 
@@ -91,7 +91,7 @@ def draw_calls(rng: np.random.Generator, reps: pd.DataFrame, msgs: pd.DataFrame,
         if pd.notna(msg["target_segment"]):
             scope &= segment == msg["target_segment"]
         is_cert = minute >= cert_min[rep, i]
-        recall = _recall_at(attempts, rep, i, minute, ability, msg["difficulty"], n_msg, big)
+        recall = _recall_at(attempts, rep, i, minute, ability, msg["difficulty"], big)
         p = np.where(is_cert, msg["use_max"] * (us + (1 - us) * recall), us * msg["use_max"])
         p = np.where(scope, np.where(says_it[rep, i], p, 0.0), c["organic"])
         said[i] = rng.random(n) < p

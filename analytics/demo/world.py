@@ -34,8 +34,8 @@ class World:
     certified_day: np.ndarray     # (n_reps, n_messages) day offset of the first pass; NaN if none by the end
     accounts: np.ndarray
     truth: dict
-    calls: pd.DataFrame = None    # one row per call: deal, rep, minute, transcript, said_i (the rep said message i)
-    contacts: np.ndarray = None   # (n_accounts, 2) prospect names per account
+    calls: pd.DataFrame | None = None    # one row per call: deal, rep, minute, transcript, said_i (rep said message i)
+    contacts: np.ndarray | None = None   # (n_accounts, 2) prospect names per account
 
 
 def build_world(seed: int = 7, n_reps: int = 150, start: date = DEFAULT_START,

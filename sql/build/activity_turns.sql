@@ -4,11 +4,8 @@
 -- speaker_role: 'rep' when the speaker is the activity's rep (full name, first name or email local part, accents
 -- and case ignored) or any roster rep, 'prospect' for any other named speaker; a text without speakers is the
 -- rep's for an email, note or task, and 'unknown' for a call or meeting.
-WITH acts AS MATERIALIZED (
-    SELECT a.activity_id, a.activity_type, a.body, a.rep_email, r.rep_email AS resolved_email,
-           CASE WHEN NOT contains(a.rep_name, '@') THEN a.rep_name END AS rep_name,
-           CASE WHEN NOT contains(r.rep_name, '@') THEN r.rep_name END AS resolved_name,
-           hash(a.rep_email, a.rep_name, r.rep_email, r.rep_name) AS rk,
+WITH acts AS MATERIALIZED (   -- small: no text (a buffered CTE stays in memory), the text is joined where read
+    SELECT a.activity_id, a.activity_type, hash(a.rep_email, a.rep_name, r.rep_email, r.rep_name) AS rk,
            a.activity_type IN ('call', 'meeting')
                AND regexp_matches(a.body, '(^|\n)\s*(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*)?'
                                           || '[^:\n]{1,60}:[ \t][^\n]*\n([^\n]*\n)*?\s*'
@@ -16,6 +13,9 @@ WITH acts AS MATERIALIZED (
                                           || '[^:\n]{1,60}:[ \t]') AS labelled
     FROM activities a LEFT JOIN reps r ON r.rep_id = a.rep_id
     WHERE a.body IS NOT NULL AND a.activity_id IN (SELECT activity_id FROM src)
+), texts AS (
+    SELECT x.activity_id, x.activity_type, x.rk, x.labelled, a.body
+    FROM activities a JOIN acts x ON x.activity_id = a.activity_id
 ), lines AS (
     -- the label is what comes before the first ": " (a timestamp before it dropped); checked on the label alone
     SELECT activity_id, activity_type, rk, line_no, line,
@@ -23,7 +23,7 @@ WITH acts AS MATERIALIZED (
                           '^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*', '') AS label,
            trim(substr(line, strpos(line, ': ') + 2)) AS said
     FROM (SELECT t.activity_id, t.activity_type, t.rk, u.line_no, trim(u.line) AS line
-          FROM (SELECT activity_id, activity_type, rk, body FROM acts WHERE labelled) t,
+          FROM (SELECT activity_id, activity_type, rk, body FROM texts WHERE labelled) t,
                unnest(string_split(t.body, chr(10))) WITH ORDINALITY AS u(line, line_no))
     WHERE line <> ''
 ), marked AS (
@@ -57,7 +57,7 @@ WITH acts AS MATERIALIZED (
            any_value(speaker) FILTER (WHERE speaker IS NOT NULL), string_agg(text, ' ' ORDER BY line_no)
     FROM grouped WHERE NOT whole GROUP BY activity_id, turn_no
     UNION ALL
-    SELECT activity_id, activity_type, rk, 1, NULL, body FROM acts WHERE NOT labelled
+    SELECT activity_id, activity_type, rk, 1, NULL, body FROM texts WHERE NOT labelled
 ), people AS (   -- the keys a rep answers to, once per distinct rep of these activities
     SELECT rk,
            list_filter([name_key(rep_name), name_key(resolved_name), split_part(name_key(rep_name), ' ', 1),
@@ -69,7 +69,11 @@ WITH acts AS MATERIALIZED (
                 THEN list_filter([split_part(name_key(split_part(rep_email, '@', 1)), ' ', 1),
                                   split_part(name_key(split_part(resolved_email, '@', 1)), ' ', 1)],
                                  lambda x: x IS NOT NULL AND x <> '') ELSE [] END AS first_keys
-    FROM (SELECT DISTINCT rk, rep_email, rep_name, resolved_email, resolved_name FROM acts)
+    FROM (SELECT DISTINCT hash(a.rep_email, a.rep_name, r.rep_email, r.rep_name) AS rk, a.rep_email,
+                 CASE WHEN NOT contains(a.rep_name, '@') THEN a.rep_name END AS rep_name, r.rep_email AS resolved_email,
+                 CASE WHEN NOT contains(r.rep_name, '@') THEN r.rep_name END AS resolved_name
+          FROM activities a LEFT JOIN reps r ON r.rep_id = a.rep_id
+          WHERE a.activity_id IN (SELECT activity_id FROM src))
 ), roster AS (
     SELECT DISTINCT name_key(rep_name) AS k FROM reps WHERE in_roster AND rep_name IS NOT NULL
     UNION SELECT DISTINCT email_key(rep_email) FROM reps WHERE in_roster AND rep_email IS NOT NULL
