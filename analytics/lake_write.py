@@ -10,6 +10,7 @@ dies (even by kill -9) releases it with its connection, and its uncommitted data
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -17,10 +18,11 @@ from datetime import datetime, timedelta, timezone
 import duckdb
 import psycopg
 
-from . import db
+from . import db, settings
 from .lake import ALIAS, Lake, pending_migrations
+from .store_config import StoreConfigError
 
-WAIT_SECONDS = 30.0
+WAIT_SECONDS = 30.0     # how long a writer waits for another by default; $HUDDLE_WRITE_WAIT_SECONDS sets it
 RETRIES = 2
 
 
@@ -38,9 +40,20 @@ def lock_key(lake: Lake) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def wait_seconds_or_default(wait_seconds: float | None) -> float:
+    """wait_seconds, else $HUDDLE_WRITE_WAIT_SECONDS (e.g. longer for a nightly ingest), else WAIT_SECONDS."""
+    if wait_seconds is not None:
+        return wait_seconds
+    try:
+        return float(os.environ.get(settings.WRITE_WAIT_ENV) or WAIT_SECONDS)
+    except ValueError:
+        raise StoreConfigError(f"{settings.WRITE_WAIT_ENV} must be a number of seconds") from None
+
+
 @contextmanager
-def writer_lock(lake: Lake, wait_seconds: float = WAIT_SECONDS):
+def writer_lock(lake: Lake, wait_seconds: float | None = None):
     """Hold the lake's writer lock for the block; raises WriterBusy after wait_seconds."""
+    wait_seconds = wait_seconds_or_default(wait_seconds)
     key = lock_key(lake)
     with psycopg.connect(lake.cfg.conninfo, autocommit=True, application_name="huddle writer") as pg:
         if wait_seconds <= 0:
@@ -63,7 +76,7 @@ def writer_lock(lake: Lake, wait_seconds: float = WAIT_SECONDS):
 
 
 @contextmanager
-def writer(lake: Lake, wait_seconds: float = WAIT_SECONDS):
+def writer(lake: Lake, wait_seconds: float | None = None):
     """A cursor for changing data while holding the writer lock (for work of several transactions)."""
     with writer_lock(lake, wait_seconds):
         cur = lake.cursor()
@@ -78,7 +91,7 @@ def is_commit_conflict(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.TransactionException) and "Failed to commit" in str(exc)
 
 
-def write(lake: Lake, fn, *args, retries: int = RETRIES, wait_seconds: float = WAIT_SECONDS, **kwargs):
+def write(lake: Lake, fn, *args, retries: int = RETRIES, wait_seconds: float | None = None, **kwargs):
     """fn(cursor, *args, **kwargs) under the writer lock; re-run from scratch when its COMMIT conflicts.
 
     fn must make one transaction (ingest_file, undo), so a re-run after a failed COMMIT starts from nothing.
@@ -114,7 +127,7 @@ def migrate(lake: Lake) -> int:
 
 
 def maintain(lake: Lake, expire_days: float = 7.0, orphan_hours: float = 1.0,
-             wait_seconds: float = WAIT_SECONDS) -> dict:
+             wait_seconds: float | None = None) -> dict:
     """Nightly upkeep: flush inlined rows, merge small files, expire old snapshots, delete unreferenced files.
 
     Files are deleted only when older than orphan_hours, never with cleanup_all: a reader at an older snapshot, or

@@ -31,6 +31,7 @@ ROLES_ENV = "HUDDLE_ROLES"
 STORE_ENV = "HUDDLE_STORE"            # unset: the local file; ducklake:postgres:<conninfo>: the shared store
 DATA_PATH_ENV = "HUDDLE_DATA_PATH"    # the shared store's data folder
 REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip
+WRITE_WAIT_ENV = "HUDDLE_WRITE_WAIT_SECONDS"   # how long an upload waits for another writer (default 30)
 # Weekly digest delivery (`python -m analytics digest --send`): e-mail over SMTP and/or an incoming webhook.
 SMTP_HOST_ENV = "HUDDLE_SMTP_HOST"
 SMTP_PORT_ENV = "HUDDLE_SMTP_PORT"            # default 587 (STARTTLS unless HUDDLE_SMTP_TLS=0)

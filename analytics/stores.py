@@ -53,7 +53,7 @@ def reading(cfg: StoreConfig, wait_seconds: float = 20.0):
 
 
 @contextmanager
-def writing(cfg: StoreConfig, wait_seconds: float = lake_write.WAIT_SECONDS, lock: bool = True):
+def writing(cfg: StoreConfig, wait_seconds: float | None = None, lock: bool = True):
     """A connection for changes; on the lake the writer lock is held for the block (lock=False: previews only)."""
     if cfg.is_lake:
         store = open_lake(cfg)
@@ -68,14 +68,14 @@ def writing(cfg: StoreConfig, wait_seconds: float = lake_write.WAIT_SECONDS, loc
             db.rollback_quietly(cur)
             cur.close()
         return
-    con = db.connect(cfg.path, wait_seconds=wait_seconds)
+    con = db.connect(cfg.path, wait_seconds=lake_write.wait_seconds_or_default(wait_seconds))
     try:
         yield con
     finally:
         con.close()
 
 
-def write(cfg: StoreConfig, fn, *args, wait_seconds: float = lake_write.WAIT_SECONDS, **kwargs):
+def write(cfg: StoreConfig, fn, *args, wait_seconds: float | None = None, **kwargs):
     """fn(con, *args, **kwargs) as one writer; on the lake under the lock, re-run when its COMMIT conflicts."""
     if cfg.is_lake:
         return lake_write.write(open_lake(cfg), fn, *args, wait_seconds=wait_seconds, **kwargs)

@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -133,7 +134,7 @@ def main() -> None:
         return
     if "setup" in a.steps:
         for f in a.out.glob("huddle.duckdb*"):
-            f.unlink()
+            shutil.rmtree(f) if f.is_dir() else f.unlink()
     print(f"{a.rows:,} calls, tracking {'on' if a.track else 'off'}, {os.cpu_count()} cores, files in {a.out}")
     for name in a.steps.split(","):
         r = run(name, a)

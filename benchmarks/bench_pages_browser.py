@@ -257,7 +257,8 @@ def main() -> None:
         tmp = Path(tmp)
         db_path = tmp / "huddle.duckdb"
         shutil.copy(a.db, db_path)
-        upload_file = None if a.no_upload else (a.upload or later_feedback_export(db_path, tmp / "field_feedback_later.csv"))
+        upload_file = None if a.no_upload else (a.upload or later_feedback_export(db_path,
+                                                                                tmp / "field_feedback_later.csv"))
         load_before = os.getloadavg()
         proc, base = start_server(db_path, tmp / "streamlit.log")
         try:
@@ -275,7 +276,8 @@ def main() -> None:
     print(f"\n{a.sessions} sessions at once, {results['sessions_s']:.0f} s in all; {machine['cores']} cores "
           f"({machine['machine']}, Python {machine['python']}); load average (1, 5, 15 min) before "
           f"{machine['load_before']}, after {machine['load_after']}.")
-    errors = {k: sum(r["errors"] for r in runs) for k, runs in results["pages"].items() if any(r["errors"] for r in runs)}
+    errors = {k: sum(r["errors"] for r in runs) for k, runs in results["pages"].items()
+              if any(r["errors"] for r in runs)}
     if errors:
         print(f"Pages that showed an exception: {errors}")
     dialogs = [(k, r["dialog"]) for k, runs in results["pages"].items() for r in runs if r["dialog"]]

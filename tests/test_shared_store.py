@@ -219,6 +219,16 @@ def _env(store: lake.Lake) -> dict:
             "HUDDLE_DATA_PATH": store.cfg.data_path, "PYTHONPATH": str(ROOT)}
 
 
+def test_how_long_a_writer_waits_for_another_is_set_by_the_environment_or_the_call(monkeypatch):
+    monkeypatch.delenv("HUDDLE_WRITE_WAIT_SECONDS", raising=False)
+    assert lake_write.wait_seconds_or_default(None) == lake_write.WAIT_SECONDS == 30.0
+    monkeypatch.setenv("HUDDLE_WRITE_WAIT_SECONDS", "600")
+    assert (lake_write.wait_seconds_or_default(None), lake_write.wait_seconds_or_default(2.0)) == (600.0, 2.0)
+    monkeypatch.setenv("HUDDLE_WRITE_WAIT_SECONDS", "soon")
+    with pytest.raises(StoreConfigError, match="HUDDLE_WRITE_WAIT_SECONDS"):
+        lake_write.wait_seconds_or_default(None)
+
+
 def test_two_concurrent_writers_never_repeat_an_id(shared_store, write):
     files = [[str(write(f"{w}{i}.csv", big_crm(30, f"{w}{i}-"))) for i in range(4)] for w in "pq"]
     # First new data (uploads that rewrite the current tables), then both re-send everything unchanged

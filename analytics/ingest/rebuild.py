@@ -145,6 +145,9 @@ def _reresolve(con, k: Kind, conditions: list[str] | None = None) -> None:
     """Re-resolve the rows of a fact table whose rep or message alias changed ("" in `conditions`, the default),
     or that meet one of the other `conditions` (SQL over the table's columns)."""
     f = k.fact
+    # An empty table has nothing to re-resolve, and its conditions may read a large relation (every incoming deal)
+    if con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {f.table} LIMIT 1)").fetchone()[0] == 0:
+        return
     where = [c for c in conditions or [""] if c]
     if "" in (conditions or [""]):
         crm = f"OR 'crm:' || {f.crm} IN (SELECT alias_key FROM changed_aliases)" if f.crm != "NULL" else ""

@@ -32,6 +32,7 @@ def empty_server(tmp_path_factory):
 
 @pytest.fixture
 def open_empty(browser, empty_server):
+    """open_empty(email, **context options) -> a fresh page on the empty database's server."""
     contexts = []
     yield lambda email, **options: new_page(browser, contexts, email, **options)
     for ctx in contexts:
