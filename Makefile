@@ -60,9 +60,10 @@ run: install
 	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
-# The whole suite: everything on the local file store, then the shared-store tests (marked `lake`) in .venv-lake.
+# The whole suite: everything on the local file store (two worker processes, whole files per worker, so module
+# fixtures are built once), then the shared-store tests (marked `lake`) in .venv-lake.
 test: install-dev install-lake browser postgres
-	$(BIN)/python -m pytest -q -m "not lake"
+	$(BIN)/python -m pytest -q -m "not lake" -n 2 --dist loadfile
 	$(LAKE_BIN)/python -m pytest -q -m lake
 
 demo: install
