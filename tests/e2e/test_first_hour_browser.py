@@ -52,9 +52,17 @@ def metric(page, label: str) -> int:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick `option` in the selectbox labelled `label`."""
-    page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick `option` in the selectbox labelled `label` (again if a rerun closed the list before the click)."""
+    for attempt in range(3):
+        page.get_by_role("combobox", name=label, exact=True).click()
+        try:
+            page.get_by_role("option", name=option, exact=True).click(timeout=15_000)
+            return
+        except Exception:
+            if attempt == 2:
+                raise
+            page.keyboard.press("Escape")
+            wait_idle(page)
 
 
 def upload(page, path, notes_column: str) -> None:
