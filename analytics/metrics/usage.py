@@ -77,12 +77,16 @@ def call_rates(counts: pd.DataFrame, messages: pd.DataFrame, by: str | None = No
     rows = rows.assign(**{k: rows[k].fillna("(none)") for k in keys if k in ("team", "manager")})
     agg = (rows.groupby(keys, dropna=False, sort=False, as_index=False)
            .agg(n_reps=("rep_id", "nunique"), **{c: (c, "sum") for c in CALL_COUNTS}))
-    info = messages[["message_id", "message_name"]]
-    out = info.merge(agg, on="message_id", how="left" if by is None else "inner")
-    for column in ("n_reps", *CALL_COUNTS):
+    return _per_message(agg, messages, by, keys, CALL_COUNTS, "n_used", "n_calls")
+
+
+def _per_message(agg: pd.DataFrame, messages: pd.DataFrame, by: str | None, keys: list[str], counts: tuple,
+                 used: str, total: str) -> pd.DataFrame:
+    """Grouped counts joined to the catalog (every message kept without `by`), zeros filled, the rate, catalog order."""
+    out = messages[["message_id", "message_name"]].merge(agg, on="message_id", how="left" if by is None else "inner")
+    for column in ("n_reps", *counts):
         out[column] = out[column].fillna(0).astype("int64")
-    out = _with_rate(out, "n_used", "n_calls")
-    return _in_catalog_order(out, messages, keys[1:])
+    return _in_catalog_order(_with_rate(out, used, total), messages, keys[1:])
 
 
 def deal_rates(deals: pd.DataFrame, messages: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -96,12 +100,7 @@ def deal_rates(deals: pd.DataFrame, messages: pd.DataFrame, by: str | None = Non
     agg = (rows.groupby(keys, dropna=False, sort=False, as_index=False)
            .agg(n_reps=("rep_id", "nunique"), n_deals=("deal_key", "size"), n_used_deals=("is_used", "sum"),
                 n_won_used_deals=("is_won_used", "sum")))
-    info = messages[["message_id", "message_name"]]
-    out = info.merge(agg, on="message_id", how="left" if by is None else "inner")
-    for column in ("n_reps", *DEAL_COUNTS):
-        out[column] = out[column].fillna(0).astype("int64")
-    out = _with_rate(out, "n_used_deals", "n_deals")
-    return _in_catalog_order(out, messages, keys[1:])
+    return _per_message(agg, messages, by, keys, DEAL_COUNTS, "n_used_deals", "n_deals")
 
 
 def rep_usage(rep_rows: pd.DataFrame, counts: pd.DataFrame, deals: pd.DataFrame) -> pd.DataFrame:
