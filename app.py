@@ -8,6 +8,9 @@ from pages._ui import ACCESS_DENIED, current_user, md, retry_soon
 
 # An emoji favicon is drawn in the browser; a `:material/...:` one is fetched from fonts.gstatic.com by every viewer.
 st.set_page_config(page_title="Huddle", page_icon="📣", layout="wide")
+# The default page's internal URL path: Streamlit shows it at "/", and no page key may take it.
+HOME = "home"
+assert HOME not in PAGES
 
 
 def sign_in() -> None:
@@ -55,9 +58,14 @@ else:
     visible = {section: [spec for spec in specs if auth.can_open(user, spec.key)]
                for section, specs in SECTIONS.items()}
     first = next(spec.key for specs in visible.values() for spec in specs)
-    pages = {section: [st.Page(spec.script, title=spec.title, icon=spec.icon, url_path=spec.key,
-                               default=spec.key == first) for spec in specs]
+    # Streamlit serves the default page at "/" only, so it gets an internal path that is no page key (HOME) and its
+    # own URL (a bookmarked /overview) a hidden page running the same script: the sidebar lists each page once.
+    pages = {section: [st.Page(spec.script, title=spec.title, icon=spec.icon,
+                               url_path=HOME if spec.key == first else spec.key, default=spec.key == first)
+                       for spec in specs]
              for section, specs in visible.items() if specs}
+    next(iter(pages.values())).append(st.Page(PAGES[first].script, title=PAGES[first].title,
+                                              icon=PAGES[first].icon, url_path=first, visibility="hidden"))
     refused_keys = [key for key in PAGES if not auth.can_open(user, key)]
     if refused_keys:
         pages.setdefault("", []).extend(hidden(denied, refused_keys))

@@ -10,7 +10,7 @@ import argparse
 import json
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import date
 from pathlib import Path
 
@@ -199,13 +199,15 @@ def cmd_ingest(args) -> int:
     cfg = _store(args)
     changed = False
     # Kinds are ingested in file order; a users file beside opportunities is recognized by its headers.
-    # On the shared store each file is one turn of the writer lock; a preview writes nothing and takes no lock.
+    # Each file is one turn of the writer lock, committed (on the file: published) before the next; a preview
+    # writes nothing and takes no lock.
     from .ingest.transcripts import prepare_batch
     import tempfile
-    with writing(cfg, lock=not cfg.is_lake) as con, tempfile.TemporaryDirectory(prefix="huddle-") as tmp:
+    with (writing(cfg, lock=False) if args.dry_run else nullcontext()) as con, \
+            tempfile.TemporaryDirectory(prefix="huddle-") as tmp:
         # transcript files (.vtt, .srt, .txt) and their side CSV load as one activity upload
         for path, name, notes in prepare_batch(args.kind, [(p, p.name) for p in args.files], tmp):
-            if cfg.is_lake and not args.dry_run:
+            if not args.dry_run:
                 result = write(cfg, ingest_file, args.kind, path, pass_mark=args.pass_mark,
                                uploaded_by=args.user, file_name=name, **options)
             else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import time
+import uuid
 import weakref
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -215,6 +217,148 @@ def connect(path: str | os.PathLike | None = None, read_only: bool = False,
     con.execute("SET enable_progress_bar = false")
     if not (read_only and target.exists()):
         migrate(con)
+    return con
+
+
+def schema_behind(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database lacks schema files or macros this code needs (a reader cannot migrate: it asks a writer)."""
+    try:
+        current = con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        con.execute("SELECT text_key('x'), name_key('x'), email_key('x')")
+    except duckdb.CatalogException:
+        return True
+    return current < max((v for v, _ in migrations()), default=0)
+
+
+# ------------------------------------------------------------------------------------------ the file's locks
+# On the local file every writer works on a private copy and publishes it by renaming it over the file (analytics.
+# stores); these are the pieces that touch the file system. Names beside the file, all starting with its name:
+#   <file>.write.lock   the writers' lock (flock: released when its holder exits, even by kill -9)
+#   <file>.next-<pid>-<hex>.duckdb   a writer's copy, renamed over the file when its change is done
+#   <file>.read-<pid>-<hex>.duckdb   a reader's hard link, removed as soon as the reader has the file open
+#   <file>.preview-<pid>-<hex>.duckdb   a preview's scratch copy, removed when the preview ends
+
+def side_file(path: str | os.PathLike, role: str) -> Path:
+    """A fresh name beside the database file for a copy or link (role: next, read or preview)."""
+    path = Path(path)
+    return path.with_name(f"{path.name}.{role}-{os.getpid()}-{uuid.uuid4().hex[:12]}.duckdb")
+
+
+def sweep_side_files(path: str | os.PathLike, writer: bool = False) -> list[Path]:
+    """Remove links and copies left beside the file by processes that died; a writer (holding the lock) also removes
+    every writer's copy, since no other writer can be at work."""
+    path = Path(path)
+    pattern = re.compile(rf"{re.escape(path.name)}\.(next|read|preview)-(\d+)-[0-9a-f]+\.duckdb(\.wal)?")
+    removed = []
+    try:
+        beside = [p for p in path.parent.iterdir() if p.name.startswith(f"{path.name}.")]
+    except OSError:
+        return removed
+    for p in beside:
+        m = pattern.fullmatch(p.name)
+        if m is None or (m.group(1) == "next" and not writer) or (m.group(1) != "next" and _alive(int(m.group(2)))):
+            continue
+        p.unlink(missing_ok=True)
+        removed.append(p)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def write_lock(path: str | os.PathLike, wait_seconds: float = 30.0):
+    """Hold the file's writer lock for the block: one writer at a time, across threads and processes."""
+    lock = Path(f"{path}.write.lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        deadline = time.monotonic() + wait_seconds
+        delay = 0.05
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(f"another upload or change is writing to {path}; "
+                                       "try again when it has finished") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def holder(path: str | os.PathLike) -> str | None:
+    """Who has the file open for writing outside the copy-and-rename protocol: 'here', 'elsewhere' or None.
+
+    'here' is a connection of this process made with connect() (tests, `analytics.refresh`); 'elsewhere' another
+    process holding DuckDB's own file lock (an older Huddle, the duckdb command line).
+    """
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.ConnectionException as exc:
+        if "different configuration" in str(exc):
+            return "here"
+        raise
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            return "elsewhere"
+        raise
+    con.close()
+    return None
+
+
+def open_read(path: str | os.PathLike, wait_seconds: float = 20.0) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the file's current version, waiting while another program holds it for writing.
+
+    Opened through a private hard link, removed once open: a writer that renames a new version over the file meanwhile
+    leaves this reader on the version it opened (kept by the system until closed), and DuckDB's cache of open
+    databases, keyed by path, cannot hand a later reader of this process the older version. A file with a
+    write-ahead log beside it (a connect() writer is at work, or died) is opened itself, as before, so the log is read.
+    """
+    path = Path(path)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        link = None
+        if not Path(f"{path}.wal").exists():
+            link = side_file(path, "read")
+            try:
+                os.link(path, link)
+            except FileNotFoundError:
+                raise
+            except OSError:          # no hard links here (permissions, file system): open the file itself
+                link = None
+        try:
+            con = duckdb.connect(str(link or path), read_only=True)
+            break
+        except duckdb.ConnectionException as exc:
+            # This process has the file open for writing (a connect() writer): share that instance, as before.
+            if link is None and "different configuration" in str(exc):
+                con = duckdb.connect(str(path))
+                break
+            raise
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                if "lock" in str(exc).lower():
+                    raise DatabaseBusy(f"the database {path} is in use by another process; "
+                                       "try again when it is free") from None
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+        finally:
+            if link is not None:
+                link.unlink(missing_ok=True)
+    con.execute("SET enable_progress_bar = false")
     return con
 
 

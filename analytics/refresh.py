@@ -1,7 +1,10 @@
 """After every upload or undo: store the default view's expensive results for the new data version.
 
 What the pages ask for on first sight (the sidebar's default filters): the fitted memory model and its evaluation,
-the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms (analytics.results stores them).
+the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms, the rep x message rows and
+the memory states on the Overview's dates, the Overview's landing view, the scorecard and each message's event study
+(analytics.results stores them). The memory states do not depend on the filters, so a filter change on the
+Overview reads them too.
 `python -m analytics.refresh [--db PATH]` does it by hand and prints the seconds per step.
 """
 
@@ -13,11 +16,11 @@ from datetime import date
 
 from analytics import db
 from analytics.filters import Filters, options
-from analytics.metrics.periods import period_of
+from analytics.metrics.periods import default_period, period_of
 from analytics.results import TABLE, has_table, save, store_call
-from analytics.views import feedback
+from analytics.views import feedback, forgetting, impact, overview, queries, scorecard
 from analytics.views import retention as retention_views
-from analytics.views.lift import lift_arguments, message_lift
+from analytics.views.lift import _messages, lift_arguments, message_lift
 
 
 def default_view(con, today: date | None = None):
@@ -26,6 +29,13 @@ def default_view(con, today: date | None = None):
     today = today or date.today()
     filters = Filters(start=lo, end=max(lo, min(hi, today))) if lo and hi else Filters()
     return filters, period_of(filters, today).end
+
+
+def landing_view(con, today: date | None = None):
+    """The Overview's first sight: the default filters, its period (the last full quarter) and its as-of date."""
+    filters, as_of = default_view(con, today)
+    today = today or date.today()
+    return filters, default_period(today, options(con)["date_range"][0]) or period_of(filters, today), as_of
 
 
 def refresh(con, today: date | None = None) -> dict[str, float | str]:
@@ -55,6 +65,16 @@ def refresh(con, today: date | None = None) -> dict[str, float | str]:
     step("forgetting curves", lambda: store_call(con, retention_views.curves, model))
     step("forgotten after 30 days", lambda: store_call(con, retention_views.forgotten, model))
     step("lift", lambda: store_call(con, message_lift, **lift_arguments(filters, as_of)))
+    _, period, now = landing_view(con, today)
+    days = overview.landing_dates(period, now)
+    step("rep x message rows", lambda: [store_call(con, queries.rep_message, filters, day)
+                                        for day in dict.fromkeys((*days, as_of))])
+    step("memory states", lambda: [store_call(con, forgetting.practiced_scores, list(on), model=model)
+                                   for on in dict.fromkeys((days, (as_of,), (today or date.today(),)))])
+    step("overview", lambda: store_call(con, overview.landing, filters, period, model, now))
+    step("scorecard", lambda: store_call(con, scorecard.scorecard_rows, as_of, model))
+    step("event studies", lambda: [store_call(con, impact.event_study, m, filters, as_of)
+                                   for m in _messages(con)["message_id"]])
     step("report themes", lambda: store_call(con, feedback.note_themes, as_of=as_of))
     step("feedback themes", lambda: _store_feedback_themes(con, filters))
     return timings

@@ -2,8 +2,8 @@
 
 An upload commits and returns; `request(cfg)` wakes this process's worker thread (the app), `spawn(cfg)` starts a
 detached process (the command line). The refresh (analytics.refresh) computes from a frozen copy of the committed
-data, a snapshot of the lake or a copy of the file taken in one short statement, so neither uploads nor readers
-wait on it; it saves its results in one short write, and only if no upload came meanwhile (else it starts again on
+data, a snapshot of the lake or a copy of the file's current version (taken without any lock), so neither uploads
+nor readers wait on it; it saves its results in one short write, and only if no upload came meanwhile (else it starts again on
 the newer data). A cross-process lock (a file lock beside the database; an advisory lock on the lake) lets one
 refresh run at a time, and one that waited finds the work done. Each run leaves a row in `refresh_runs`, read by
 the Data page (refresh_status): a failed refresh is reported there and never touches the upload.
@@ -131,18 +131,14 @@ def refresh_lock(cfg: stores.StoreConfig):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def _compute(cfg: stores.StoreConfig, today: date | None, started: datetime):
     """(version, results rows, timings) from a frozen copy of the committed data; None when already current."""
+    with stores.reading(cfg) as con:
+        version = db.data_version(con)
+        if _is_current(con, version):
+            return None
+    stores.write(cfg, _mark_running, version, started)
     if cfg.is_lake:
-        with stores.reading(cfg) as con:
-            version = db.data_version(con)
-            if _is_current(con, version):
-                return None
-        stores.write(cfg, _mark_running, version, started)
         with stores.open_lake(cfg).reading() as (cur, _snapshot):
             version = db.data_version(cur)   # the snapshot read: results belong to it
             timings = refresh(cur, today)    # its writes stay in this transaction, rolled back afterwards
@@ -150,19 +146,10 @@ def _compute(cfg: stores.StoreConfig, today: date | None, started: datetime):
         return version, rows, timings
     with tempfile.TemporaryDirectory(prefix="huddle-refresh-") as folder:
         copy = Path(folder) / "snapshot.duckdb"
-        with stores.writing(cfg) as con:     # the file: held for one COPY statement only
-            version = db.data_version(con)
-            if _is_current(con, version):
-                return None
-            _mark_running(con, version, started)
-            name = con.execute("SELECT current_database()").fetchall()[0][0]
-            con.execute(f"ATTACH {_quote(str(copy))} AS huddle_snapshot")
-            try:
-                con.execute(f'COPY FROM DATABASE "{name}" TO huddle_snapshot')
-            finally:
-                con.execute("DETACH huddle_snapshot")
+        stores.snapshot(cfg, copy)           # the file's committed version, copied without holding anything
         snap = db.connect(copy)
         try:
+            version = db.data_version(snap)  # the copy's: results belong to it
             timings = refresh(snap, today)
             rows = snap.execute(f"SELECT * FROM {TABLE} WHERE data_version = $v", {"v": version}).df()
         finally:

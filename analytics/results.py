@@ -97,7 +97,8 @@ def _encode(value):
         value.to_parquet(buf, index=True)
         lists = [c for c in value.columns if value[c].dtype == object
                  and any(isinstance(v, list) for v in value[c].head(50))]
-        return {"__frame__": base64.b64encode(buf.getvalue()).decode(), "lists": lists}
+        objects = [c for c in value.columns if isinstance(c, str) and value[c].dtype == object and c not in lists]
+        return {"__frame__": base64.b64encode(buf.getvalue()).decode(), "lists": lists, "objects": objects}
     if isinstance(value, pd.Series):
         return {"__series__": _encode(value.to_frame(name="value"))}
     if isinstance(value, np.ndarray):          # e.g. a fitted model's parameters (JSON floats round-trip exactly)
@@ -130,6 +131,9 @@ def _decode(value):
         frame = pd.read_parquet(io.BytesIO(base64.b64decode(value["__frame__"])))
         for column in value["lists"]:
             frame[column] = [v.tolist() if isinstance(v, np.ndarray) else v for v in frame[column]]
+        for column in value.get("objects", ()):     # text read back as pandas' string dtype: object, as stored
+            if frame[column].dtype != object:
+                frame[column] = frame[column].astype(object)
         return frame
     if "__series__" in value:
         return _decode(value["__series__"])["value"].rename(None)

@@ -4,9 +4,10 @@ Longer than most modules: the job's life cycle (save, preview, load, undo, sweep
 state machine whose parts share its locks.
 
 A job runs on its own thread with its own connection, so the session that started it keeps rendering progress and
-every other session keeps reading; jobs in this process take turns (one writer at a time), and a job waits, then
-reports clearly, while another process (the command line) holds the database file or the shared store's writer
-lock. A load returns once its data is committed; the default view is refreshed afterwards by the process's
+every other session keeps reading (on the file too: a writer changes a private copy, renamed over the file when
+done); loads in this process take turns (one writer at a time), and a load waits, then reports clearly, while
+another process (the command line) holds the file's or the shared store's writer lock; a preview on the file works
+on a scratch copy and waits for nobody. A load returns once its data is committed; the default view is refreshed afterwards by the process's
 background worker (analytics.refresh_worker) while pages compute from the committed data. Saved files live in one
 private directory per session: a load removes its files when it ends, and directories of abandoned sessions are swept.
 (Longer than most modules: everything the Data page's upload tab calls, and nothing else, is here.)
@@ -22,7 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -208,7 +209,9 @@ def writing(db_path: str | Path | None = None, wait_seconds: float | None = None
     """A connection for changing data, taken in turn with every other writer in this process (and, on the shared
     store, holding its writer lock unless lock=False: previews write nothing)."""
     wait = WAIT_FOR_FILE_SECONDS if wait_seconds is None else wait_seconds
-    with _WRITER, stores.writing(store_of(db_path), wait_seconds=wait, lock=lock) as con:
+    cfg = store_of(db_path)
+    # A preview on the file works on a scratch copy of its own: it need not wait for this process's writers.
+    with _WRITER if lock or cfg.is_lake else nullcontext(), stores.writing(cfg, wait_seconds=wait, lock=lock) as con:
         yield con
 
 

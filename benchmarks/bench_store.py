@@ -2,6 +2,11 @@
 
     .venv-lake/bin/python benchmarks/bench_store.py [--reps 5000] [--world DIR] [--upload-rows 1000000]
                                                     [--commits 10] [--json]
+    .venv/bin/python benchmarks/bench_store.py --stores file --from-db DB --only-upload   # the file alone
+
+--stores file times the local file only (no PostgreSQL needed); --from-db starts the file store from a copy of a
+database built before (e.g. by analytics.demo_load) instead of ingesting a world; --only-upload times only the
+reads during the large upload (and, on the file, what a write's private copy costs: the file's size and one copy).
 
 Per store: ingest of the world's exports; the report (python -m analytics report); a page query (the Overview's win
 rate in the default period, plus the Loaded page's summary) cold (the first in a new process once the store is open;
@@ -21,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -126,19 +132,46 @@ def env_of(cfg) -> dict:
     return env
 
 
-def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_process: bool) -> dict:
+def copy_cost(cfg, tmp: Path) -> dict:
+    """What each write on the file costs before it starts: the file's size and one copy of it (the new version)."""
+    size = os.stat(cfg.path).st_size
+    started = time.perf_counter()
+    shutil.copyfile(cfg.path, tmp / "copy-cost.duckdb")
+    seconds = time.perf_counter() - started
+    os.unlink(tmp / "copy-cost.duckdb")
+    return {"db_mb": round(size / 1e6, 1), "copy_s": seconds}
+
+
+def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_process: bool,
+          from_db: Path | None = None, only_upload: bool = False) -> dict:
     out: dict = {}
     if cfg.is_lake:
         started = time.perf_counter()
         stores.open_lake(cfg)
         out["attach_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    for kind, name in DEMO_FILES:
-        if (world / name).exists():
-            stores.write(cfg, ingest_file, kind, world / name)
-    out["ingest_s"] = time.perf_counter() - started
+    if from_db is not None and not cfg.is_lake:
+        shutil.copyfile(from_db, cfg.path)
+    else:
+        started = time.perf_counter()
+        for kind, name in DEMO_FILES:
+            if (world / name).exists():
+                stores.write(cfg, ingest_file, kind, world / name)
+        out["ingest_s"] = time.perf_counter() - started
     if cfg.is_lake:
         out["layout_after_ingest"] = layout(cfg)
+    else:
+        out.update(copy_cost(cfg, tmp))
+    if not only_upload:
+        out.update(reads(cfg))
+    out.update(upload_during_reads(cfg, tmp, upload_rows, in_process))
+    if not only_upload:
+        out.update(two_writers(cfg, tmp, commits))
+    return out
+
+
+def reads(cfg) -> dict:
+    """The report, the page query cold and warm in a new process, and the What's loaded page through AppTest."""
+    out: dict = {}
     started = time.perf_counter()
     with stores.reading(cfg) as con:
         build_report(con)
@@ -150,7 +183,12 @@ def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_proces
         out["page_process_open_s"] = fresh["open_s"]
     out["page_cold_s"], out["page_warm_s"] = fresh["cold_s"], fresh["warm_s"]
     out["app_loaded_cold_s"], out["app_loaded_warm_s"] = app_renders(cfg)
+    return out
 
+
+def upload_during_reads(cfg, tmp: Path, upload_rows: int, in_process: bool) -> dict:
+    """The page query, again and again, while a large CRM upload runs: p50 / p95, how many reads, the upload's time."""
+    out: dict = {}
     big = crm(tmp / f"big-{cfg.kind}.csv", "big", upload_rows)
     done = threading.Event()
     upload_s = [0.0]
@@ -179,7 +217,13 @@ def bench(cfg, world: Path, tmp: Path, upload_rows: int, commits: int, in_proces
     if latencies:
         out["during_p50_s"] = latencies[len(latencies) // 2]
         out["during_p95_s"] = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
+        out["during_max_s"] = latencies[-1]
+    return out
 
+
+def two_writers(cfg, tmp: Path, commits: int) -> dict:
+    """Commits per second with two writer processes making `commits` small uploads each; the lake's files at the end."""
+    out: dict = {}
     files = [[str(crm(tmp / f"c-{cfg.kind}-{w}{i}.csv", f"{w}{i}-", 50)) for i in range(commits)] for w in "pq"]
     started = time.perf_counter()
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, *paths], env=env_of(cfg), cwd=ROOT) for paths in files]
@@ -209,12 +253,17 @@ def main() -> None:
     ap.add_argument("--world", type=Path, help="a world generated before (analytics.demo.generate, seed 7, "
                                                  "--reps reps) instead of generating one; exports missing from "
                                                  "it are left out (and named)")
+    ap.add_argument("--stores", choices=("both", "file", "ducklake"), default="both")
+    ap.add_argument("--from-db", type=Path, help="the file store starts from a copy of this database (no ingest)")
+    ap.add_argument("--only-upload", action="store_true", help="only the reads during the large upload")
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
-    bin_dir = find_bin_dir()
-    if bin_dir is None:
-        sys.exit("PostgreSQL is not installed (make postgres)")
-    cluster = Cluster(bin_dir).start()
+    cluster = None
+    if a.stores != "file":
+        bin_dir = find_bin_dir()
+        if bin_dir is None:
+            sys.exit("PostgreSQL is not installed (make postgres)")
+        cluster = Cluster(bin_dir).start()
     try:
         with tempfile.TemporaryDirectory(prefix="huddle-bench-store-") as folder:
             tmp = Path(folder)
@@ -222,20 +271,26 @@ def main() -> None:
             print(f"duckdb {duckdb.__version__}; load average at start: {load()}", flush=True)
             world = a.world or tmp / "world"
             missing = [name for _, name in DEMO_FILES if not (world / name).exists()]
-            if missing:
+            if missing and a.world is not None:
                 print(f"not in {world}, left out: {', '.join(missing)}", flush=True)
-            if a.world is None:
+            needs_world = a.stores != "file" or a.from_db is None
+            if a.world is None and needs_world:
                 started = time.perf_counter()
                 generate(world, seed=7, n_reps=a.reps)
                 print(f"world: {a.reps} reps generated in {time.perf_counter() - started:.1f} s", flush=True)
             results = {}
-            for cfg in (stores.resolve("", tmp / "huddle.duckdb"),
-                        stores.resolve(f"ducklake:postgres:{cluster.conninfo(cluster.create_database())}",
-                                       data_path=tmp / "lake")):
-                results[cfg.kind] = bench(cfg, world, tmp, a.upload_rows, a.commits, a.file_upload == "thread")
+            cfgs = []
+            if a.stores != "ducklake":
+                cfgs.append(stores.resolve("", tmp / "huddle.duckdb"))
+            if cluster is not None:
+                cfgs.append(stores.resolve(f"ducklake:postgres:{cluster.conninfo(cluster.create_database())}",
+                                           data_path=tmp / "lake"))
+            for cfg in cfgs:
+                results[cfg.kind] = bench(cfg, world, tmp, a.upload_rows, a.commits, a.file_upload == "thread",
+                                          a.from_db, a.only_upload)
                 print(cfg.kind, {k: round(v, 3) if isinstance(v, float) else v
                                  for k, v in results[cfg.kind].items()}, flush=True)
-            f, lk = results["file"], results["ducklake"]
+            f, lk = results.get("file", {}), results.get("ducklake", {})
             print("lake/file: " + ", ".join(f"{k} {lk[k] / f[k]:.2f}x" for k in
                                             ("ingest_s", "report_s", "page_cold_s", "page_warm_s",
                                              "app_loaded_cold_s", "app_loaded_warm_s", "during_p50_s",
@@ -244,7 +299,8 @@ def main() -> None:
             if a.json:
                 print(json.dumps({"reps": a.reps, "upload_rows": a.upload_rows, **results}))
     finally:
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
 
 
 if __name__ == "__main__":

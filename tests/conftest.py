@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
+import pickle
 import shutil
 from pathlib import Path
 
@@ -54,13 +56,37 @@ def snapshot(con) -> dict:
     return out
 
 
+def built_demo(root: Path) -> dict:
+    """The demo built into root once (its CSVs, database and summary): a process that finds it finished, or waits
+    for another one building it under the same lock, reuses it."""
+    from analytics.demo_load import build_demo
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / "summary.pickle"
+    with open(root / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)          # released when the file closes, also if this process dies
+        if not done.exists():
+            summary = build_demo(root / "csv", root / "demo.duckdb")
+            partial = done.with_suffix(".partial")
+            partial.write_bytes(pickle.dumps(summary))
+            os.replace(partial, done)
+    return pickle.loads(done.read_bytes())
+
+
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory):
-    """The demo company's exports and database, generated and ingested through the real parsers once."""
-    from analytics.demo_load import build_demo
-    out = tmp_path_factory.mktemp("demo")
-    summary = build_demo(out / "csv", out / "demo.duckdb")
-    return {"dir": out / "csv", "db": out / "demo.duckdb", "truth": summary["truth"], "summary": summary}
+    """The demo company's exports and database, generated and ingested through the real parsers once per test run:
+    pytest-xdist's workers share one build (under the run's temp folder) and each reads its own database copy."""
+    mine = tmp_path_factory.mktemp("demo")
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = tmp_path_factory.getbasetemp().parent / "demo_world"     # the same folder for every worker
+    else:
+        root = mine
+    summary = built_demo(root)
+    db_path = root / "demo.duckdb"
+    if root != mine:
+        db_path = mine / "demo.duckdb"
+        shutil.copy(root / "demo.duckdb", db_path)
+    return {"dir": root / "csv", "db": db_path, "truth": summary["truth"], "summary": summary}
 
 
 @pytest.fixture(scope="session")

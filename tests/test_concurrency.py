@@ -1,4 +1,5 @@
-"""Concurrency: readers during uploads see before or after, never between; the CLI and the app share the file."""
+"""Concurrency: readers during uploads see before or after, never between, and never wait for the writer; the CLI
+and the app share the file."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 import pytest
 from conftest import ROOT
 
-from analytics import auth, db, upload_jobs
+from analytics import auth, db, stores, upload_jobs
 from analytics.ingest.load import ingest_file
 from analytics.ingest.loaded import loaded_summary
 
@@ -44,17 +45,19 @@ def shop(tmp_path):
 
 
 def _readers(path, stop, seen, errors, during=lambda: False, counter=None, n=3):
-    """Start n threads, each with its own connection, collecting the distinct totals they read until stop."""
+    """Start n threads collecting the distinct totals they read until stop, each read on a connection of its own
+    (what a page does for each cached call); a read that waits more than 2 s for a writer is an error."""
+    cfg = stores.resolve("", path)
+
     def read():
         got = set()
         try:
-            con = db.connect(path)          # one connection per thread
             while not stop.is_set():
-                n_deals, amount, uploads, reps, _ = con.execute(TOTALS).fetchone()
+                with stores.reading(cfg, wait_seconds=2) as con:
+                    n_deals, amount, uploads, reps, _ = con.execute(TOTALS).fetchone()
                 got.add((n_deals, amount, uploads, reps))
                 if counter is not None and during():
                     counter[0] += 1
-            con.close()
         except BaseException as exc:       # noqa: BLE001 - reported by the test
             errors.append(exc)
         seen.append(got)
@@ -101,12 +104,11 @@ def test_the_same_readers_do_catch_a_write_applied_in_two_steps(shop):
     seen, errors, stop = [], [], threading.Event()
     threads = _readers(shop, stop, seen, errors)
     time.sleep(0.2)
-    con = db.connect(shop)
-    con.execute("INSERT INTO uploads (upload_id, kind, file_name, sha256, uploaded_at, status) "
-                "VALUES (99, 'crm', 'x.csv', 'x', now(), 'active')")
-    time.sleep(0.5)
-    con.execute("INSERT INTO opportunities (opportunity_id, amount) VALUES ('half', 7)")
-    con.close()
+    cfg = stores.resolve("", shop)
+    stores.write(cfg, lambda con: con.execute("INSERT INTO uploads (upload_id, kind, file_name, sha256, uploaded_at, "
+                                              "status) VALUES (99, 'crm', 'x.csv', 'x', now(), 'active')"))
+    time.sleep(1.0)
+    stores.write(cfg, lambda con: con.execute("INSERT INTO opportunities (opportunity_id, amount) VALUES ('half', 7)"))
     time.sleep(0.2)
     stop.set()
     for t in threads:
@@ -120,8 +122,8 @@ def _cli(*args, **kw):
                             stderr=subprocess.PIPE, text=True, **kw)
 
 
-def test_a_command_line_ingest_waits_while_the_app_holds_the_file_then_succeeds(shop):
-    con = db.connect(shop)                                  # the dashboard, mid-run
+def test_a_command_line_ingest_waits_while_another_program_holds_the_file_then_succeeds(shop):
+    con = db.connect(shop)                  # the file opened directly (the duckdb shell, an older Huddle)
     proc = _cli("ingest", "crm", str(shop.parent / "d2.csv"), "--db", str(shop), "--json")
     time.sleep(2.0)
     assert proc.poll() is None                              # cannot have finished while the file is held

@@ -2,11 +2,15 @@
 why it can't be trusted (benchmarks/bench_lift_scenarios.py runs the same checks over many seeds)."""
 
 import functools
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.csgraph  # noqa: F401 (sp.csgraph)
 
+from analytics.estimators import fixed_effects as fe
 from analytics.estimators import lift_world
 from analytics.estimators import robust_lift
 from analytics.estimators.robust_lift import RobustImputationLift
@@ -173,3 +177,50 @@ def test_another_messages_effect_learned_from_other_reps_does_not_leak_into_an_e
         want = lift_world.truth_on(alone, est.covered_[m], [m])
         assert est.effects_[m] == pytest.approx(want, abs=1e-6), ids[m]
         assert (want == 0) == (m != k)
+
+
+def test_two_messages_told_apart_by_too_few_reps_are_one_joint_estimate_even_under_the_shared_share():
+    """60 reps, 80 % certify both in one session: under 90 % of the adopted deals are shared, but the deals adopted
+    for just one of the two come from fewer reps than a moderate claim needs, so no separate effect is claimed."""
+    messages = lift_world.SCENARIOS["bundled"].messages
+    messages = (messages[0], replace(messages[1], with_share=0.8), messages[2])
+    world = lift_world.simulate("bundled", 1, messages=messages, n_reps=60)
+    pairs = world["pairs"]
+    adopted = pairs[pairs["is_adopted"]].merge(world["deals"][["deal_key", "rep_id"]], on="deal_key")
+    a, b = (adopted.loc[adopted["message_id"] == m, ["deal_key", "rep_id"]] for m in ("m_pair_a", "m_pair_b"))
+    both = a.merge(b, on=["deal_key", "rep_id"])
+    apart = pd.concat([a, b]).drop_duplicates(keep=False)
+    assert len(both) / (len(a) + len(b) - len(both)) < robust_lift.SEPARABLE_SHARE
+    assert len(both) > len(apart) and apart["rep_id"].nunique() < robust_lift.MIN_REPS["moderate"]
+    est = RobustImputationLift(n_boot=0).fit(world["deals"], pairs, world["message_ids"], world["launch_dates"])
+    out = est.tidy().set_index("message_id")
+    assert (out.loc[["m_pair_a", "m_pair_b"], "evidence"] == "not separable").all()
+    assert out.loc["m_pair_a", "joint_with"] == ["m_pair_b"] and np.isnan(out.loc["m_pair_a", "lift_pp"])
+    assert out.loc["m_solo", "evidence"] != "not separable"
+
+
+def test_team_by_period_effects_inverted_team_by_team_give_the_pseudo_inverse_estimates():
+    """The block-wise generalized inverse (a rep belongs to one team, so team x period effects are block-diagonal)
+    must give the same identified coefficients, influence values and rank as one pseudo-inverse of the whole."""
+    rng = np.random.default_rng(3)
+    n, R, T, P = 3000, 60, 4, 12
+    rep = rng.integers(0, R, n)
+    team_period = (rep % T) * P + rng.integers(0, P, n)
+    X, names = fe.one_hot([team_period, rng.integers(0, 3, n), rng.integers(0, 2, n)], n)
+    y = (rng.random(n) < 0.4).astype(float)
+    control = rng.random(n) < 0.7
+    lead = sum(f == 0 for f, _ in names)
+    block, whole = fe.fit_controls(X, y, rep, R, control, lead=lead), fe.fit_controls(X, y, rep, R, control)
+    head = sp.csr_matrix(np.abs(block.a[:lead, :lead]) > 0)
+    assert sp.csgraph.connected_components(head, directed=False)[0] == T        # one block per team
+    np.testing.assert_allclose(block.a @ block.a_inv @ block.a, block.a, atol=1e-8)
+    assert np.linalg.matrix_rank(block.a) < len(block.a)                        # rep effects absorb team levels
+    contrast = block.a[:, :5]                                                   # identified contrasts
+    np.testing.assert_allclose(contrast.T @ block.beta, contrast.T @ whole.beta, atol=1e-9)
+    np.testing.assert_allclose((block.scores @ block.a_inv @ contrast), (whole.scores @ whole.a_inv @ contrast),
+                               atol=1e-9)
+    np.testing.assert_allclose(np.sum(block.a_inv * block.a), np.sum(whole.a_inv * whole.a), atol=1e-6)
+    Z, _ = fe.one_hot([np.where(control & (rng.random(n) < 0.1), 1, 0)], n)
+    added = fe.add_columns(block, Z)
+    full = fe.fit_controls(sp.hstack([X, Z]).tocsr(), y, rep, R, control)
+    np.testing.assert_allclose(added.beta[-1], full.beta[-1], atol=1e-9)

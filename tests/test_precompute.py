@@ -14,7 +14,7 @@ from analytics import db, refresh, results
 from analytics.estimators.memory import MemoryModel
 from analytics.estimators.memory_head import Head
 from analytics.estimators.lift import N_BOOT
-from analytics.views import feedback, lift
+from analytics.views import feedback, forgetting, impact, lift, overview, queries, scorecard
 from analytics.views import retention as views
 from analytics.views.lift import lift_arguments
 from analytics.ingest.load import ingest_file
@@ -72,6 +72,16 @@ def default_calls(con):
     for message_id in feedback.messages_with_notes(con, filters):
         calls.append((f"themes {message_id}", feedback.note_themes, (filters, message_id), {}))
         calls.append((f"terms {message_id}", feedback.distinctive_terms, (filters, message_id), {}))
+    _, period, now = refresh.landing_view(con, TODAY)
+    days = overview.landing_dates(period, now)
+    for day in (*days, as_of):
+        calls.append((f"rep x message {day}", queries.rep_message, (filters, day), {}))
+    calls += [("memory states (overview)", forgetting.practiced_scores, (list(days),), {"model": model}),
+              ("memory states (scorecard)", forgetting.practiced_scores, ([as_of],), {"model": model}),
+              ("overview", overview.landing, (filters, period, model, now), {}),
+              ("scorecard", scorecard.scorecard_rows, (as_of, model), {})]
+    for message_id in lift._messages(con)["message_id"]:
+        calls.append((f"event study {message_id}", impact.event_study, (message_id, filters, as_of), {}))
     return calls
 
 
@@ -206,3 +216,54 @@ def test_a_database_without_the_table_computes_on_demand(demo_world, tmp_path):
         assert views.retention_model(con) is not None
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------------------------------ pages read the store
+
+class Counted:
+    """Count the real calls of a method (it still runs): how often a page fits an estimator."""
+
+    def __init__(self, monkeypatch, cls, name):
+        self.calls = 0
+        real = getattr(cls, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+        monkeypatch.setattr(cls, name, counted)
+
+
+def test_the_impact_page_draws_the_stored_event_study_and_refits_only_for_a_filter(demo_copy, monkeypatch):
+    import streamlit as st
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    from analytics.estimators.robust_lift import RobustImputationLift
+    st.cache_data.clear()
+    fits = Counted(monkeypatch, RobustImputationLift, "fit")
+    at = AppTest.from_file(str(ROOT / "pages" / "marketing" / "impact.py"), default_timeout=120).run()
+    at.selectbox(key="impact_message").set_value("roi-calculator-talk-track")
+    at.run()
+    assert not at.exception
+    assert any("pre-trend test p =" in m.value for m in at.markdown)       # the event study is drawn
+    assert fits.calls == 0
+    at.sidebar.multiselect(key="f_teams").set_value([at.sidebar.multiselect(key="f_teams").options[0]])
+    at.run()
+    assert not at.exception
+    assert fits.calls == 1                                                 # a team's deals: fitted for that team
+
+
+def test_a_team_filter_on_the_overview_reads_the_stored_memory_states(demo_copy, monkeypatch):
+    import streamlit as st
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    states = Counted(monkeypatch, MemoryModel, "states")
+    at = AppTest.from_file(str(ROOT / "pages" / "leadership" / "overview.py"), default_timeout=120).run()
+    assert not at.exception and states.calls == 0
+    at.sidebar.multiselect(key="f_teams").set_value([at.sidebar.multiselect(key="f_teams").options[0]])
+    at.run()
+    assert not at.exception and states.calls == 0
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Still remembered"] != "not available"

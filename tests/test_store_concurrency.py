@@ -11,11 +11,10 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 from conftest import ROOT
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, free_port
+from e2e.serve import CHROMIUM, CHROMIUM_ARGS, Server, ServerFailed
 
 from analytics import lake_write, settings, stores
 from analytics.ingest.load import ingest_file
@@ -58,30 +57,6 @@ def whole_upload_states() -> set[tuple]:
     return states
 
 
-def start_replica(env: dict, log_path) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free port of 127.0.0.1 against the store in env; (process, url)."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1", "--server.port",
-         str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def wait_healthy(proc: subprocess.Popen, url: str, log_path, seconds: float = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            pytest.fail(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-        time.sleep(0.2)
-
-
 def deals_shown(page, url: str) -> int:
     """Open the What's loaded page afresh (a new script run) and read its Opportunities count."""
     page.goto(url + "/loaded")
@@ -113,14 +88,18 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
     def step(what: str) -> None:    # shown with a failure: where the time went
         print(f"{time.monotonic() - started:6.1f} s  {what}", flush=True)
 
-    replicas = [start_replica(env, tmp_path / f"replica{i}.log") for i in range(2)]
+    servers = [Server(env, tmp_path / f"replica{i}.log") for i in range(2)]     # started while the base loads
+    replicas = [(server.proc, server.url) for server in servers]
     stop = tmp_path / "stop"
     reader = writers = None
     try:
         lake_write.write(shared_store, ingest_file, "crm", tmp_path / "base.csv")
         step("base upload done")
-        for i, (proc, url) in enumerate(replicas):
-            wait_healthy(proc, url, tmp_path / f"replica{i}.log")
+        try:
+            for server in servers:
+                server.wait_healthy(120)
+        except ServerFailed as exc:
+            pytest.fail(str(exc))
         step("replicas healthy")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -144,13 +123,8 @@ def test_replicas_and_readers_see_whole_uploads_and_two_writers_lose_or_repeat_n
             browser.close()
     finally:
         stop.touch()
-        for proc, _ in replicas:
-            proc.terminate()
-        for proc, _ in replicas:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for server in servers:
+            server.stop()
     out, err = reader.communicate(timeout=120)
     assert reader.returncode == 0, err
     seen = {tuple(row) for row in json.loads(out.strip().splitlines()[-1])}

@@ -18,11 +18,17 @@ from analytics.ingest.load import ingest_file, undo
 
 PRECISION_FLOOR, RECALL_FLOOR = 0.8, 0.7
 # Measured on the held-out split (README "Message trackers"): these trackers fall short of a floor. Lexical TF-IDF
-# cannot see a paraphrase that shares no word with the message's text or phrases, and one shared word is often the
-# same word in another sense. Strict: a tracker that starts meeting its floor makes the test fail, so it is removed.
-SHORT_OF_PRECISION = {"AI Copilot Positioning", "Platform Consolidation Story"}
-SHORT_OF_RECALL = {"AI Copilot Positioning", "Platform Consolidation Story", "ROI Calculator Talk Track",
-                   "Security-First Value Prop"}
+# cannot see a paraphrase that shares no word with the message's text or phrases (the most recall any such method
+# can reach is in brackets), and one shared word is often the same word in another sense. Strict: a tracker that
+# starts meeting its floor makes the test fail, so it is removed.
+SHORT_OF_PRECISION = {"AI Copilot Positioning": "precision 5/7 = 0.71 ('live demo' of another module; 'AI' as a "
+                                                 "buzzword)"}
+SHORT_OF_RECALL = {
+    "AI Copilot Positioning": "recall 5/12 = 0.42 (3 of 12 share no word with the message: at most 0.75)",
+    "Platform Consolidation Story": "recall 6/12 = 0.50 (5 of 12 share no word with the message: at most 0.58)",
+    "ROI Calculator Talk Track": "recall 6/13 = 0.46 (1 of 13 shares no word with the message: at most 0.92)",
+    "Security-First Value Prop": "recall 6/13 = 0.46 (4 of 13 share no word with the message: at most 0.69)",
+}
 
 CATALOG = pd.DataFrame({
     "message_id": ["security", "roi"],
@@ -71,6 +77,23 @@ def test_off_topic_small_talk_matches_nothing():
 def test_a_competitors_claim_is_no_match():
     assert matched("Gong's ROI calculator assumes you'll double your win rate.") == {}
     assert matched("They will tell you their audit trail is free.") == {}
+
+
+def test_a_sentence_opening_with_their_is_someone_elses_claim():
+    assert matched("Their audit trail is a CSV export.") == {}
+    assert matched("The audit trail is a CSV export.") == {"security": "phrase"}
+
+
+def test_a_reps_question_asks_about_a_message_and_is_no_match():
+    assert matched("Can you send me the audit trail of which slides we changed?") == {}
+    assert matched("I can send you the audit trail of which slides we changed.") == {"security": "phrase"}
+
+
+def test_a_product_name_sharing_a_word_with_a_message_is_not_scored_for_it():
+    fitted = tr.MessageTracker().fit(CATALOG)
+    assert fitted.score(turns(("Today I'll show you Security Suite, and leave time for questions.",))).empty
+    lower = fitted.score(turns(("Today I'll show you the security suite, and leave time for questions.",)))
+    assert lower["message_id"].tolist() == ["security"] and lower["method"].tolist() == ["similarity"]
 
 
 def test_a_prospect_only_mention_is_found_but_is_not_the_rep_using_it():
@@ -167,9 +190,9 @@ def test_holdout_accuracy_comes_with_counts_and_wilson_intervals():
     assert (h["threshold"] == tr.SIMILARITY_THRESHOLD).all()
 
 
-def _floor_params(short: set[str]):
+def _floor_params(short: dict[str, str]):
     names = sorted(tr.fixture()[1]["message_name"])
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="measured short of the floor"))
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=f"measured short of the floor: {short[n]}"))
             if n in short else n for n in names]
 
 
@@ -185,7 +208,7 @@ def test_each_tracker_meets_the_recall_floor_on_the_holdout(message):
 
 def test_pooled_holdout_accuracy_does_not_fall_below_what_was_measured():
     h = holdout()[["tp", "fp", "fn"]].sum()
-    assert h["tp"] / (h["tp"] + h["fp"]) >= 0.8 and h["tp"] / (h["tp"] + h["fn"]) >= 0.45
+    assert h["tp"] / (h["tp"] + h["fp"]) >= 0.85 and h["tp"] / (h["tp"] + h["fn"]) >= 0.46
 
 
 # --- tracking in a store ----------------------------------------------------------------------------------------
@@ -205,7 +228,7 @@ def base_store(tmp_path_factory):
     tr.fixture()[1].drop(columns="message_id").to_csv(tmp / "catalog.csv", index=False)
     (tmp / "reps.csv").write_text("Name,Email,Team\nAna Lopez,ana@x.com,East\n")
     (tmp / "calls.csv").write_text(CALLS_HEADER + call(1, "Every change is logged in an audit trail.")
-                                   + call(2, "How was the weekend?", "Can you send the ROI calculator?")
+                                   + call(2, "The weekend was lovely.", "Can you send the ROI calculator?")
                                    + call(3, "Nice to meet you."))
     con = db.connect(tmp / "h.duckdb")
     for kind, name in (("reps", "reps.csv"), ("messages", "catalog.csv"), ("activity", "calls.csv")):

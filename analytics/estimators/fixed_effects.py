@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 from scipy import stats
+from scipy.sparse import csgraph
 
 CONFIDENCE = 0.95
 MIN_REPLICATES = 20
@@ -49,8 +50,10 @@ class ControlFit:
     parts: dict               # the control rows and per-rep sums, so columns can be added without a new Gram matrix
 
 
-def fit_controls(X: sp.csr_matrix, y: np.ndarray, rep: np.ndarray, R: int, control: np.ndarray) -> ControlFit:
-    """Within-rep least squares of y on X over the control deals (a pseudo-inverse: unidentified directions get 0)."""
+def fit_controls(X: sp.csr_matrix, y: np.ndarray, rep: np.ndarray, R: int, control: np.ndarray,
+                 lead: int = 0) -> ControlFit:
+    """Within-rep least squares of y on X over the control deals; `lead`: how many leading columns form one nested
+    factor (team x period: block-diagonal once rep effects are absorbed), inverted block by block (see _ginv)."""
     Xc, yc, rc = X[control], y[control], rep[control]
     nc = len(yc)
     n0 = np.bincount(rc, minlength=R).astype(float)
@@ -63,7 +66,7 @@ def fit_controls(X: sp.csr_matrix, y: np.ndarray, rep: np.ndarray, R: int, contr
     b = np.asarray(Xc.T @ yc).ravel() - np.asarray(sx0.T @ (sy0 / safe)).ravel()
     parts = {"Xc": Xc, "yc": yc, "rc": rc, "rep_of": rep_of, "sx0": sx0, "sy0": sy0, "safe": safe, "b": b,
              "control": control}
-    return _solve(a, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts)
+    return _solve(a, _ginv(a, lead), b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts)
 
 
 def add_columns(fit: ControlFit, Z: sp.csr_matrix) -> ControlFit:
@@ -79,11 +82,45 @@ def add_columns(fit: ControlFit, Z: sp.csr_matrix) -> ControlFit:
     b = np.concatenate([p["b"], b_z])
     XZ = sp.hstack([p["Xc"], Zc]).tocsr()
     scaled = sp.hstack([fit.rep_mean_x, scaled_z]).tocsr()
-    return _solve(a, b, XZ, scaled, fit.n0, p["sy0"], p["safe"], p["yc"], p["rc"], p["rep_of"], None)
+    a_inv = _bordered(fit.a_inv, a_xz, a_zz)
+    return _solve(a, a_inv, b, XZ, scaled, fit.n0, p["sy0"], p["safe"], p["yc"], p["rc"], p["rep_of"], None)
 
 
-def _solve(a, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts) -> ControlFit:
-    a_inv = np.linalg.pinv(a, rcond=1e-10, hermitian=True) if a.size else np.zeros((0, 0))
+def _ginv(a: np.ndarray, lead: int = 0) -> np.ndarray:
+    """A symmetric generalized inverse of a within-rep Gram matrix (a @ g @ a = a), cheap when it is block-diagonal.
+
+    The first `lead` columns are split into the connected blocks of their sparsity (a team's periods: a rep belongs
+    to one team), each pseudo-inverted alone; the other columns enter through the Schur complement (_bordered).
+    Any generalized inverse gives the same estimable contrasts, influence values and rank as the pseudo-inverse:
+    they differ only in unidentified directions, which the control deals' rows and scores never see.
+    """
+    if not a.size:
+        return np.zeros((0, 0))
+    if lead <= 0 or lead >= len(a):
+        return _pinv(a)
+    head = a[:lead, :lead]
+    n_blocks, label = csgraph.connected_components(sp.csr_matrix(np.abs(head) > 0), directed=False)
+    inv = np.zeros_like(head)
+    for block in range(n_blocks):
+        cols = np.flatnonzero(label == block)
+        inv[np.ix_(cols, cols)] = _pinv(head[np.ix_(cols, cols)])
+    return _bordered(inv, a[:lead, lead:], a[lead:, lead:])
+
+
+def _bordered(a_inv: np.ndarray, b: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Generalized inverse of [[A, B], [B', D]] from one of A (B lies in A's range: both are Gram blocks of the same
+    within-rep rows): [[G + F S+ F', -F S+], [-S+ F', S+]] with F = G B and S = D - B' F, its Schur complement."""
+    f = a_inv @ b
+    s_inv = _pinv(d - b.T @ f)
+    fs = f @ s_inv
+    return np.block([[a_inv + fs @ f.T, -fs], [-fs.T, s_inv]])
+
+
+def _pinv(a: np.ndarray) -> np.ndarray:
+    return np.linalg.pinv(a, rcond=1e-10, hermitian=True) if a.size else np.zeros((0, 0))
+
+
+def _solve(a, a_inv, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts) -> ControlFit:
     beta = a_inv @ b
     mean_y = np.where(n0 > 0, sy0 / safe, np.nan)
     mean_xb = np.asarray(scaled @ beta).ravel()

@@ -24,8 +24,10 @@ those deals. Also: `since launch` (adopted and taught deals: exposure from the k
 and the event study (lags: months since certification; leads: coefficients of the months before
 certification added to the control model, BJS's pre-trend test, whose joint Wald p-value is `pretrend_p`).
 Placebo launch: a dummy for in-scope deals of later certifiers in the PLACEBO_MONTHS before launch.
-Not separable: two messages are merged when over SEPARABLE_SHARE of the deals adopted for either are adopted for both;
-both rows get the joint estimate in `joint_*` columns, no separate lift, and evidence `not separable`.
+Not separable: two messages are merged when over SEPARABLE_SHARE of the deals adopted for either are adopted for both,
+or when most are (over half) and the deals adopted for one but not the other are too few for a moderate claim (under
+MIN_DEALS["moderate"] deals or MIN_REPS["moderate"] reps): each separate effect would rest on those deals alone. Both
+rows get the joint estimate in `joint_*` columns, no separate lift, and evidence `not separable`.
 Intervals: studentized (bootstrap-t) rep bootstrap over each rep's exact influence on the estimate, the control
 residuals scaled by the HC1 factor (fixed_effects); cluster="team" resamples teams. Evidence: the count and
 interval tiers (analytics.settings.evidence_tier), then at most directional when the imputable share is under
@@ -243,7 +245,8 @@ def _counts(d: dict) -> dict:
 
 
 def _units(d: dict) -> list[tuple[int, ...]]:
-    """Messages, with those adopted together on over SEPARABLE_SHARE of their deals merged into one unit."""
+    """Messages, with those adopted together merged into one unit (over SEPARABLE_SHARE of their deals shared, or
+    over half and too few deals or reps adopted for just one of them to tell the effects apart)."""
     M, a = d["M"], d["adopted"]
     parent = list(range(M))
 
@@ -255,7 +258,10 @@ def _units(d: dict) -> list[tuple[int, ...]]:
     for i in range(M):
         for j in range(i + 1, M):
             both, either = (a[:, i] & a[:, j]).sum(), (a[:, i] | a[:, j]).sum()
-            if either and both / either > SEPARABLE_SHARE:
+            apart = a[:, i] ^ a[:, j]                  # the deals that tell the two effects apart
+            too_few = (apart.sum() < MIN_DEALS["moderate"]
+                       or len(np.unique(d["rep"][apart])) < MIN_REPS["moderate"])
+            if either and (both / either > SEPARABLE_SHARE or (both > apart.sum() and too_few)):
                 parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(M):
@@ -316,7 +322,8 @@ def _fit_unit(d: dict, k: int, states: np.ndarray, clusters: np.ndarray, G: int,
     if trends:                                  # team trends: each team's own slope in time (rep effects: levels)
         slope = sp.csr_matrix((periods - periods.mean(), (np.arange(n), d["team"])), shape=(n, d["n_teams"]))
         X = sp.hstack([X, slope]).tocsr()
-    fit = fe.fit_controls(X, d["y"], rep, R, control)
+    # the time effects lead the design; team x period effects are block-diagonal by team (cheap to invert)
+    fit = fe.fit_controls(X, d["y"], rep, R, control, lead=sum(f == 0 for f, _ in names))
     ok &= fit.n0[rep] > 0
     t = np.flatnonzero(exposed & ok)
     e = fe.imputation_residuals(fit, X[t], d["y"][t], rep[t])

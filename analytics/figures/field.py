@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, plain, plain_all
+from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, interval_bars, plain, plain_all
 from analytics.metrics.evidence import VERDICT_LABELS, verdict
 
 BASELINE_COLOR = OTHER_COLOR      # weeks before launch: the trackers' baseline
@@ -116,8 +116,7 @@ def lift_beside(lifts: pd.DataFrame) -> go.Figure:
             x=c, y=y + (0.15 if offset == 0 else -0.15), mode="markers", name=label,
             marker=dict(symbol=symbol, size=12, color=[VERDICT_COLORS[v] for v in verdicts],
                         line=dict(color=INK, width=1)),
-            error_x=dict(type="data", symmetric=False, array=(hi - c).fillna(0).to_numpy(),
-                         arrayminus=(c - lo).fillna(0).to_numpy(), color=INK, thickness=1.5, width=4),
+            error_x=interval_bars(c, lo, hi),
             customdata=np.column_stack([shown, lo, hi, evidence, [VERDICT_LABELS[v] for v in verdicts]]),
             hovertemplate=("%{customdata[0]}<br>" + label + ": %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
                            "%{customdata[2]:+.1f}), evidence: %{customdata[3]}<br>%{customdata[4]}<extra></extra>")))

@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.figures.style import INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, plain, plain_all
+from analytics.figures.style import (INK, LAYOUT, OTHER_COLOR, VERDICT_COLORS, interval_bars, plain,
+                                     plain_all)
 from analytics.metrics.evidence import VERDICT_LABELS, verdict
 from analytics.metrics.missing import missing
 
@@ -28,7 +29,8 @@ def forest_plot(lifts: pd.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=lifts["naive_lift_pp"], y=y + 0.15, mode="markers", name="Naive (adopted minus other deals)",
         marker=dict(symbol="diamond-open", size=11, color=NAIVE_COLOR, line=dict(width=2)),
-        error_x=_interval(lifts["naive_lift_pp"], lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"], NAIVE_COLOR),
+        error_x=interval_bars(lifts["naive_lift_pp"], lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"],
+                              NAIVE_COLOR),
         customdata=np.column_stack([shown, lifts["naive_ci_low_pp"], lifts["naive_ci_high_pp"]]),
         hovertemplate="%{customdata[0]}<br>naive %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
                       "%{customdata[2]:+.1f})<extra></extra>"))
@@ -36,7 +38,7 @@ def forest_plot(lifts: pd.DataFrame) -> go.Figure:
         x=lifts["adjusted_lift_pp"], y=y - 0.15, mode="markers", name="Adjusted (comparable deals)",
         marker=dict(symbol="circle", size=13, color=[VERDICT_COLORS[v] for v in verdicts],
                     line=dict(color=INK, width=1)),
-        error_x=_interval(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "#666666"),
+        error_x=interval_bars(lifts["adjusted_lift_pp"], lifts["ci_low_pp"], lifts["ci_high_pp"], "#666666"),
         customdata=np.column_stack([shown, lifts["ci_low_pp"], lifts["ci_high_pp"], lifts["evidence"],
                                     [VERDICT_LABELS[v] for v in verdicts]]),
         hovertemplate="%{customdata[0]}<br>adjusted %{x:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
@@ -101,7 +103,7 @@ def event_study_plot(rows: pd.DataFrame, message_name: str) -> go.Figure:
             x=x[pick], y=part["lift_pp"], mode="markers", name=name,
             marker=dict(symbol=symbol, size=12, color=[c for c, k in zip(colors, pick) if k],
                         line=dict(width=2, color=[c for c, k in zip(colors, pick) if k])),
-            error_y=_interval(part["lift_pp"], part["ci_low_pp"], part["ci_high_pp"], "#666666"),
+            error_y=interval_bars(part["lift_pp"], part["ci_low_pp"], part["ci_high_pp"], "#666666"),
             customdata=np.column_stack([[labels[i] for i in np.flatnonzero(pick)], part["ci_low_pp"],
                                         part["ci_high_pp"], part["deals"]]),
             hovertemplate="months %{customdata[0]}: %{y:+.1f} pp (95% CI %{customdata[1]:+.1f} to "
@@ -130,9 +132,3 @@ def _direction(low, high) -> str:
     if missing(low) or missing(high):
         return "uncertain"
     return "helpful" if low > 0 else "harmful" if high < 0 else "uncertain"
-
-
-def _interval(center: pd.Series, low: pd.Series, high: pd.Series, color: str) -> dict:
-    c, lo, hi = (pd.to_numeric(s, errors="coerce").astype(float) for s in (center, low, high))
-    return dict(type="data", symmetric=False, array=(hi - c).fillna(0).to_numpy(),
-                arrayminus=(c - lo).fillna(0).to_numpy(), color=color, thickness=1.5, width=4)

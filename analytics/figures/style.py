@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 
+import pandas as pd
 import plotly.io as pio
 from plotly import graph_objects as go
 
@@ -69,3 +70,10 @@ def plain_all(values: Iterable) -> list[str]:
 def message_colors(names: Iterable[str]) -> dict[str, str]:
     """Message name -> color, in the given (launch plan) order; the palette repeats past its length."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(dict.fromkeys(names))}
+
+
+def interval_bars(center, low, high, color: str = INK) -> dict:
+    """A trace's error_x / error_y drawing the 95 % interval [low, high] around center (a missing bound: no bar)."""
+    c, lo, hi = (pd.to_numeric(pd.Series(s), errors="coerce").astype(float) for s in (center, low, high))
+    return dict(type="data", symmetric=False, array=(hi - c).fillna(0).to_numpy(),
+                arrayminus=(c - lo).fillna(0).to_numpy(), color=color, thickness=1.5, width=4)

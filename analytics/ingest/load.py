@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import getpass
+import hashlib
 import json
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -136,7 +138,14 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
         mappings.mark_used(con, chosen.remembered["mapping_id"])
     if column_map and not dry_run:      # settled by hand: the next export of this shape reads the same
         ctx.info["mapping_saved"] = mappings.remember(con, effective, raw.headers, chosen.columns, who)
-    key_sql = k.stage(ctx)
+    settings = _settings_digest(ctx, raw, stage_map, date_formats, pass_mark)
+    before = (len(ctx.warnings), set(ctx.info))
+    prior = _same_file_in_force(con, k, raw.sha256, settings)
+    if prior:       # these bytes, read the same way, made the records in force: staging them again changes nothing
+        ctx.info.update(prior["restage"]["info"])
+        ctx.warnings.extend(prior["restage"]["warnings"])
+    else:
+        key_sql = k.stage(ctx)
     upload_id = con.execute("SELECT coalesce(max(upload_id), 0) + 1 FROM uploads").fetchone()[0]
     result = UploadResult(upload_id=None if dry_run else upload_id, kind=effective, file=raw.file_name,
                           source_format=source_format, encoding=raw.encoding,
@@ -145,41 +154,10 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
                           details=ctx.info, dry_run=dry_run, unused_columns=inferred.unused_columns,
                           missing_optional=inferred.missing_optional,
                           inference={f: c.to_json() for f, c in inferred.choices.items()})
-    # The CRM check for one deal under several ids reads these columns on every row, changed or not.
-    keep = ("account_name", "opportunity_name", "created_date") \
-        if effective == "crm" and "derived_key" not in ctx.info else ()
-    if _stage(con, k, ctx, key_sql, keep):
-        keep_rewritten_keys(con)
-    counts = _count(con, ctx, warn=True)
-    n_twins = _drop_earlier_twins(con) if counts["keys"] < counts["good"] else 0
-    if n_twins:
-        ctx.warnings.append(f"{n_twins} row(s) repeat a record that appears again later in the file; "
-                            "the last occurrence was kept")
-        counts = _count(con, ctx, warn=False)
-    if keep:
-        twins = con.execute("""
-            SELECT count(*) FROM (SELECT lower(account_name), lower(opportunity_name), created_date, count(*) n
-            FROM staged WHERE action <> 'reject' AND opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)
-        """).fetchone()[0]
-        if twins:
-            ctx.warnings.append(f"{twins} deal(s) appear under more than one record id with the same name, "
-                                "account and created date (a re-import?); they are kept as separate deals")
-
-    # Rejected rows: unreadable lines and rows whose values do not convert, kept with their raw values.
-    con.execute("DROP TABLE IF EXISTS new_rejects")
-    con.execute("CREATE TEMP TABLE new_rejects (line_number INTEGER, reason VARCHAR, raw_json VARCHAR)")
-    if raw.bad_lines:
-        con.executemany("INSERT INTO new_rejects VALUES (?, ?, ?)",
-                        [(ln, reason, json.dumps({"line": text})) for ln, reason, text in raw.bad_lines])
-    if counts["reject"]:
-        pairs = ", ".join(f"$h{i}, r.c{i}" for i in range(len(raw.headers)))
-        hparams = {f"h{i}": (h or f"column {i + 1}") + ("" if raw.headers.index(h) == i else f" ({i + 1})")
-                   for i, h in enumerate(raw.headers)}
-        con.execute(f"""
-            INSERT INTO new_rejects
-            SELECT s.line_number, s.reject_reason, json_object({pairs})::VARCHAR
-            FROM staged s JOIN raw_rows r USING (line_number) WHERE s.action = 'reject'
-        """, hparams)
+    if prior:
+        counts, n_twins = _counts_of_prior(con, raw, prior)
+    else:
+        counts, n_twins = _stage_and_count(con, k, ctx, raw, key_sql)
     # Everything else reads the staged relation: the raw text can go before the writes.
     for t in ("raw_rows", *ctx.lookups):
         con.execute(f"DROP TABLE IF EXISTS {t}")
@@ -204,7 +182,9 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
             $skip, $warn, 'active')
     """, {"id": upload_id, "kind": effective, "file": raw.file_name, "sha": raw.sha256, "fmt": source_format,
           "enc": raw.encoding, "delim": raw.delimiter,
-          "opts": json.dumps({"columns": result.columns, **ctx.info}, default=str), "who": who,
+          "opts": json.dumps({"columns": result.columns, **ctx.info, "restage": {
+              "settings": settings, "info": {key: v for key, v in ctx.info.items() if key not in before[1]},
+              "warnings": ctx.warnings[before[0]:]}}, default=str), "who": who,
           "at": datetime.now(timezone.utc).replace(tzinfo=None), "read": result.rows_read,
           "ins": result.rows_inserted, "upd": result.rows_updated, "unch": result.rows_unchanged,
           "rej": result.rows_rejected, "skip": result.rows_skipped, "warn": json.dumps(ctx.warnings)})
@@ -242,6 +222,96 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     for t in ("staged", "new_rejects"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return result
+
+
+def _settings_digest(ctx: Context, raw, stage_map: dict, date_formats: dict, pass_mark: float) -> str:
+    """What staging a file depends on besides its bytes: the code, the kind, the columns chosen and the options."""
+    return hashlib.sha256(json.dumps([
+        _code_digest(), ctx.kind, ctx.source_format, raw.headers, raw.encoding, raw.delimiter,
+        sorted(ctx.mapping.items()), sorted(ctx.constants.items()), sorted(stage_map.items()),
+        sorted(date_formats.items()), pass_mark]).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """The ingest code, schema and DuckDB version (hash() is DuckDB's): another version restages every file."""
+    root = Path(__file__).resolve().parents[2]
+    h = hashlib.sha256(duckdb.__version__.encode())
+    for p in sorted([*(root / "analytics" / "ingest").rglob("*.py"), *(root / "sql" / "schema").glob("*.sql")]):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def _same_file_in_force(con, k, sha256: str, settings: str) -> dict | None:
+    """The upload whose versions are in force for these very bytes read the same way, if nothing has changed the
+    kind's records since: the last upload into the kind's versions table, active, with the same digest and
+    settings, and no upload of those kinds undone after it. Its `restage` options and rejected rows stand in for
+    staging the file again (every record unchanged)."""
+    kinds = [name for name, other in KINDS.items() if other.versions == k.versions]
+    row = con.execute("""
+        SELECT upload_id, status, sha256, options_json, n_rejected, uploaded_at FROM uploads
+        WHERE kind IN (SELECT unnest($kinds)) ORDER BY upload_id DESC LIMIT 1
+    """, {"kinds": kinds}).fetchone()
+    if row is None or row[1] != "active" or row[2] != sha256:
+        return None
+    restage = json.loads(row[3] or "{}").get("restage")
+    if not restage or restage.get("settings") != settings:
+        return None
+    undone = con.execute("SELECT count(*) FROM uploads WHERE kind IN (SELECT unnest($kinds)) AND undone_at >= $at",
+                         {"kinds": kinds, "at": row[5]}).fetchone()[0]
+    return None if undone else {"upload_id": row[0], "n_rejected": row[4], "restage": restage}
+
+
+def _counts_of_prior(con, raw, prior: dict) -> tuple[dict, int]:
+    """Counts for a file identical to the upload in force (`_same_file_in_force`): every good row unchanged, the
+    same rows rejected (copied into `new_rejects`)."""
+    con.execute("DROP TABLE IF EXISTS new_rejects")
+    con.execute("CREATE TEMP TABLE new_rejects AS SELECT line_number, reason, raw_json FROM rejected_rows "
+                "WHERE upload_id = $id", {"id": prior["upload_id"]})
+    n_read = raw.n_rows + len(raw.bad_lines)
+    return {"insert": 0, "update": 0, "unchanged": n_read - prior["n_rejected"],
+            "reject": prior["n_rejected"] - len(raw.bad_lines)}, 0
+
+
+def _stage_and_count(con, k, ctx: Context, raw, key_sql: str) -> tuple[dict, int]:
+    """Stage the raw rows, drop earlier twins, warn, and collect the rejected rows into `new_rejects`; returns the
+    counts per action and how many twins went."""
+    # The CRM check for one deal under several ids reads these columns on every row, changed or not.
+    keep = ("account_name", "opportunity_name", "created_date") \
+        if ctx.kind == "crm" and "derived_key" not in ctx.info else ()
+    if _stage(con, k, ctx, key_sql, keep):
+        keep_rewritten_keys(con)
+    counts = _count(con, ctx, warn=True)
+    n_twins = _drop_earlier_twins(con) if counts["keys"] < counts["good"] else 0
+    if n_twins:
+        ctx.warnings.append(f"{n_twins} row(s) repeat a record that appears again later in the file; "
+                            "the last occurrence was kept")
+        counts = _count(con, ctx, warn=False)
+    if keep:
+        twins = con.execute("""
+            SELECT count(*) FROM (SELECT lower(account_name), lower(opportunity_name), created_date, count(*) n
+            FROM staged WHERE action <> 'reject' AND opportunity_name IS NOT NULL GROUP BY ALL HAVING n > 1)
+        """).fetchone()[0]
+        if twins:
+            ctx.warnings.append(f"{twins} deal(s) appear under more than one record id with the same name, "
+                                "account and created date (a re-import?); they are kept as separate deals")
+
+    # Rejected rows: unreadable lines and rows whose values do not convert, kept with their raw values.
+    con.execute("DROP TABLE IF EXISTS new_rejects")
+    con.execute("CREATE TEMP TABLE new_rejects (line_number INTEGER, reason VARCHAR, raw_json VARCHAR)")
+    if raw.bad_lines:
+        con.executemany("INSERT INTO new_rejects VALUES (?, ?, ?)",
+                        [(ln, reason, json.dumps({"line": text})) for ln, reason, text in raw.bad_lines])
+    if counts["reject"]:
+        pairs = ", ".join(f"$h{i}, r.c{i}" for i in range(len(raw.headers)))
+        hparams = {f"h{i}": (h or f"column {i + 1}") + ("" if raw.headers.index(h) == i else f" ({i + 1})")
+                   for i, h in enumerate(raw.headers)}
+        con.execute(f"""
+            INSERT INTO new_rejects
+            SELECT s.line_number, s.reject_reason, json_object({pairs})::VARCHAR
+            FROM staged s JOIN raw_rows r USING (line_number) WHERE s.action = 'reject'
+        """, hparams)
+    return counts, n_twins
 
 
 def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> int:

@@ -34,6 +34,7 @@ class Context:
     flags: dict[str, str] = field(default_factory=dict)      # placeholder-date flags, counted after staging
     flag_headers: dict[str, str] = field(default_factory=dict)
     lookups: list[str] = field(default_factory=list)         # temp tables of per-distinct-value conversions
+    value_tables: dict[str, str | None] = field(default_factory=dict)   # raw column -> its lookup (None: per row)
     constants: dict[str, str] = field(default_factory=dict)  # field -> one value for every row (from the file name)
     untrimmed: set[str] | None = None    # raw columns no value of which has a space to trim (found on first use)
 
@@ -72,18 +73,24 @@ class Context:
         """Like `computed`, for an expression of one raw column that is NULL for an empty value.
 
         Exports repeat dates and amounts on many rows: when the column's values repeat (an approximate distinct
-        count), the expression is evaluated once per distinct value into a table the staging query joins.
+        count), the expression is evaluated once per distinct value into a table the staging query joins (one
+        table per column, a column per expression: an amount and the currency written in it share one join).
         """
-        n, distinct = self.con.execute(f"SELECT count({col}), approx_count_distinct({col}) FROM raw_rows").fetchone()
-        if not n or distinct > n * LOOKUP_MAX_DISTINCT_SHARE:
+        if col not in self.value_tables:
+            n, distinct = self.con.execute(f"SELECT count({col}), approx_count_distinct({col}) FROM raw_rows"
+                                           ).fetchone()
+            table = None if not n or distinct > n * LOOKUP_MAX_DISTINCT_SHARE else f"lookup_{col}"
+            self.value_tables[col] = table
+            if table:
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT DISTINCT {col} FROM raw_rows")
+                self.lookups.append(table)
+                self.joins.append(f"LEFT JOIN {table} ON {table}.{col} = r.{col}")
+        table = self.value_tables[col]
+        if table is None:
             return self.computed(expr)
         name = f"_i{len(self.inner)}"
-        table = f"lookup{name}"
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                         f"SELECT {col} AS raw, {expr} AS v FROM (SELECT DISTINCT {col} FROM raw_rows)")
-        self.lookups.append(table)
-        self.joins.append(f"LEFT JOIN {table} ON {table}.raw = r.{col}")
-        self.inner[name] = f"{table}.v"
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT *, {expr} AS {name} FROM {table}")
+        self.inner[name] = f"{table}.{name}"
         return name
 
     def bind(self, value) -> str:
@@ -112,6 +119,15 @@ class Context:
         """Reject rows where `condition` holds, with the reason `reason_sql` evaluates to."""
         self.checks.append((condition, reason_sql))
 
+    def converted(self, target: str, expr: str, what: str) -> str:
+        """`expr`, the typed value of a mapped field; a row whose value is not empty but does not convert is
+        rejected as "<header>: cannot read '<value>' as <what>" (nothing becomes a silent null). Returns `expr`."""
+        raw = self.v(self.col(target))
+        self.reject_if(f"({raw} IS NOT NULL AND ({expr}) IS NULL)",
+                       f"format('{{}}: cannot read ''{{}}'' as {{}}', {self.bind(self.header(target))}, {raw}, "
+                       f"{self.bind(what)})")
+        return expr
+
     def date(self, target: str, timestamp: bool = False, day_first: bool | None = None) -> str:
         """A date/timestamp column: format inferred from all values; bad values reject, placeholders null."""
         c = self.col(target)
@@ -130,9 +146,7 @@ class Context:
         flag = f"_ph{len(self.flags)}"
         self.flags[flag] = f"coalesce({cv.placeholder_check(expr)}, false)"
         self.flag_headers[flag] = header
-        self.reject_if(f"({expr} IS NULL AND {self.v(c)} IS NOT NULL)",
-                       f"format('{{}}: cannot read ''{{}}'' as a date ({fmt.label})', {self.bind(header)}, "
-                       f"{self.v(c)})")
+        self.converted(target, expr, f"a date ({fmt.label})")
         return f"(CASE WHEN NOT {cv.placeholder_check(expr)} THEN {expr} END)"
 
     def number(self, target: str, money: bool = False) -> str:
@@ -143,11 +157,7 @@ class Context:
         comma = cv.infer_decimal_comma(self.con, c, self.delimiter)
         if comma:
             self.info.setdefault("decimal_comma", []).append(self.header(target))
-        expr = self.per_value(c, cv.number_sql(c, comma, money))
-        self.reject_if(f"(({expr}) IS NULL AND {self.v(c)} IS NOT NULL)",
-                       f"format('{{}}: cannot read ''{{}}'' as a number', {self.bind(self.header(target))}, "
-                       f"{self.v(c)})")
-        return expr
+        return self.converted(target, self.per_value(c, cv.number_sql(c, comma, money)), "a number")
 
     def required(self, expr: str, label: str) -> None:
         """Reject rows where `expr` is empty, saying which field is missing."""

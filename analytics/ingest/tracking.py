@@ -14,21 +14,30 @@ catalog still carries the phrases it replaced; a catalog upload with other phras
 
 from __future__ import annotations
 
+import importlib
+import re
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .. import settings
 from ..db import atomic, bump_data_version, sql
-from ..estimators.tracker import MessageTracker, split_phrases
-from ..model.catalog import refresh_key_phrases
+from ..estimators import ESTIMATORS
 from .errors import IngestError
+
+if TYPE_CHECKING:        # for annotations only: pandas and the tracker (scikit-learn) load when tracking runs
+    import pandas as pd
+
+    from ..estimators.tracker import MessageTracker
+# The catalog's model (pandas) loads on the first key phrase edit: the upload kinds import this module, and listing
+# them (every command line start) should not cost pandas, scipy and scikit-learn.
+CATALOG_MODEL = "analytics.model.catalog"
 
 CHUNK_ACTIVITIES = 10_000      # activities read and scored at a time (bounded memory on millions)
 SCORING_THREADS = 2            # chunks scored at once while the next is read (numpy and Arrow release the GIL)
+TRACKER = "message_tracker"    # the estimator that scores activities (analytics.estimators.ESTIMATORS)
 
 
 def catalog_frame(con) -> pd.DataFrame:
@@ -41,7 +50,7 @@ def catalog_frame(con) -> pd.DataFrame:
 
 def tracker_for(con) -> MessageTracker:
     """The tracker fitted to the catalog in force."""
-    return MessageTracker().fit(catalog_frame(con))
+    return ESTIMATORS[TRACKER]().fit(catalog_frame(con))
 
 
 def tracker_version(con) -> str:
@@ -50,19 +59,23 @@ def tracker_version(con) -> str:
 
 
 def track_activities(con, activity_ids: list[str] | None = None, only_new: bool = True,
-                     chunk_activities: int = CHUNK_ACTIVITIES) -> dict:
+                     chunk_activities: int = CHUNK_ACTIVITIES, prefilter: bool = True) -> dict:
     """Score activities for message mentions (those not yet scored at the current version; all with only_new=False,
-    or only `activity_ids`); returns counts. Joins the caller's transaction, or runs in one of its own."""
+    or only `activity_ids`); returns counts. Joins the caller's transaction, or runs in one of its own.
+    prefilter=False reads every turn, not only those with a trigger word (the same results, slower)."""
     started = time.monotonic()
     with atomic(con):
         tracker = tracker_for(con)
         version = tracker.version()
+        # "": every turn; a pattern nothing matches when no turn can match
+        pattern = (trigger_pattern(tracker) or r"[^\s\S]") if prefilter else ""
         removed = _drop_orphans(con)
         con.execute("DROP TABLE IF EXISTS track_todo")
         params = {"v": version}        # bound only when the query reads it
         subset = ""
         if activity_ids is not None:
-            con.register("track_ids", pd.DataFrame({"activity_id": pd.Series(list(activity_ids), dtype=object)}))
+            con.execute("CREATE OR REPLACE TEMP TABLE track_ids AS SELECT unnest($ids::VARCHAR[]) AS activity_id",
+                        {"ids": [str(i) for i in activity_ids]})
             subset = "AND a.activity_id IN (SELECT activity_id FROM track_ids)"
         current = "" if not only_new else """AND NOT EXISTS (SELECT 1 FROM tracked_activities t
             WHERE t.activity_id = a.activity_id AND t.tracker_version = $v
@@ -77,7 +90,7 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
             FROM activities a WHERE true {subset} {current}
         """, params if only_new else {})
         if activity_ids is not None:
-            con.unregister("track_ids")
+            con.execute("DROP TABLE track_ids")
         kept = con.execute("SELECT count(*) FROM track_todo WHERE NOT has_text AND was_tracked").fetchone()[0]
         con.execute("DELETE FROM track_todo WHERE NOT has_text AND was_tracked")
         con.execute("""CREATE OR REPLACE TEMP TABLE track_todo AS
@@ -105,7 +118,7 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
         with ThreadPoolExecutor(max_workers=SCORING_THREADS) as pool:
             pending: deque = deque()
             for c in range(int(n_chunks)):
-                pending.append((c, pool.submit(tracker.best_matches, _chunk_turns(con, c))))
+                pending.append((c, pool.submit(tracker.best_matches, _chunk_turns(con, c, pattern))))
                 if len(pending) >= SCORING_THREADS:
                     done, future = pending.popleft()
                     write(done, future.result())
@@ -122,16 +135,39 @@ def track_activities(con, activity_ids: list[str] | None = None, only_new: bool 
             "seconds": round(time.monotonic() - started, 2)}
 
 
-def _chunk_turns(con, chunk: int) -> pd.DataFrame:
-    """The turns with text of one chunk of the activities to score, in order."""
+def trigger_pattern(tracker: MessageTracker) -> str | None:
+    """A regular expression matching the lower-cased, apostrophe-free ASCII text of every turn the tracker can match
+    (None: no turn can match): one of the messages' content words (a similarity needs one) or, for a key phrase of
+    stop words only, its longest word (a phrase needs all its words), as a whole word in each form the tracker folds
+    to it (`tool`, `tools`; `policy`, `policies`); letters and digits are separate words, as for the tracker."""
+    words = tracker.vocab_array_.to_pylist()
+    rows = tracker.term_message_.tocsr().indptr.tolist()         # the messages each vocabulary word is content of
+    content = {i for i in range(len(words)) if rows[i + 1] > rows[i]}
+    needed = {words[i] for i in content}
+    for terms in tracker.phrases_["terms"]:
+        if not content.intersection(terms):
+            needed.add(max((words[t] for t in terms), key=len))
+    forms = {w for w in needed if w.isdigit()}
+    letters = sorted({f for w in needed if w and not w.isdigit()
+                      for f in (w, w + "s", *([w[:-1] + "ies"] if w.endswith("y") else []))})
+    parts = ([f"(?:^|[^a-z])(?:{'|'.join(map(re.escape, letters))})(?:[^a-z]|$)"] if letters else []) + \
+            ([f"(?:^|[^0-9])(?:{'|'.join(map(re.escape, sorted(forms)))})(?:[^0-9]|$)"] if forms else [])
+    return "|".join(parts) or None
+
+
+def _chunk_turns(con, chunk: int, pattern: str | None) -> pd.DataFrame:
+    """The turns with text of one chunk of the activities to score, in order: only those holding one of the
+    tracker's trigger words (trigger_pattern), since no other turn can match; a turn with a character outside ASCII
+    is always read (the tracker folds accents)."""
     lo, hi = con.execute("SELECT min(activity_id), max(activity_id) FROM track_todo WHERE chunk = $c",
                          {"c": chunk}).fetchone()
     return con.execute("""
         SELECT u.activity_id, u.turn_no, u.speaker, u.speaker_role, u.text FROM activity_turns u
         WHERE u.activity_id BETWEEN $lo AND $hi AND u.text IS NOT NULL
           AND u.activity_id IN (SELECT activity_id FROM track_todo WHERE chunk = $c)
+          AND (strlen(u.text) <> length(u.text) OR regexp_matches(lower(replace(u.text, '''', '')), $p))
         ORDER BY u.activity_id, u.turn_no
-    """, {"lo": lo, "hi": hi, "c": chunk}).df()
+    """, {"lo": lo, "hi": hi, "c": chunk, "p": pattern}).df()
 
 
 def _drop_orphans(con) -> int:
@@ -172,7 +208,7 @@ def tracking_status(con) -> dict:
 def set_key_phrases(con, message_id: str, phrases: list[str] | str, user: str | None) -> dict:
     """Set a catalog message's key phrases (a list, or ';'-separated text; empty: none), recorded as an edit that
     survives re-uploads of the same catalog and can be undone; then activities are scored again. Returns counts."""
-    text = "; ".join(split_phrases(phrases if isinstance(phrases, str) else ";".join(phrases)))
+    text = "; ".join(_split_phrases(phrases if isinstance(phrases, str) else ";".join(phrases)))
     with atomic(con):
         row = con.execute("SELECT key_phrases, in_catalog FROM messages WHERE message_id = $id",
                           {"id": message_id}).fetchone()
@@ -185,7 +221,7 @@ def set_key_phrases(con, message_id: str, phrases: list[str] | str, user: str | 
         con.execute("""INSERT INTO key_phrase_edits (edit_id, message_id, key_phrases, catalog_phrases, edited_by,
                            edited_at) VALUES ($e, $id, $p, $c, $u, $t)""",
                     {"e": edit_id, "id": message_id, "p": text, "c": catalog, "u": user, "t": _now()})
-        refresh_key_phrases(con)
+        importlib.import_module(CATALOG_MODEL).refresh_key_phrases(con)
         bump_data_version(con)
         counts = track_activities(con)
     return {"edit_id": int(edit_id), "message_id": message_id, "key_phrases": text or None, **counts}
@@ -202,7 +238,7 @@ def undo_key_phrase_edit(con, edit_id: int, user: str | None) -> dict:
             raise IngestError(f"key phrase edit {edit_id} was already undone")
         con.execute("UPDATE key_phrase_edits SET undone_at = $t, undone_by = $u WHERE edit_id = $e",
                     {"t": _now(), "u": user, "e": edit_id})
-        refresh_key_phrases(con)
+        importlib.import_module(CATALOG_MODEL).refresh_key_phrases(con)
         bump_data_version(con)
         counts = track_activities(con)
     return {"edit_id": int(edit_id), "message_id": row[0], **counts}
@@ -234,6 +270,11 @@ def _catalog_phrases(con, message_id: str):
     row = con.execute("SELECT key_phrases FROM latest_messages() WHERE replace(message_key, ' ', '-') = $id",
                       {"id": message_id}).fetchone()
     return row[0] if row else None
+
+
+def _split_phrases(text) -> list[str]:
+    """Key phrases as the tracker reads them from ';'-separated text (its module loads on first use)."""
+    return importlib.import_module(ESTIMATORS[TRACKER].__module__).split_phrases(text)
 
 
 def _now() -> datetime:

@@ -24,6 +24,7 @@ from analytics.db import sql
 from analytics.estimators import memory_eval
 from analytics.estimators import memory_features as mf
 from analytics.estimators.memory import PREDICT_COLUMNS, MemoryModel, NotEnoughHistory
+from analytics.results import stored
 from analytics.settings import PASS_MARK, RETENTION_TARGET
 from analytics.views.practice import _attempts, fit, load_attempts
 
@@ -85,9 +86,17 @@ def stakes_on(con: duckdb.DuckDBPyConnection, day) -> pd.DataFrame:
     return out.assign(on_date=day)
 
 
+def _dates_key(con, arguments: dict) -> dict:
+    """practiced_scores' arguments with the dates as days (a date and its midnight timestamp give the same rows)."""
+    return {**arguments, "on_dates": [pd.Timestamp(d).normalize().date().isoformat() for d in arguments["on_dates"]]}
+
+
+@stored(key=_dates_key)
 def practiced_scores(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = RETENTION_TARGET,
                      pass_mark: float = PASS_MARK, model: MemoryModel | None = None) -> pd.DataFrame:
     """forecast() of the practiced pairs only (PREDICT_COLUMNS), without the roster grid; no model: null scores."""
+    # Every rep's state on every date, whatever the filters: stored for the Overview's dates, so a filter change
+    # only selects rows (analytics.refresh).
     days = [pd.Timestamp(d).normalize() for d in on_dates]
     if not days:
         return pd.DataFrame(columns=PREDICT_COLUMNS)

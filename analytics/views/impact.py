@@ -19,6 +19,7 @@ from analytics.filters import Filters
 from analytics.estimators.lift import N_BOOT
 from analytics.estimators.robust_lift import PRETREND_ALPHA, RobustImputationLift
 from analytics.metrics.missing import missing
+from analytics.results import stored
 from analytics.views import lift
 
 ABILITY_GAP = 0.05             # a share of high-ability deals this much larger among adopted deals is worth saying
@@ -87,6 +88,16 @@ def why_naive_differs(strata_frame: pd.DataFrame, naive_lift_pp: float) -> str |
             f"by pre-launch win rate); the adjusted estimate also corrects for the time trend and deal mix.{spread}")
 
 
+def _event_study_key(con, arguments: dict) -> dict:
+    """event_study's arguments with the close dates replaced by the deals they admit, as message_lift's key; the
+    message filter is left out (the study fits every message's deals whatever it selects)."""
+    a = arguments
+    params = lift._params(**lift.lift_arguments(a["filters"], a["as_of"]))
+    window = lift.deal_window(con, params.pop("as_of"), params.pop("date_from"), params.pop("date_to"))
+    return {"message_id": a["message_id"], **params, **window, "n_boot": a["n_boot"]}
+
+
+@stored(key=_event_study_key)
 def event_study(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None,
                 n_boot: int = N_BOOT) -> dict:
     """The message's lift by months before (`lead`) and after (`lag`) its reps' certification, with rep-bootstrap

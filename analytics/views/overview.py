@@ -31,6 +31,7 @@ from analytics.metrics.plan import plan_from_rows
 from analytics.metrics.reception import NEUTRAL_RATING, mean_interval
 from analytics.settings import RETENTION_TARGET, min_group_size
 from analytics.metrics.usage import GAP_SHARE, MIN_USE_SHARE
+from analytics.results import stored
 from analytics.views import field
 from analytics.views.feedback import entries
 from analytics.views.queries import catalog, rep_message, run
@@ -44,17 +45,23 @@ def win_rate_in(con, filters: Filters, period: Period) -> dict:
     return {"n_closed": won + lost, "n_won": won, "win_rate": win_rate(won, lost)}
 
 
+def landing_dates(period: Period, now: date | None = None) -> tuple[date, ...]:
+    """The dates the Overview looks at: the period's end, the previous period's end and `now` (once each)."""
+    return tuple(dict.fromkeys((period.end, period.previous().end, now or period.end)))
+
+
+@stored()
 def landing(con, filters: Filters, period: Period, model: MemoryModel | None = None,
             now: date | None = None) -> dict:
     """The Overview's tiles, adoption trend, plan status and retained shares, sharing their queries and forecast.
 
     Tiles compare `period` with the one before; trend, plan and retained shares are as of `now` (default: its end).
     """
-    previous = period.previous()
     now = now or period.end
     messages = catalog(con, filters)
-    rows = {day: rep_message(con, filters, day) for day in dict.fromkeys((period.end, previous.end, now))}
-    retained = retention_share(con, filters, tuple(dict.fromkeys((period.end, previous.end, now))), model)
+    days = landing_dates(period, now)
+    rows = {day: rep_message(con, filters, day) for day in days}
+    retained = retention_share(con, filters, days, model, rows=rows[max(days)])
     return {
         "tiles": headline(con, filters, period, model, rows=rows, retained=retained),
         "trend": trend_from_rows(rows[now], messages, now),

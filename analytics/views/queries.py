@@ -12,6 +12,7 @@ import pandas as pd
 
 from analytics.db import sql
 from analytics.filters import Filters
+from analytics.results import stored
 
 PARAMETER = re.compile(r"\$([A-Za-z_]\w*)")
 
@@ -39,6 +40,15 @@ def message_names(con) -> list[str]:
     return catalog(con)["message_name"].tolist()
 
 
+def _rep_message_key(con, arguments: dict) -> dict:
+    """rep_message's arguments without the date range, which rep_message.sql does not use (same rows, one key)."""
+    filters = arguments["filters"]
+    return {"filters": Filters(teams=filters.teams, regions=filters.regions, managers=filters.managers,
+                               segments=filters.segments, messages=filters.messages, rep_ids=filters.rep_ids),
+            "as_of": arguments["as_of"]}
+
+
+@stored(key=_rep_message_key)
 def rep_message(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """One row per rep x message (sql/queries/rep_message.sql) for the reps and messages the filters keep."""
     return run(con, "queries/rep_message", {**filters.params(), "as_of": as_of})

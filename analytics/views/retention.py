@@ -54,15 +54,16 @@ def share_above_target(certified: pd.DataFrame, scores: pd.DataFrame, target: fl
     return out
 
 
-def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
-                    model: MemoryModel | None) -> pd.DataFrame:
+def retention_share(con, filters: Filters, on_dates: tuple[date, ...], model: MemoryModel | None, *,
+                    rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per date and message, the share of certified in-scope reps expected at or above the retention target."""
+    # rows: rep_message(con, filters, max(on_dates)) when the caller has it already
     columns = ["on_date", "message_id", "n_certified", "n_above", "share_above"]
     if model is None or not on_dates:
         return pd.DataFrame(columns=columns)
     # a certified pair has practiced (its passed attempt): the practiced pairs' scores are all the share needs
     scores = forgetting.practiced_scores(con, list(on_dates), model=model)
-    certified = certified_on(con, filters, on_dates)
+    certified = certified_on(con, filters, on_dates, rows=rows)
     certified["on_date"] = pd.to_datetime(certified["on_date"])       # joined as timestamps (faster), shown as dates
     scores["on_date"] = pd.to_datetime(scores["on_date"]).astype(certified["on_date"].dtype)
     out = share_above_target(certified, scores)
@@ -70,14 +71,15 @@ def retention_share(con, filters: Filters, on_dates: tuple[date, ...],
     return out[columns]
 
 
-def certified_on(con, filters: Filters, on_dates: tuple[date, ...]) -> pd.DataFrame:
+def certified_on(con, filters: Filters, on_dates: tuple[date, ...], *,
+                 rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """The certified in-scope rep x message pairs of launched messages on each date (rep_id, message_id, on_date)."""
     # One rep_message as of the last date serves every date: a pair certified on an earlier day d has its first pass
     # on or before d, is in scope on d once its segment deal had closed (in_scope_since), and its message launched.
     columns = ["rep_id", "message_id", "on_date"]
     if not on_dates:
         return pd.DataFrame(columns=columns)
-    rows = rep_message(con, filters, max(on_dates))
+    rows = rep_message(con, filters, max(on_dates)) if rows is None else rows
     rows = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool)]
     certified_day = pd.to_datetime(rows["certified_at"]).dt.normalize()
     since = pd.to_datetime(rows["in_scope_since"])

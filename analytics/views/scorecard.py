@@ -21,6 +21,7 @@ from analytics.estimators.memory import MemoryModel
 from analytics.estimators.lift import N_BOOT
 from analytics.filters import Filters
 from analytics.metrics.evidence import EVIDENCE_TIERS, VERDICT_LABELS, describe_lift, verdict
+from analytics.results import stored
 from analytics.views.queries import catalog
 from analytics.views.report import MESSAGE_KEYS, build_report, scorecard_frame
 from analytics.views import field
@@ -46,7 +47,15 @@ EVIDENCE_RANK = {tier: rank for rank, tier in enumerate(reversed(EVIDENCE_TIERS)
 def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] = (),
                       model: MemoryModel | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
     """One row per message: the report's fields, retention columns and the plain-language lift sentence."""
-    as_of = as_of or date.today()
+    frame = scorecard_rows(con, as_of or date.today(), model, n_boot)
+    if messages:
+        frame = frame[frame["message_id"].isin(messages)]
+    return frame.reset_index(drop=True)
+
+
+@stored()
+def scorecard_rows(con, as_of: date, model: MemoryModel | None = None, n_boot: int = N_BOOT) -> pd.DataFrame:
+    """Every message's scorecard row (message_scorecard before the message filter), stored for the default view."""
     report = build_report(con, as_of, n_boot=n_boot)
     frame = scorecard_frame(report)
     ids = catalog(con)[["message_id", "message_name"]]
@@ -56,8 +65,6 @@ def message_scorecard(con, as_of: date | None = None, messages: tuple[str, ...] 
     frame["summary"] = [describe_lift(m) for m in report["messages"]]
     frame = frame.merge(retention_columns(con, as_of, model), on="message_id", how="left")
     frame = frame.merge(usage_columns(con, as_of), on="message_id", how="left")
-    if messages:
-        frame = frame[frame["message_id"].isin(messages)]
     return frame[list(COLUMNS)].reset_index(drop=True)
 
 

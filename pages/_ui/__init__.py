@@ -148,6 +148,31 @@ def retry_soon(seconds: float = 2.0) -> None:
     _retry()
 
 
+PENDING = "Working this out for the selection"
+
+
+def after_paint(token, draw, what: str) -> None:
+    """draw() now if this session drew it for `token` before, else right after the page's run, in a fragment with a
+    spinner: a filter change shows the cheap figures at once and the slow part (a refit) when it is ready."""
+    done = st.session_state.setdefault("_after_paint_done", set())
+    if token in done:
+        draw()
+        return
+    armed = st.session_state.setdefault("_after_paint_armed", set())
+    armed.discard(token)                    # the page's run only shows the notice; the fragment's next tick draws
+
+    @st.fragment(run_every=0.2)
+    def _later():
+        if token in armed:
+            with st.spinner(f"{PENDING}: {what}..."):
+                draw()
+            done.add(token)
+            st.rerun(scope="app")           # the next run draws it inline (cached) and so stops this timer
+        armed.add(token)
+        st.caption(f":material/hourglass_top: {PENDING}: {what}...")
+    _later()
+
+
 def require_data() -> None:
     """The friendly first-run state: explain how to load data instead of failing."""
     if cache.run(is_empty):

@@ -7,7 +7,7 @@ from analytics.figures import adoption as figures
 from analytics.filters import Filters
 from analytics.metrics.reception import NEUTRAL_RATING
 from analytics.views import digest, feedback, lift, overview, retention
-from pages._ui import md, page_context, pct, pp
+from pages._ui import after_paint, md, page_context, pct, pp
 
 page = page_context("overview")
 filters, period, now = page.filters, page.landing_period, page.period
@@ -52,21 +52,31 @@ else:
 
 st.subheader("Messages that need attention")
 retained = view["retained"]
-reception = cache.run(feedback.reception, filters)
-lifts = cache.run(lift.message_impact, filters, now.end)
 # A team, region, manager, segment or rep scope is a part of the company: compare its lift with the whole.
 narrowed = bool(filters.teams or filters.regions or filters.managers or filters.segments) or filters.rep_ids is not None
-whole = (cache.run(lift.message_impact, Filters(start=filters.start, end=filters.end, messages=filters.messages),
-                   now.end) if narrowed else None)
-attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts, whole)
-if not attention["is_alarm"].any():
-    st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
-for row in attention.itertuples():
-    text = f"**{md(row.message_name)}**: " + "; ".join(row.reasons) + "."
-    if row.is_alarm:
-        st.warning(text)
-    else:
-        st.info(text, icon=":material/help:")
+
+
+def attention_list() -> None:
+    """The messages needing attention: the lift is stored for the default view, refitted for any other."""
+    reception = cache.run(feedback.reception, filters)
+    lifts = cache.run(lift.message_impact, filters, now.end)
+    whole = (cache.run(lift.message_impact, Filters(start=filters.start, end=filters.end, messages=filters.messages),
+                       now.end) if narrowed else None)
+    attention = overview.needs_attention(plan, retained if model is not None else None, reception, lifts, whole)
+    if not attention["is_alarm"].any():
+        st.success("No message is behind its plan, fading, poorly received or lowering win rates.")
+    for row in attention.itertuples():
+        text = f"**{md(row.message_name)}**: " + "; ".join(row.reasons) + "."
+        if row.is_alarm:
+            st.warning(text)
+        else:
+            st.info(text, icon=":material/help:")
+
+
+if narrowed or page.dates_chosen:           # the lift of another selection is fitted on demand: after the tiles
+    after_paint(("attention", filters, now.end), attention_list, "the lift for these filters")
+else:
+    attention_list()
 notes = [f"Behind plan: certified share below a straight line from launch to the adoption target on its date. "
          f"Fading: under {retention.FADING_SHARE:.0%} of certified reps expected to score at least the retention "
          f"target. Poor reception: the 95% interval of the mean rating is below {NEUTRAL_RATING:.0f}. "

@@ -22,9 +22,9 @@ WITH acts AS MATERIALIZED (   -- small: no text (a buffered CTE stays in memory)
            regexp_replace(trim(left(line, strpos(line, ': ') - 1)),
                           '^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*', '') AS label,
            trim(substr(line, strpos(line, ': ') + 2)) AS said
-    FROM (SELECT t.activity_id, t.activity_type, t.rk, u.line_no, trim(u.line) AS line
-          FROM (SELECT activity_id, activity_type, rk, body FROM texts WHERE labelled) t,
-               unnest(string_split(t.body, chr(10))) WITH ORDINALITY AS u(line, line_no))
+    -- unnest in the select list: a lateral unnest joins its lines back to each text on the whole text (it spilled)
+    FROM (SELECT activity_id, activity_type, rk, trim(unnest(ls)) AS line, unnest(range(1, len(ls) + 1)) AS line_no
+          FROM (SELECT activity_id, activity_type, rk, string_split(body, chr(10)) AS ls FROM texts WHERE labelled))
     WHERE line <> ''
 ), marked AS (
     SELECT activity_id, activity_type, rk, line_no, line, said,

@@ -16,15 +16,6 @@ launches AS (
     FROM ({{ marts/dim_messages.sql }}) AS m
     WHERE coalesce(len($messages::VARCHAR[]), 0) = 0 OR m.message_id IN (SELECT unnest($messages::VARCHAR[]))
 ),
-rep_segments AS (
-    -- since: the first close date from which the rep sells to the segment (NULL: an open or undated deal, at any date)
-    SELECT rep_id, lower(trim(segment)) AS segment_key,
-           CASE WHEN bool_or(close_date IS NULL OR NOT is_closed) THEN NULL ELSE min(close_date) END AS since
-    FROM opportunities
-    WHERE rep_id IS NOT NULL AND segment IS NOT NULL
-      AND ($as_of IS NULL OR close_date IS NULL OR NOT is_closed OR close_date <= $as_of::DATE)
-    GROUP BY rep_id, lower(trim(segment))
-),
 active_reps AS (
     SELECT r.rep_id, r.rep_name, r.team, r.region, r.manager, r.in_roster
     FROM reps r
@@ -34,6 +25,16 @@ active_reps AS (
       AND {{ macros/rep_scope.sql }}
       AND (coalesce(len($segments::VARCHAR[]), 0) = 0 OR EXISTS (
             SELECT 1 FROM opportunities o WHERE o.rep_id = r.rep_id AND {{ macros/segment_in.sql }}))
+),
+rep_segments AS (
+    -- since: the first close date from which the rep sells to the segment (NULL: an open or undated deal, at any date)
+    SELECT rep_id, lower(trim(segment)) AS segment_key,
+           CASE WHEN bool_or(close_date IS NULL OR NOT is_closed) THEN NULL ELSE min(close_date) END AS since
+    FROM opportunities
+    WHERE rep_id IS NOT NULL AND segment IS NOT NULL
+      AND rep_id IN (SELECT rep_id FROM active_reps)         -- a team filter groups only its reps' deals
+      AND ($as_of IS NULL OR close_date IS NULL OR NOT is_closed OR close_date <= $as_of::DATE)
+    GROUP BY rep_id, lower(trim(segment))
 ),
 per_rep AS (
     SELECT rep_id, message_id,

@@ -5,75 +5,42 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from .e2e_helpers import ROOT
+from .serve import CHROMIUM, CHROMIUM_ARGS, Server, ServerFailed
 
-CHROMIUM = os.environ.get("HUDDLE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 HEADER = "X-Forwarded-Email"
 ROLES = {"ops@example.com": "ops", "mkt@example.com": "marketing", "lead@example.com": "leadership"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def app_server(demo_world, tmp_path_factory):
     """The app on 127.0.0.1 with a private copy of the demo database and trusted-header identity."""
-    yield from serve(demo_world["db"], tmp_path_factory.mktemp("e2e"))
+    yield from serve_app(demo_world["db"], tmp_path_factory.mktemp("e2e"))
 
 
 @pytest.fixture(scope="module")
 def hostile_server(hostile, tmp_path_factory):
     """The app serving the hostile world (tests/hostile_world.py)."""
-    yield from serve(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"))
+    yield from serve_app(hostile["db"], tmp_path_factory.mktemp("e2e_hostile"))
 
 
-def serve(database: Path | None, tmp: Path, **extra_env):
-    """Run `streamlit run app.py` on a private copy of `database` (None: a new file the app creates); yield its url,
-    database, log and folder."""
+def serve_app(database: Path | None, tmp: Path, **extra_env):
+    """The app (tests/e2e/serve.py) on a private copy of `database` (None: a new file the app creates), with
+    trusted-header identity; yield its url, database, log and folder."""
     db_path = tmp / "huddle.duckdb"
     if database is not None:
         shutil.copy(database, db_path)
-    port = free_port()
     env = {**os.environ, "HUDDLE_DB": str(db_path), "HUDDLE_TRUSTED_HEADER": HEADER,
            "HUDDLE_ROLES": json.dumps(ROLES), **extra_env}
-    log = (tmp / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()[-2000:]}")
-        time.sleep(0.3)
-    yield {"url": url, "db": db_path, "log": tmp / "streamlit.log", "dir": tmp}
-    proc.terminate()
+    server = Server(env, tmp / "streamlit.log")
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server.wait_healthy(120)
+    except ServerFailed as exc:
+        pytest.fail(str(exc))
+    yield {"url": server.url, "db": db_path, "log": server.log, "dir": tmp}
+    server.stop()
 
 
 @pytest.fixture(scope="module")

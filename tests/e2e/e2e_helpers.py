@@ -21,3 +21,10 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     exc = page.locator('[data-testid="stException"]')
     assert exc.count() == 0, exc.first.inner_text()
+
+
+def close_page_not_found(page) -> None:
+    """Close Streamlit's "Page not found" dialog, drawn over a server's first deep link (its legacy pages/ folder
+    check runs before app.py routes it; README, "The Overview, on first sight"; tests/e2e/test_bookmarks_browser.py)."""
+    if page.get_by_text("Page not found").count():
+        page.keyboard.press("Escape")

@@ -12,8 +12,8 @@ import pytest
 
 from analytics.figures import style
 from analytics.views.scorecard import ANSWER_COLUMNS, HEADERS
-from .conftest import new_page, serve
-from .e2e_helpers import shot, wait_idle
+from .conftest import new_page, serve_app
+from .e2e_helpers import close_page_not_found, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ FEEDBACK = ("Date,Rep Email,Message,Rating,Notes,Internal note\n"
 @pytest.fixture(scope="module")
 def empty_server(tmp_path_factory):
     """The app on a database file that does not exist yet (HUDDLE_DB names a new file)."""
-    yield from serve(None, tmp_path_factory.mktemp("e2e_empty"))
+    yield from serve_app(None, tmp_path_factory.mktemp("e2e_empty"))
 
 
 @pytest.fixture
@@ -37,13 +37,6 @@ def open_empty(browser, empty_server):
     yield lambda email, **options: new_page(browser, contexts, email, **options)
     for ctx in contexts:
         ctx.close()
-
-
-def close_page_not_found(page) -> None:
-    """Close Streamlit's "Page not found" dialog, drawn over a server's first deep links (its legacy pages/ folder
-    check runs before app.py routes them; README, "The Overview, on first sight")."""
-    if page.get_by_text("Page not found").count():
-        page.keyboard.press("Escape")
 
 
 def metric(page, label: str) -> int:

@@ -178,11 +178,7 @@ class Activity(Kind):
         if c:
             unit = duration_unit(ctx.header("duration"), getattr(ctx.format, "duration_unit", "s"))
             ctx.info["duration_unit"] = unit
-            expr = ctx.computed(duration_sql(c, unit))
-            ctx.reject_if(f"({cv.v(c)} IS NOT NULL AND ({expr}) IS NULL)",
-                          f"format('{{}}: cannot read ''{{}}'' as a duration', {ctx.bind(ctx.header('duration'))}, "
-                          f"{cv.v(c)})")
-            s["duration_s"] = expr
+            s["duration_s"] = ctx.converted("duration", ctx.computed(duration_sql(c, unit)), "a duration")
         else:
             s["duration_s"] = "NULL::DOUBLE"
         s["source_file"] = ctx.text("source_file")

@@ -135,7 +135,9 @@ class Crm(Kind):
         s["amount"] = ctx.number("amount", money=True)
         _warn_negative_amounts(ctx)
         cur_col = ctx.text("amount_currency")
-        from_amount = cv.currency_sql(ctx.col("amount")) if ctx.col("amount") else "NULL"
+        # per distinct amount (exports repeat them), beside the amount's own value
+        from_amount = ctx.per_value(ctx.col("amount"), cv.currency_sql(ctx.col("amount"))) if ctx.col("amount") \
+            else "NULL"
         s["currency"] = f"coalesce(upper({cur_col}), {from_amount})"
         day_first = ctx.locale_day_first
         created = ctx.date("created_date", day_first=day_first)

@@ -79,10 +79,9 @@ class Feedback(Kind):
         c = ctx.col("rating")
         if c:
             header = ctx.header("rating")
-            num = ctx.computed(f"TRY_CAST(replace(regexp_extract({cv.v(c)}, '^-?[0-9]+([.,][0-9]+)?', 0), ',', '.') "
-                               "AS DOUBLE)")
-            ctx.reject_if(f"({cv.v(c)} IS NOT NULL AND ({num}) IS NULL)",
-                          f"format('{{}}: cannot read ''{{}}'' as a rating', {ctx.bind(header)}, {cv.v(c)})")
+            num = ctx.converted("rating", ctx.computed(
+                f"TRY_CAST(replace(regexp_extract({cv.v(c)}, '^-?[0-9]+([.,][0-9]+)?', 0), ',', '.') AS DOUBLE)"),
+                "a rating")
             stated = stated_scale(header)
             lo, hi = stated or SCALE
             where = ("the scale its header states" if stated else

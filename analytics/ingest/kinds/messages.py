@@ -57,10 +57,9 @@ class Messages(Kind):
         s["owner"] = ctx.text("owner")
         s["description"] = ctx.text("description")
         if ctx.col("adoption_target"):
-            share = cv.share_sql(ctx.col("adoption_target"))
+            share = ctx.converted("adoption_target", cv.share_sql(ctx.col("adoption_target")),
+                                  "a share (80% or 0.8)")
             header, raw = ctx.bind(ctx.header("adoption_target")), ctx.text("adoption_target")
-            ctx.reject_if(f"({raw} IS NOT NULL AND ({share}) IS NULL)",
-                          f"format('{{}}: ''{{}}'' is not a share (80% or 0.8)', {header}, {raw})")
             ctx.reject_if(f"(({share}) > 1 OR ({share}) < 0)",
                           f"format('{{}}: ''{{}}'' is outside 0-100%; a target is a share of reps, such as 80%', "
                           f"{header}, {raw})")
