@@ -12,8 +12,8 @@ ADDRESS ?= 127.0.0.1
 .PHONY: run test install install-dev install-lake install-python browser postgres system-packages demo bench clean
 
 # uv (from PyPI) installs the same pinned packages as pip, several times faster; pip stays the fallback when uv
-# cannot be installed. uv reads no pip configuration, so pip's own indexes, find-links and constraints (pip.conf,
-# PIP_* variables) are handed to it, and it picks the best match across them as pip does.
+# cannot be installed or fails. uv reads no pip configuration, so pip's own indexes, find-links and constraints
+# (pip.conf, PIP_* variables) are handed to it, and it picks the best match across them as pip does.
 UV := $(BIN)/uv
 UV_INDEX_ARGS = $(shell $(BIN)/python -m pip config list 2>/dev/null | \
   sed -nE "s/^(global|install|:env:)\.(index-url|extra-index-url|find-links|constraint)='(.*)'$$/\2 \3/p" | \
@@ -26,13 +26,13 @@ $(BIN)/python:
 	-$(BIN)/python -m pip install --quiet uv
 
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	if [ -x $(UV) ]; then $(UV_PIP) --python $(BIN)/python -r requirements.txt; \
-	else $(BIN)/pip install --quiet -r requirements.txt; fi
+	[ -x $(UV) ] && $(UV_PIP) --python $(BIN)/python -r requirements.txt || \
+	  $(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
-	if [ -x $(UV) ]; then $(UV_PIP) --python $(BIN)/python -r requirements-dev.txt; \
-	else $(BIN)/pip install --quiet -r requirements-dev.txt; fi
+	[ -x $(UV) ] && $(UV_PIP) --python $(BIN)/python -r requirements-dev.txt || \
+	  $(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -49,10 +49,10 @@ $(LAKE_BIN)/python:
 	$(LAKE_BIN)/python -m pip install --quiet --upgrade pip
 
 $(LAKE_VENV)/.installed: requirements.txt requirements-dev.txt requirements-lake.txt | $(BIN)/python $(LAKE_BIN)/python
-	if [ -x $(UV) ]; then $(UV_PIP) --python $(LAKE_BIN)/python -r requirements-dev.txt -r requirements-lake.txt \
-	  --override requirements-lake.txt; \
-	else $(LAKE_BIN)/pip install --quiet -r requirements-dev.txt && \
-	  $(LAKE_BIN)/pip install --quiet -r requirements-lake.txt; fi
+	[ -x $(UV) ] && $(UV_PIP) --python $(LAKE_BIN)/python -r requirements-dev.txt -r requirements-lake.txt \
+	  --override requirements-lake.txt || \
+	  { $(LAKE_BIN)/pip install --quiet -r requirements-dev.txt && \
+	    $(LAKE_BIN)/pip install --quiet -r requirements-lake.txt; }
 	touch $@
 
 install-lake: $(LAKE_VENV)/.installed
@@ -84,12 +84,14 @@ run: install
 	$(BIN)/python -c "from analytics.demo_load import ensure_demo_database; ensure_demo_database()"
 	$(BIN)/streamlit run app.py --server.port $(PORT) --server.address $(ADDRESS) --server.headless true
 
-# The whole suite: everything on the local file store (two worker processes, whole files per worker, so module
-# fixtures are built once), then the shared-store tests (marked `lake`) in .venv-lake.
+# The whole suite: the installs (apt-get beside them), everything on the local file store, then the shared-store
+# tests (marked `lake`) in .venv-lake; each suite in two worker processes, whole files per worker (module fixtures
+# are built once; the demo once per suite, tests/conftest.py).
 test:
-	@$(MAKE) --no-print-directory -j2 install-python system-packages
+	@start=$$(date +%s); $(MAKE) --no-print-directory -j2 install-python system-packages && \
+	  echo "installs: $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -m pytest -q -m "not lake" -n 2 --dist loadfile
-	$(LAKE_BIN)/python -m pytest -q -m lake
+	$(LAKE_BIN)/python -m pytest -q -m lake -n 2 --dist loadfile
 
 demo: install
 	$(BIN)/python -m analytics demo

@@ -3,8 +3,8 @@
 An upload commits and returns; `request(cfg)` wakes this process's worker thread (the app), `spawn(cfg)` starts a
 detached process (the command line). The refresh (analytics.refresh) computes from a frozen copy of the committed
 data, a snapshot of the lake or a copy of the file's current version (taken without any lock), so neither uploads
-nor readers wait on it; it saves its results in one short write, and only if no upload came meanwhile (else it starts again on
-the newer data). A cross-process lock (a file lock beside the database; an advisory lock on the lake) lets one
+nor readers wait on it; it saves its results in one short write, and only if no upload came meanwhile (else it
+starts again on the newer data). A cross-process lock (a file lock beside the database; an advisory lock on the lake) lets one
 refresh run at a time, and one that waited finds the work done. Each run leaves a row in `refresh_runs`, read by
 the Data page (refresh_status): a failed refresh is reported there and never touches the upload.
 `python -m analytics.refresh_worker [--store ...] [--db ...]` refreshes until the view is current.

@@ -46,7 +46,8 @@ def forget(cfg: StoreConfig) -> None:
 
 @contextmanager
 def reading(cfg: StoreConfig, wait_seconds: float = 20.0):
-    """A connection for one request's reads: the whole request sees one committed state."""
+    """A connection for one request's reads: the whole request sees one committed state (on the file: read-only, the
+    version in place when it opened, never waiting for a writer of the protocol)."""
     if cfg.is_lake:
         with open_lake(cfg).reading() as (cur, _snapshot):
             yield cur

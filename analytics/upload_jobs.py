@@ -7,8 +7,8 @@ A job runs on its own thread with its own connection, so the session that starte
 every other session keeps reading (on the file too: a writer changes a private copy, renamed over the file when
 done); loads in this process take turns (one writer at a time), and a load waits, then reports clearly, while
 another process (the command line) holds the file's or the shared store's writer lock; a preview on the file works
-on a scratch copy and waits for nobody. A load returns once its data is committed; the default view is refreshed afterwards by the process's
-background worker (analytics.refresh_worker) while pages compute from the committed data. Saved files live in one
+on a scratch copy and waits for nobody. A load returns once its data is committed; the default view is refreshed
+afterwards by the process's background worker (analytics.refresh_worker) while pages compute from the committed data. Saved files live in one
 private directory per session: a load removes its files when it ends, and directories of abandoned sessions are swept.
 (Longer than most modules: everything the Data page's upload tab calls, and nothing else, is here.)
 """

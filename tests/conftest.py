@@ -56,44 +56,49 @@ def snapshot(con) -> dict:
     return out
 
 
-def built_demo(root: Path) -> dict:
-    """The demo built into root once (its CSVs, database and summary): a process that finds it finished, or waits
-    for another one building it under the same lock, reuses it."""
-    from analytics.demo_load import build_demo
+def built_once(root: Path, build) -> dict:
+    """build(root) -> a picklable summary, run once for root: a process that finds it finished, or waits under the
+    same lock for another one building it, reuses it."""
     root.mkdir(parents=True, exist_ok=True)
     done = root / "summary.pickle"
     with open(root / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)          # released when the file closes, also if this process dies
         if not done.exists():
-            summary = build_demo(root / "csv", root / "demo.duckdb")
             partial = done.with_suffix(".partial")
-            partial.write_bytes(pickle.dumps(summary))
+            partial.write_bytes(pickle.dumps(build(root)))
             os.replace(partial, done)
     return pickle.loads(done.read_bytes())
 
 
+def shared_build(tmp_path_factory, name: str, build, database: str) -> tuple[dict, Path]:
+    """A world built once per test run: pytest-xdist's workers share one build (under the run's temp folder), and
+    each gets its own copy of its database file; (summary, that copy)."""
+    mine = tmp_path_factory.mktemp(name)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return built_once(mine, build), mine / database
+    root = tmp_path_factory.getbasetemp().parent / name          # the same folder for every worker of this run
+    summary = built_once(root, build)
+    shutil.copy(root / database, mine / database)
+    return summary, mine / database
+
+
 @pytest.fixture(scope="session")
 def demo_world(tmp_path_factory):
-    """The demo company's exports and database, generated and ingested through the real parsers once per test run:
-    pytest-xdist's workers share one build (under the run's temp folder) and each reads its own database copy."""
-    mine = tmp_path_factory.mktemp("demo")
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = tmp_path_factory.getbasetemp().parent / "demo_world"     # the same folder for every worker
-    else:
-        root = mine
-    summary = built_demo(root)
-    db_path = root / "demo.duckdb"
-    if root != mine:
-        db_path = mine / "demo.duckdb"
-        shutil.copy(root / "demo.duckdb", db_path)
-    return {"dir": root / "csv", "db": db_path, "truth": summary["truth"], "summary": summary}
+    """The demo company's exports and database, generated and ingested through the real parsers once per test run
+    (shared_build; the exports folder is shared: read it only)."""
+    from analytics.demo_load import build_demo
+    summary, db_path = shared_build(tmp_path_factory, "demo",
+                                    lambda root: build_demo(root / "csv", root / "demo.duckdb"), "demo.duckdb")
+    return {"dir": Path(summary["out_dir"]), "db": db_path, "truth": summary["truth"], "summary": summary}
 
 
 @pytest.fixture(scope="session")
 def hostile(tmp_path_factory):
-    """The demo company with hostile markup in every free-text field, uploaded and refreshed once (hostile_world)."""
+    """The demo company with hostile markup in every free-text field, uploaded and refreshed once (hostile_world;
+    shared_build)."""
     from hostile_world import hostile_world
-    return hostile_world(tmp_path_factory.mktemp("hostile"))
+    world, db_path = shared_build(tmp_path_factory, "hostile", hostile_world, "hostile.duckdb")
+    return {**world, "db": db_path}
 
 
 @pytest.fixture

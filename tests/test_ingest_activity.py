@@ -3,12 +3,20 @@ their speaker turns, resolved to reps and deals, and re-uploaded, corrected and 
 
 from __future__ import annotations
 
+import csv
+import io
+import subprocess
+import sys
+
+import pandas as pd
 import pytest
 from conftest import ROOT
 from streamlit.testing.v1 import AppTest
 
 from analytics import cli, db
-from analytics.ingest import formats
+from analytics.estimators import ESTIMATORS
+from analytics.estimators import tracker as tr
+from analytics.ingest import formats, tracking
 from analytics.ingest.errors import IngestError
 from analytics.ingest.load import ingest_file, undo
 from analytics.ingest.transcripts import parse_cues, parse_text, prepare_batch
@@ -279,3 +287,69 @@ def test_the_data_page_loads_transcript_files_and_their_side_csv_as_one_upload(t
     assert con.execute("SELECT kind, n_inserted FROM uploads ORDER BY upload_id DESC LIMIT 1").fetchone() == (
         "activity", 3)
     con.close()
+
+
+# --- tracking at scale: only turns with a trigger word are read, with the same results --------------------------
+# Forms the tracker folds to a catalog word: case, plurals, -ies, an apostrophe, a digit run beside letters, accents.
+TRICKY = ["Our Securities team runs it.", "Both residencies are in the EU.", "We are SOC2 certified.",
+          "The tool's audit-trails are kept.", "It PAYS FOR ITSELF in a year.", "Sécurité first, always.",
+          "One bill, one platform.", "We talked about the weather.", "Ca va? Tres bien.", "See you on Thursday."]
+
+
+def calls_of(lines: list[str], start: int = 0) -> str:
+    """A call export with three turns (rep, prospect, rep) per call from these lines, in order."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["Call ID", "Call Date", "Rep Email", "Title", "Transcript"])
+    for i in range(0, len(lines), 3):
+        said = [f"{'Ana Lopez' if k % 2 == 0 else 'Sam Carter'}: {t}" for k, t in enumerate(lines[i:i + 3])]
+        w.writerow([f"t{start + i}", "2026-02-02 10:00", "ana@x.com", "Call", "\n".join(said)])
+    return out.getvalue()
+
+
+@pytest.fixture
+def tracked(fresh_db, tmp_path):
+    """A store with the fixture's catalog and calls whose turns are the labelled snippets and the tricky forms."""
+    snippets, catalog = tr.fixture()
+    catalog.drop(columns="message_id").to_csv(tmp_path / "catalog.csv", index=False)
+    ingest_file(fresh_db, "messages", tmp_path / "catalog.csv")
+    load(fresh_db, tmp_path, "reps", "reps.csv", "Name,Email,Team\nAna Lopez,ana@x.com,East\n")
+    load(fresh_db, tmp_path, "activity", "calls.csv", calls_of(snippets["snippet"].tolist() + TRICKY))
+    return fresh_db
+
+
+def all_mentions(con) -> list:
+    return con.execute("SELECT * EXCLUDE (tracker_version) FROM message_mentions ORDER BY ALL").fetchall()
+
+
+def test_tracking_only_the_turns_with_a_trigger_word_finds_what_reading_every_turn_finds(tracked):
+    every = tracking.track_activities(tracked, only_new=False, prefilter=False)
+    found = all_mentions(tracked)
+    again = tracking.track_activities(tracked, only_new=False)
+    assert all_mentions(tracked) == found and again["mentions"] == every["mentions"] > 50
+    pattern = tracking.trigger_pattern(tracking.tracker_for(tracked))
+    skipped = tracked.execute("""SELECT count(*) FROM activity_turns WHERE strlen(text) = length(text)
+                                 AND NOT regexp_matches(lower(replace(text, '''', '')), $p)""", {"p": pattern})
+    assert skipped.fetchone()[0] > 20          # the filter did leave turns out
+
+
+def test_every_turn_the_tracker_scores_holds_a_trigger_word():
+    snippets, catalog = tr.fixture()
+    tracker = tr.MessageTracker().fit(catalog)
+    texts = snippets["snippet"].tolist() + TRICKY
+    scored = tracker.score(pd.DataFrame({"activity_id": [str(i) for i in range(len(texts))], "turn_no": 1,
+                                         "speaker": None, "speaker_role": "rep", "text": texts}))
+    con = db.connect(":memory:")
+    passes = con.execute("""SELECT list(strlen(t) <> length(t) OR regexp_matches(lower(replace(t, '''', '')), $p))
+                            FROM (SELECT unnest($texts) AS t, generate_subscripts($texts, 1) AS i ORDER BY i)""",
+                         {"p": tracking.trigger_pattern(tracker), "texts": texts}).fetchone()[0]
+    hit = sorted({int(a) for a in scored["activity_id"]})
+    assert [i for i in hit if not passes[i]] == []
+    assert {texts[i] for i in hit} >= set(TRICKY[1:5]) and not {texts[i] for i in hit} & set(TRICKY[7:])
+
+
+def test_the_estimators_are_named_by_their_classes_and_the_command_line_starts_without_them():
+    assert {name: cls.name for name, cls in ESTIMATORS.items()} == {name: name for name in ESTIMATORS}
+    code = "import sys, analytics.cli; print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == "[]"

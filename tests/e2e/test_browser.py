@@ -82,7 +82,7 @@ def rejected_rows_download_is_formula_safe(page) -> None:
     shot(page, "06-data-health")
 
 
-def test_ops_uploads_a_salesforce_export_previews_confirms_downloads_its_rejected_rows_safely_and_sees_the_counts_change(
+def test_ops_previews_and_confirms_a_salesforce_export_downloads_its_rejected_rows_safely_and_sees_the_counts_change(
         open_as, app_server, demo_world, tmp_path):
     page = open_as("ops@example.com")
     page.goto(app_server["url"] + "/data")
