@@ -41,7 +41,7 @@ class ControlFit:
     """Rep fixed-effects least squares on control deals: coefficients, pseudo-inverse and per-rep scores."""
 
     beta: np.ndarray          # K
-    a_inv: np.ndarray         # K x K pseudo-inverse of the within-rep Gram matrix
+    a_inv: np.ndarray         # K x K symmetric generalized inverse of the within-rep Gram matrix (see _ginv)
     a: np.ndarray             # K x K within-rep Gram matrix (estimability checks)
     rep_mean_y: np.ndarray    # R: mean outcome of each rep's control deals (NaN: none)
     rep_mean_x: sp.csr_matrix  # R x K: mean design row of each rep's control deals

@@ -144,8 +144,7 @@ def _ingest(con, kind, path, column_map, stage_map, date_formats, pass_mark, who
     if prior:       # these bytes, read the same way, made the records in force: staging them again changes nothing
         ctx.info.update(prior["restage"]["info"])
         ctx.warnings.extend(prior["restage"]["warnings"])
-    else:
-        key_sql = k.stage(ctx)
+    key_sql = None if prior else k.stage(ctx)
     upload_id = con.execute("SELECT coalesce(max(upload_id), 0) + 1 FROM uploads").fetchone()[0]
     result = UploadResult(upload_id=None if dry_run else upload_id, kind=effective, file=raw.file_name,
                           source_format=source_format, encoding=raw.encoding,

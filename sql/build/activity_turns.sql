@@ -17,45 +17,46 @@ WITH acts AS MATERIALIZED (   -- small: no text (a buffered CTE stays in memory)
     SELECT x.activity_id, x.activity_type, x.rk, x.labelled, a.body
     FROM activities a JOIN acts x ON x.activity_id = a.activity_id
 ), lines AS (
-    -- the label is what comes before the first ": " (a timestamp before it dropped); checked on the label alone
-    SELECT activity_id, activity_type, rk, line_no, line,
-           regexp_replace(trim(left(line, strpos(line, ': ') - 1)),
-                          '^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*', '') AS label,
-           trim(substr(line, strpos(line, ': ') + 2)) AS said
-    -- unnest in the select list: a lateral unnest joins its lines back to each text on the whole text (it spilled)
-    FROM (SELECT activity_id, activity_type, rk, trim(unnest(ls)) AS line, unnest(range(1, len(ls) + 1)) AS line_no
-          FROM (SELECT activity_id, activity_type, rk, string_split(body, chr(10)) AS ls FROM texts WHERE labelled))
-    WHERE line <> ''
+    -- per labelled text, its non-empty lines (trimmed) and what each says after its first ": "; lists, not a row per
+    -- line: turns are cut from them text by text, with no sort over all lines (a window over them spilled gigabytes)
+    SELECT activity_id, activity_type, rk, ls,
+           list_transform(ls, lambda x: trim(substr(x, strpos(x, ': ') + 2))) AS said,
+           -- the label is what comes before the first ": " (a timestamp before it dropped)
+           list_transform(ls, lambda x: regexp_replace(trim(left(x, strpos(x, ': ') - 1)),
+                          '^[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?[\])]?\s*-?\s*', '')) AS label
+    FROM (SELECT activity_id, activity_type, rk,
+                 list_filter(list_transform(string_split(body, chr(10)), lambda x: trim(x)), lambda x: x <> '') AS ls
+          FROM texts WHERE labelled)
 ), marked AS (
-    SELECT activity_id, activity_type, rk, line_no, line, said,
-           CASE WHEN strpos(line, ': ') BETWEEN 2 AND 80 AND said <> ''
+    -- each line's speaker (NULL: not a label), checked on the label alone
+    SELECT activity_id, activity_type, rk, ls, said,
+           list_transform(list_zip(ls, label, said), lambda z:
+               CASE WHEN strpos(z[1], ': ') BETWEEN 2 AND 80 AND z[3] <> ''
                      -- a name: no leading digit, no sentence or code punctuation (ASCII classes: \p{L} is slow)
-                     AND NOT regexp_matches(label, '^[0-9\s]|[?!,;:"()\[\]{}<>/\\|=+*#%&$~^]')
-                     AND len(string_split(label, ' ')) <= 5
-                     AND lower(label) NOT IN ('summary', 'next steps', 'next step', 'action items', 'notes',
+                     AND NOT regexp_matches(z[2], '^[0-9\s]|[?!,;:"()\[\]{}<>/\\|=+*#%&$~^]')
+                     AND len(string_split(z[2], ' ')) <= 5
+                     AND lower(z[2]) NOT IN ('summary', 'next steps', 'next step', 'action items', 'notes',
                          'note', 'agenda', 'brief', 'highlights', 'topics', 'outcome', 'key points', 'recap',
                          'subject', 'date', 'rep', 'deal', 'title', 'participants', 'attendees', 'duration',
                          'decision', 'decisions', 'questions', 'pricing', 'call', 'meeting', 'pros', 'cons',
                          'follow up', 'follow-up', 'todo', 'to do', 're', 'fw', 'fwd', 'http', 'https')
-                THEN label END AS speaker,
-           said
+                THEN z[2] END) AS speaker
     FROM lines
-), grouped AS (
-    -- turn number: labels so far, plus one when text without a label comes first; a labelled line followed by
-    -- another label (most lines) is a whole turn, only the others are put together (one sort for all three)
-    SELECT activity_id, activity_type, rk, line_no, speaker,
-           CASE WHEN speaker IS NOT NULL THEN said ELSE line END AS text,
-           sum(CASE WHEN speaker IS NOT NULL THEN 1 ELSE 0 END) OVER w
-               + CASE WHEN first_value(speaker IS NULL) OVER w THEN 1 ELSE 0 END AS turn_no,
-           speaker IS NOT NULL AND coalesce(lead(speaker IS NOT NULL) OVER w, true) AS whole
-    FROM marked
-    WINDOW w AS (PARTITION BY activity_id ORDER BY line_no ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+), cuts AS (
+    -- a turn starts at each labelled line, and at the first line when it has no label; it runs to the next start
+    SELECT activity_id, activity_type, rk, ls, said, speaker, starts,
+           list_concat(list_transform(starts[2:], lambda i: i - 1), [len(ls)]) AS stops
+    FROM (SELECT *, list_filter(list_transform(speaker, lambda s, i: CASE WHEN s IS NOT NULL OR i = 1 THEN i END),
+                                lambda i: i IS NOT NULL) AS starts
+          FROM marked)
 ), turns AS (
-    SELECT activity_id, activity_type, rk, turn_no, speaker, text FROM grouped WHERE whole
-    UNION ALL
-    SELECT activity_id, any_value(activity_type), any_value(rk), turn_no,
-           any_value(speaker) FILTER (WHERE speaker IS NOT NULL), string_agg(text, ' ' ORDER BY line_no)
-    FROM grouped WHERE NOT whole GROUP BY activity_id, turn_no
+    -- a labelled line's turn is what it says, then the unlabelled lines after it; text before any label is turn 1
+    SELECT activity_id, activity_type, rk, turn_no, speaker[a] AS speaker,
+           CASE WHEN speaker[a] IS NULL THEN array_to_string(ls[a:b], ' ')
+                WHEN b > a THEN said[a] || ' ' || array_to_string(ls[a + 1:b], ' ') ELSE said[a] END AS text
+    FROM (SELECT activity_id, activity_type, rk, ls, said, speaker, unnest(starts) AS a, unnest(stops) AS b,
+                 unnest(range(1, len(starts) + 1)) AS turn_no
+          FROM cuts)
     UNION ALL
     SELECT activity_id, activity_type, rk, 1, NULL, body FROM texts WHERE NOT labelled
 ), people AS (   -- the keys a rep answers to, once per distinct rep of these activities
