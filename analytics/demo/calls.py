@@ -29,7 +29,10 @@ def short_account(name: str) -> str:
 def draw_contacts(rng: np.random.Generator, rep_names, n_accounts: int) -> np.ndarray:
     """(n_accounts, CONTACTS_PER_ACCOUNT) prospect names, from the name pools but never a rep's name."""
     taken = set(rep_names)
-    pool = np.array([f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES if f"{f} {l}" not in taken], dtype=object)
+    names = [f"{f} {l}" for f in FIRST_NAMES for l in LAST_NAMES]
+    if len(names) - len(taken) < 1000:        # a large company has used up the pairs: add middle initials
+        names += [f"{f} {m}. {l}" for f in FIRST_NAMES for m in "ABCDEFGHJKLMNPRSTW" for l in LAST_NAMES]
+    pool = np.array([name for name in names if name not in taken], dtype=object)
     return pool[rng.integers(0, len(pool), (n_accounts, CONTACTS_PER_ACCOUNT))]
 
 

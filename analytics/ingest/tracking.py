@@ -5,7 +5,8 @@ descriptions and key phrases and of the tracker's parameters), chunk by chunk, i
 an upload of new activities scores only those; a changed catalog or phrase scores everything again, over the
 whole history (before launch too: that is the baseline). With HUDDLE_KEEP_TRANSCRIPTS=false the text is dropped
 once scored; such activities cannot be scored again, so when the catalog changes they keep their earlier matches
-(counted as `kept_without_text`).
+(counted as `kept_without_text`). Only turns holding one of the catalog's trigger words (trigger_pattern, tested in
+DuckDB as the turns are read) reach the tracker: no other turn can match, so the results are those of reading all.
 
 Key phrase edits (set_key_phrases) are rows of key_phrase_edits: the latest edit of a message is in force while the
 catalog still carries the phrases it replaced; a catalog upload with other phrases for that message supersedes it
