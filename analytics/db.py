@@ -335,7 +335,7 @@ def open_read(path: str | os.PathLike, wait_seconds: float = 20.0) -> duckdb.Duc
             try:
                 os.link(path, link)
             except FileNotFoundError:
-                raise
+                raise                # no database here: not a reason to open it some other way
             except OSError:          # no hard links here (permissions, file system): open the file itself
                 link = None
         try:

@@ -13,7 +13,7 @@ WITH acts AS MATERIALIZED (   -- small: no text (a buffered CTE stays in memory)
                                           || '[^:\n]{1,60}:[ \t]') AS labelled
     FROM activities a LEFT JOIN reps r ON r.rep_id = a.rep_id
     WHERE a.body IS NOT NULL AND a.activity_id IN (SELECT activity_id FROM src)
-), texts AS (
+), texts AS NOT MATERIALIZED (   -- read twice (labelled or not): not kept in memory
     SELECT x.activity_id, x.activity_type, x.rk, x.labelled, a.body
     FROM activities a JOIN acts x ON x.activity_id = a.activity_id
 ), lines AS (
@@ -78,19 +78,17 @@ WITH acts AS MATERIALIZED (   -- small: no text (a buffered CTE stays in memory)
 ), roster AS (
     SELECT DISTINCT name_key(rep_name) AS k FROM reps WHERE in_roster AND rep_name IS NOT NULL
     UNION SELECT DISTINCT email_key(rep_email) FROM reps WHERE in_roster AND rep_email IS NOT NULL
-), speakers AS (   -- each distinct speaker's key, and whether a roster rep has it
-    SELECT speaker, skey, skey IN (SELECT k FROM roster) AS in_roster
-    FROM (SELECT speaker, CASE WHEN contains(speaker, '@') THEN email_key(speaker) ELSE name_key(speaker) END AS skey
-          FROM (SELECT DISTINCT speaker FROM turns WHERE speaker IS NOT NULL))
+), keyed AS (   -- each turn with its speaker's key, per turn: a lookup of distinct speakers kept every turn in memory
+    SELECT *, CASE WHEN contains(speaker, '@') THEN email_key(speaker) ELSE name_key(speaker) END AS skey FROM turns
 )
 SELECT t.activity_id, t.turn_no::INTEGER AS turn_no, t.speaker,
        -- only calls and meetings are split into turns: text without a speaker is the rep's for the others
        CASE WHEN t.speaker IS NULL THEN CASE WHEN t.activity_type IN ('email', 'note', 'task') THEN 'rep'
                                              ELSE 'unknown' END
-            WHEN list_contains(p.rep_keys, s.skey) OR list_contains(p.first_keys, split_part(s.skey, ' ', 1))
-                 OR s.in_roster THEN 'rep'
+            WHEN list_contains(p.rep_keys, t.skey) OR list_contains(p.first_keys, split_part(t.skey, ' ', 1))
+                 OR r.k IS NOT NULL THEN 'rep'
             ELSE 'prospect' END AS speaker_role,
        t.text
-FROM turns t
+FROM keyed t
 LEFT JOIN people p ON p.rk = t.rk
-LEFT JOIN speakers s ON s.speaker = t.speaker
+LEFT JOIN roster r ON r.k = t.skey
