@@ -32,6 +32,7 @@ STORE_ENV = "HUDDLE_STORE"            # unset: the local file; ducklake:postgres
 DATA_PATH_ENV = "HUDDLE_DATA_PATH"    # the shared store's data folder
 REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip
 WRITE_WAIT_ENV = "HUDDLE_WRITE_WAIT_SECONDS"   # how long an upload waits for another writer (default 30)
+FSYNC_ENV = "HUDDLE_FSYNC"                     # off: a published file version is not synced to disk (tests only)
 # Weekly digest delivery (`python -m analytics digest --send`): e-mail over SMTP and/or an incoming webhook.
 SMTP_HOST_ENV = "HUDDLE_SMTP_HOST"
 SMTP_PORT_ENV = "HUDDLE_SMTP_PORT"            # default 587 (STARTTLS unless HUDDLE_SMTP_TLS=0)
@@ -101,6 +102,13 @@ def max_upload_bytes() -> int:
     except ValueError:
         mb = DEFAULT_MAX_UPLOAD_MB
     return int(mb * (1 << 20))
+
+
+def fsync() -> bool:
+    """Whether the file store syncs each published version to disk: $HUDDLE_FSYNC, default yes. Off only for
+    throw-away databases (the test suite, as its PostgreSQL runs with fsync off): a crash may then lose the last
+    upload."""
+    return os.environ.get(FSYNC_ENV, "").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def keep_transcripts() -> bool:

@@ -18,7 +18,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import db, lake, lake_write
+from . import db, lake, lake_write, settings
 from .store_config import StoreConfig, resolve
 
 __all__ = ["StoreConfig", "resolve", "open_lake", "reading", "writing", "write", "version_key", "snapshot"]
@@ -239,13 +239,16 @@ def _held(path: Path, wait_seconds: float) -> str | None:
 
 def _publish(copy: Path, path: Path) -> None:
     """Rename the finished copy over the file, durably: readers that open the file from now on read it."""
-    fd = os.open(copy, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    durable = settings.fsync()
+    if durable:
+        _sync(copy)
     os.replace(copy, path)
-    fd = os.open(path.parent, os.O_RDONLY)
+    if durable:
+        _sync(path.parent)
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -19,6 +19,8 @@ from pg import pg_cluster, pg_database, shared_store  # noqa: F401  (fixtures: a
 
 # Command-line uploads in tests leave the default-view refresh out unless a test asks for it (--refresh).
 os.environ.setdefault(settings.REFRESH_ENV, "skip")
+# Test databases are thrown away: a published file version is not synced to disk (as the test PostgreSQL runs).
+os.environ.setdefault(settings.FSYNC_ENV, "off")
 
 ROOT = Path(__file__).resolve().parent.parent
 MAVEN = ROOT.parent / "shared" / "data" / "maven_crm"

@@ -14,7 +14,7 @@ import time
 import pytest
 from conftest import ROOT
 
-from analytics import db, stores
+from analytics import db, settings, stores
 from analytics.ingest.load import ingest_file
 
 ROSTER = "Name,Email,Team\n" + "".join(f"Rep {i},rep{i}@acme.com,T{i % 3}\n" for i in range(10))
@@ -23,7 +23,7 @@ COUNT = "SELECT (SELECT count(*) FROM opportunities), (SELECT count(*) FROM uplo
 # A writer process that stops inside its transaction, after its upload, until told to go on (or killed).
 HELD_WRITER = """
 import sys
-from analytics import db, stores
+from analytics import db, settings, stores
 from analytics.ingest.load import ingest_file
 
 def upload_and_wait(con, path):
@@ -189,3 +189,14 @@ def test_a_connection_opened_on_the_file_directly_is_shared_as_before(shop):
         con.close()
     with stores.reading(shop) as con:
         assert con.execute(COUNT).fetchone() == (550, 4)
+
+
+@pytest.mark.parametrize("fsync", ["on", "off"])
+def test_a_published_change_is_read_back_whether_or_not_it_is_synced_to_disk(shop, monkeypatch, fsync):
+    monkeypatch.setenv(settings.FSYNC_ENV, fsync)
+    assert settings.fsync() is (fsync == "on")
+    before = stores.version_key(shop)
+    stores.write(shop, db.bump_data_version)
+    with stores.reading(shop) as con:
+        assert db.data_version(con) == 3             # the roster, the export and this bump
+    assert stores.version_key(shop) != before and not side_files(shop)
