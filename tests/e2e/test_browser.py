@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 
 from analytics.views.scorecard import HEADERS
-from .e2e_helpers import shot, wait_idle
+from .e2e_helpers import open_tab, shot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -65,9 +65,8 @@ def scorecard_closed_deals(page, url: str, name: str) -> int | None:
 def rejected_rows_download_is_formula_safe(page) -> None:
     """On the Data page after the upload: its rejected row (a formula in a cell) downloads with the formula
     neutralized, and the Data health tab opens."""
-    page.get_by_role("tab", name="Upload history").click()
-    button = page.get_by_role("button", name="Download rejected rows (CSV)")
-    button.wait_for()
+    open_tab(page, "Upload history", "Download rejected rows (CSV)")
+    button = page.get_by_role("button", name="Download rejected rows (CSV)").filter(visible=True).first
     shot(page, "05-data-upload-history")
     with page.expect_download() as info:
         button.click()
@@ -76,9 +75,7 @@ def rejected_rows_download_is_formula_safe(page) -> None:
     cells = [c for row in rows for c in row]
     assert any(c.startswith("'=cmd") for c in cells)
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
-    page.get_by_role("tab", name="Data health").click()
-    # .first: while a rerun draws the tab, the run before may still show the same heading for a moment
-    page.get_by_text("People who match no roster rep").first.wait_for()
+    open_tab(page, "Data health", "People who match no roster rep")
     shot(page, "06-data-health")
 
 
