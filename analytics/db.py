@@ -335,7 +335,11 @@ def open_read(path: str | os.PathLike, wait_seconds: float = 20.0) -> duckdb.Duc
             try:
                 os.link(path, link)
             except FileNotFoundError:
-                raise                # no database here: not a reason to open it some other way
+                # Linux refuses to link a version a writer has just renamed a newer one over (its last name is
+                # gone, ENOENT): the path names the new version now, so link again. No file at all is an error.
+                if path.exists() and time.monotonic() < deadline:
+                    continue
+                raise
             except OSError:          # no hard links here (permissions, file system): open the file itself
                 link = None
         try:

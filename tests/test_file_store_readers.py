@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -200,3 +201,37 @@ def test_a_published_change_is_read_back_whether_or_not_it_is_synced_to_disk(sho
     with stores.reading(shop) as con:
         assert db.data_version(con) == 3             # the roster, the export and this bump
     assert stores.version_key(shop) != before and not side_files(shop)
+
+
+def test_a_reader_opening_while_a_writer_renames_a_new_version_over_the_file_opens_one_of_the_versions(tmp_path):
+    # Linux refuses a hard link to a file whose last name a rename has just taken (ENOENT, though the path exists):
+    # the reader must link the new version instead of failing the page.
+    path = tmp_path / "huddle.duckdb"
+    con = db.connect(path)
+    con.execute("CREATE TABLE v AS SELECT 1 AS n")
+    con.close()
+    versions = []
+    for n in (1, 2):
+        version = tmp_path / f"v{n}.duckdb"
+        version.write_bytes(path.read_bytes())
+        versions.append(version)
+    stop = threading.Event()
+
+    def publish():
+        i = 0
+        while not stop.is_set():
+            fresh = tmp_path / f"next{i}.duckdb"
+            shutil.copyfile(versions[i % 2], fresh)     # a new file each time: the replaced one loses its last name
+            os.replace(fresh, path)
+            i += 1
+
+    writer = threading.Thread(target=publish)
+    writer.start()
+    try:
+        for _ in range(100):
+            reader = db.open_read(path, wait_seconds=5)
+            assert reader.execute("SELECT n FROM v").fetchone() == (1,)
+            reader.close()
+    finally:
+        stop.set()
+        writer.join()
