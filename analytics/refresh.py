@@ -1,10 +1,12 @@
 """After every upload or undo: store the default view's expensive results for the new data version.
 
 What the pages ask for on first sight (the sidebar's default filters): the fitted memory model and its evaluation,
-the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms, the rep x message rows and
-the memory states on the Overview's dates, the Overview's landing view, the scorecard and each message's event study
-(analytics.results stores them). The memory states do not depend on the filters, so a filter change on the
-Overview reads them too.
+the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms, the rep x message rows, the
+memory states and the forecast of the as-of date, which pairs are above the retention target on the Overview's
+dates and the Retention trend's weeks, the Overview's landing view, the scorecard and each message's event study,
+win-rate trend and strata (analytics.results stores them). The memory states, the forecast, the pairs above target
+and the every-rep rep x message rows do not depend on the filters, so a team, region, manager or message filter on
+the Overview, Adoption or Retention reads them too and only selects rows.
 `python -m analytics.refresh [--db PATH]` does it by hand and prints the seconds per step.
 """
 
@@ -70,11 +72,17 @@ def refresh(con, today: date | None = None) -> dict[str, float | str]:
     step("rep x message rows", lambda: [store_call(con, queries.rep_message, filters, day)
                                         for day in dict.fromkeys((*days, as_of))])
     step("memory states", lambda: [store_call(con, forgetting.practiced_scores, list(on), model=model)
-                                   for on in dict.fromkeys((days, (as_of,), (today or date.today(),)))])
+                                   for on in dict.fromkeys(((as_of,), (today or date.today(),)))])
+    step("forecast", lambda: store_call(con, forgetting.forecast, [as_of], model=model))
+    step("above target", lambda: [store_call(con, retention_views.above_target, on, model)
+                                  for on in dict.fromkeys((days, (as_of,), retention_views.trend_dates(as_of)))])
     step("overview", lambda: store_call(con, overview.landing, filters, period, model, now))
     step("scorecard", lambda: store_call(con, scorecard.scorecard_rows, as_of, model))
     step("event studies", lambda: [store_call(con, impact.event_study, m, filters, as_of)
                                    for m in _messages(con)["message_id"]])
+    step("win-rate trends and strata", lambda: [store_call(con, fn, m, filters, as_of)
+                                                for m in _messages(con)["message_id"]
+                                                for fn in (impact.win_rate_trend, impact.strata)])
     step("report themes", lambda: store_call(con, feedback.note_themes, as_of=as_of))
     step("feedback themes", lambda: _store_feedback_themes(con, filters))
     return timings

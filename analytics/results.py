@@ -172,7 +172,7 @@ def _dataclass(path: str):
 def has_table(con) -> bool:
     """Whether the database has the precomputed table (a read-only copy of an old file may not)."""
     return con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND schema_name = 'main'",
-                       {"t": TABLE}).fetchone()[0] > 0
+                       {"t": TABLE}).fetchall()[0][0] > 0
 
 
 def load(con, name: str, key: str):
@@ -182,8 +182,8 @@ def load(con, name: str, key: str):
     row = con.execute(f"""SELECT payload FROM {TABLE}
                           WHERE name = $name AND args_key = $key
                             AND data_version = (SELECT coalesce(max(version), 0) FROM data_version)
-                          LIMIT 1""", {"name": name, "key": key}).fetchone()
-    return MISSING if row is None else decode(row[0])
+                          LIMIT 1""", {"name": name, "key": key}).fetchall()     # all: no unfinished result
+    return MISSING if not row else decode(row[0][0])
 
 
 def save(con, name: str, key: str, value, seconds: float | None = None) -> None:

@@ -9,6 +9,7 @@ from pagetools import set_role
 from streamlit.testing.v1 import AppTest
 
 import analytics.db as db
+from analytics.estimators.tracker import evaluate_fixture
 from analytics.views import field
 from test_lift import insert
 from test_usage import small_world
@@ -100,10 +101,15 @@ def test_leadership_cannot_open_a_call(app, monkeypatch):
     assert not [s for s in at.selectbox if s.key and s.key.startswith("field_read_")]
 
 
-def test_the_usage_lift_sits_beside_the_certified_lift_with_the_caveat_in_words(app):
+def test_the_usage_lift_sits_beside_the_certified_lift_with_the_caveat_and_the_trackers_measured_accuracy(app):
     at = app.run()
     assert any(field.CAVEAT in w.value for w in at.warning)
     assert any("Timing test" in m.value for m in at.markdown)
+    shown = [d.value for d in at.dataframe if "recall" in d.value.columns]
+    held_out = evaluate_fixture("holdout")
+    assert len(shown) == 1 and shown[0]["message"].tolist() == held_out["message"].tolist()
+    columns = ["precision", "recall", "tp", "fp", "fn"]
+    assert shown[0][columns].equals(held_out[columns])
 
 
 def test_marketing_edits_a_messages_key_phrases_and_can_undo_it(tmp_path, monkeypatch):

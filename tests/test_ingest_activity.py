@@ -50,6 +50,10 @@ HS_NOTES = ("Record ID,Note body,Activity date,Activity assigned to,Associated D
             "9001,Champion wants a pilot,2026-03-11 08:00,Sam Lee,Bar new logo\n")
 HS_EMAILS = ("Record ID,Email subject,Email body,Activity date,Activity assigned to,Associated Deal IDs\n"
              "9101,Pricing,Here is the pricing we discussed,2026-03-12 08:00,Jane Doe,101;102\n")
+HS_CALLS = ("Record ID,Call title,Call notes,Activity date,Activity assigned to,Call duration,Associated Deal\n"
+            "9201,Intro,Our dashboard cuts reporting to minutes,2026-03-13 08:00,Jane Doe,1930000,Foo expansion\n")
+HS_MEETINGS = ("Record ID,Meeting name,Meeting description,Activity date,Activity assigned to,Associated Deal IDs\n"
+               "9301,QBR,Quarterly review of the rollout,2026-03-14 09:00,Sam Lee,102\n")
 
 
 def load(con, tmp_path, kind, name, text, **kw):
@@ -73,7 +77,8 @@ def turns(con, activity_id):
 
 def test_each_activity_export_is_recognized_from_its_headers():
     for text, expected in ((GONG, "call_recorder"), (SF_TASK, "salesforce_task"), (SF_EVENT, "salesforce_event"),
-                           (HS_NOTES, "hubspot_notes"), (HS_EMAILS, "hubspot_emails"),
+                           (HS_NOTES, "hubspot_notes"), (HS_EMAILS, "hubspot_emails"), (HS_CALLS, "hubspot_calls"),
+                           (HS_MEETINGS, "hubspot_meetings"),
                            ("Date,Rep,Notes\n", "activity_log")):
         assert formats.detect("activity", text.split("\n")[0].split(",")).name == expected
 
@@ -158,6 +163,17 @@ def test_hubspot_notes_and_emails_take_their_type_from_the_export_and_the_first_
     assert (n.source_format, m.source_format) == ("hubspot_notes", "hubspot_emails")
     assert world.execute("SELECT activity_type, opportunity_id, title FROM activities ORDER BY activity_id"
                          ).fetchall() == [("email", "hubspot:101", "Pricing"), ("note", "hubspot:102", None)]
+
+
+def test_hubspot_calls_read_their_duration_in_milliseconds_and_meetings_their_description(world, tmp_path):
+    c = load(world, tmp_path, "activity", "calls.csv", HS_CALLS)
+    m = load(world, tmp_path, "activity", "meetings.csv", HS_MEETINGS)
+    assert (c.source_format, m.source_format, c.rows_inserted, m.rows_inserted) == (
+        "hubspot_calls", "hubspot_meetings", 1, 1)
+    assert world.execute("SELECT activity_type, opportunity_id, title, duration_s, r.rep_name, body FROM activities "
+                         "LEFT JOIN reps r USING (rep_id) ORDER BY activity_id").fetchall() == [
+        ("call", "hubspot:101", "Intro", 1930.0, "Jane Doe", "Our dashboard cuts reporting to minutes"),
+        ("meeting", "hubspot:102", "QBR", None, "Sam Lee", "Quarterly review of the rollout")]
 
 
 def test_activities_loaded_before_their_deals_resolve_once_the_crm_export_arrives(fresh_db, tmp_path):

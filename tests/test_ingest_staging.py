@@ -1,14 +1,18 @@
 """The staging pass's shortcuts read the file as the plain way would: untrimmed columns, the decimal-comma shapes,
-builds run in their written join order, a re-upload that writes nothing but its upload record."""
+builds run in their written join order, a re-upload that writes nothing but its upload record; change-detection
+hashes stored as integers, and a database with text hashes migrated to them."""
 
 from __future__ import annotations
 
 import duckdb
 
+from analytics import db
 from analytics.db import sql
 from analytics.ingest import convert as cv
+from analytics.ingest.kinds import KINDS
 from analytics.ingest.load import ingest_file
 from analytics.ingest.rebuild import reads_only_src
+from analytics.ingest.source_rows import integer_hashes
 from analytics.ingest.staging import Context
 from conftest import snapshot
 
@@ -71,3 +75,66 @@ def test_an_upload_reads_trimmed_values_and_restores_the_optimizer_and_a_reuploa
     assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 3)
     after = snapshot(fresh_db)
     assert [t for t in before if before[t] != after[t]] == ["uploads", "data_version"]
+
+
+def _hash_types(con, table: str) -> set[str]:
+    return {t for (t,) in con.execute("SELECT data_type FROM duckdb_columns() WHERE table_name = $t AND "
+                                      "column_name IN ('row_hash', 'source_key')", {"t": table}).fetchall()}
+
+
+def test_every_kind_but_those_listed_as_text_stores_its_hashes_as_integers(fresh_db):
+    for k in KINDS.values():
+        want = {"UBIGINT"} if integer_hashes(k) else {"VARCHAR"}
+        for table in (k.versions, *([k.fact.table] if k.fact else [])):
+            assert _hash_types(fresh_db, table) == want, table
+    assert not integer_hashes(KINDS["activity"]) and integer_hashes(KINDS["crm"])
+
+
+def test_a_database_with_text_hashes_migrates_and_an_export_read_again_finds_its_records_unchanged(tmp_path, write):
+    path = write("opps.csv", CRM)
+    new = db.connect(tmp_path / "new.duckdb")
+    upload = ingest_file(new, "crm", path).upload_id
+    key = dict(new.execute("SELECT right(opportunity_id, 4), opportunity_id FROM opportunities").fetchall())
+    new.close()
+    # The same upload as the code before schema 8 stored it: hashes as decimal text, one as the older md5 of the
+    # values, and a later version retiring 006C (its source row moved to another key) marked 'retired'.
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    old.execute("CREATE TABLE schema_version (version INTEGER, applied_at TIMESTAMP)")
+    for version, schema in db.migrations():
+        if version < 8:
+            old.execute(schema.read_text(encoding="utf-8"))
+            old.execute("INSERT INTO schema_version VALUES ($v, now())", {"v": version})
+    old.execute(f"ATTACH '{tmp_path / 'new.duckdb'}' AS new (READ_ONLY)")
+    crm = KINDS["crm"]
+    md5 = "md5(concat_ws('|', " + ", ".join(f"coalesce({c}::VARCHAR, '')" for c in crm.columns) + "))"
+    text = (f"* REPLACE (CASE WHEN opportunity_id = $b THEN {md5} ELSE row_hash::VARCHAR END "
+            "AS row_hash, source_key::VARCHAR AS source_key)")
+    for (table,) in old.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'new' "
+                                "AND table_name <> 'schema_version'").fetchall():
+        columns = text if table in ("opportunity_versions", "opportunities") else "*"
+        old.execute(f"INSERT INTO main.{table} BY NAME SELECT {columns} FROM new.{table}",
+                    {"b": key["006B"]} if columns == text else {})
+    old.execute("INSERT INTO opportunity_versions (upload_id, opportunity_id, row_hash, line_number) "
+                "VALUES ($u, $c, 'retired', 4)", {"u": upload + 1, "c": key["006C"]})
+    old.execute("DELETE FROM opportunities WHERE opportunity_id = $c", {"c": key["006C"]})
+    old.execute("DETACH new")
+    old.close()
+
+    con = db.connect(tmp_path / "old.duckdb")
+    assert _hash_types(con, "opportunity_versions") == _hash_types(con, "opportunities") == {"UBIGINT"}
+    assert _hash_types(con, "activity_versions") == {"VARCHAR"}
+    con.execute(f"ATTACH '{tmp_path / 'new.duckdb'}' AS new (READ_ONLY)")
+    hashes = "SELECT opportunity_id, row_hash, source_key FROM {} WHERE upload_id = $u ORDER BY 1"
+    migrated = con.execute(hashes.format("main.opportunity_versions"), {"u": upload}).fetchall()
+    assert len(migrated) == 3 and migrated == con.execute(hashes.format("new.opportunity_versions"),
+                                                          {"u": upload}).fetchall()
+    con.execute("DETACH new")
+    assert con.execute("SELECT row_hash FROM opportunity_versions WHERE upload_id = $u",
+                       {"u": upload + 1}).fetchall() == [(None,)]
+    con.execute(sql("staging/stg_latest_versions.sql"))
+    assert con.execute("SELECT count(*) FROM latest_opportunities()").fetchone()[0] == 2
+
+    header, *rows = CRM.splitlines()
+    again = ingest_file(con, "crm", write("opps_later.csv", "\n".join([header, *reversed(rows)]) + "\n"))
+    assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (1, 0, 2)   # 006C comes back
+    assert con.execute("SELECT count(*) FROM opportunities").fetchone()[0] == 3

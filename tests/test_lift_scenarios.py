@@ -23,8 +23,8 @@ CONFIDENT = ("moderate", "strong")
 def fitted(name, seed):
     """One scenario's world and fit, shared by the tests that read it (each fit takes seconds)."""
     world = lift_world.simulate(name, seed)
-    est = RobustImputationLift(n_boot=200, seed=seed).fit(world["deals"], world["pairs"], world["message_ids"],
-                                                          world["launch_dates"])
+    est = RobustImputationLift(n_boot=200, seed=seed, keep_weights=True).fit(
+        world["deals"], world["pairs"], world["message_ids"], world["launch_dates"])
     return world, est, est.tidy().set_index("message_id")
 
 
@@ -224,3 +224,67 @@ def test_team_by_period_effects_inverted_team_by_team_give_the_pseudo_inverse_es
     added = fe.add_columns(block, Z)
     full = fe.fit_controls(sp.hstack([X, Z]).tocsr(), y, rep, R, control)
     np.testing.assert_allclose(added.beta[-1], full.beta[-1], atol=1e-9)
+
+
+def _small_design(seed=5, n=150, R=12, T=2, P=5):
+    """A small rep x team-period design with thin cells: where leverage shrinks the fitted residuals."""
+    rng = np.random.default_rng(seed)
+    rep = np.sort(rng.integers(0, R, n))
+    team_period = (rep % T) * P + rng.integers(0, P, n)
+    X, names = fe.one_hot([team_period, rng.integers(0, 3, n)], n)
+    control = rng.random(n) < 0.6
+    return X.tocsr(), rep, R, control, sum(f == 0 for f, _ in names)
+
+
+def test_the_small_sample_factor_makes_each_reps_squared_influence_unbiased_for_its_share_of_the_variance():
+    """CR2-type correction: influence values are linear in the outcomes, so with independent, equal-variance deals
+    E[psi_r^2] is the squared norm of psi_r's weights on the outcomes; scaled, it must equal rep r's true share of
+    the variance (the squared weights of its deals in the estimate), exactly, for a mean of imputation residuals
+    (before centring on the estimate, a 1/R term) and for a contrast of the coefficients."""
+    X, rep, R, control, lead = _small_design()
+    n = X.shape[0]
+    treated = np.flatnonzero(~control)
+    g = np.full(len(treated), 1 / len(treated))
+    G = np.bincount(rep[treated], weights=g, minlength=R)
+
+    def influence(y):
+        fit = fe.fit_controls(X, y, rep, R, control, lead=lead)
+        e = fe.imputation_residuals(fit, X[treated], y[treated], rep[treated])
+        member = sp.csr_matrix(np.ones((len(treated), 1)))
+        psi = fe.mean_influence(fit, X[treated], rep[treated], e, member, R)[2][:, 0]
+        return psi, fe.contrast_influence(fit, fit.a[:, :1])[:, 0]      # an identified contrast
+
+    raw = fe.SMALL_SAMPLE
+    fe.SMALL_SAMPLE = "none"                                     # the unscaled influence values
+    try:
+        basis = [influence(np.eye(n)[i]) for i in range(n)]      # column i: outcome i's weight in each psi_r
+    finally:
+        fe.SMALL_SAMPLE = raw
+    fit = fe.fit_controls(X, np.zeros(n), rep, R, control, lead=lead)
+    w = fe.deal_weights(fit, X, rep, treated, g, n)
+    B_mean = np.column_stack([b[0] for b in basis]) + G[:, None] * w[None, :]    # undo the centring
+    B_coef = np.column_stack([b[1] for b in basis])
+    true_mean = np.bincount(rep, weights=w ** 2, minlength=R)
+    u = fit.a_inv @ (np.asarray(X[treated].T @ g).ravel() - np.asarray(fit.rep_mean_x.T @ G).ravel())
+    rep_of = sp.csr_matrix((np.ones(len(treated)), (rep[treated], np.arange(len(treated)))),
+                           shape=(R, len(treated)))
+    scale = fe.leverage_scale(fit, u[:, None], (X[treated], rep[treated], sp.csr_matrix(g[:, None]), rep_of))
+    assert np.max(np.abs((B_mean ** 2).sum(1) / true_mean - 1)) > 0.05       # uncorrected: off for some reps
+    np.testing.assert_allclose(scale[:, 0] ** 2 * (B_mean ** 2).sum(1), true_mean, rtol=1e-8)
+    uc = fit.a_inv @ fit.a[:, :1]
+    wc = np.zeros(n)
+    wc[control] = (np.asarray(X[control] @ uc).ravel() - np.asarray(fit.rep_mean_x @ uc).ravel()[rep[control]])
+    true_coef = np.bincount(rep, weights=wc ** 2, minlength=R)
+    seen = true_coef > 1e-12 * true_coef.max()                               # reps whose deals weigh in it
+    assert seen.sum() >= 3 and np.max(np.abs((B_coef ** 2).sum(1)[seen] / true_coef[seen] - 1)) > 0.05
+    np.testing.assert_allclose(fe.leverage_scale(fit, uc)[:, 0] ** 2 * (B_coef ** 2).sum(1), true_coef, rtol=1e-8,
+                               atol=1e-10 * true_coef.max())
+
+
+def test_each_deals_exact_weight_reproduces_the_estimate():
+    """The estimate is linear in the outcomes: sum(weight x won) over all deals is the reported lift (the
+    benchmark's exact standard errors rest on these weights)."""
+    world, est, _ = fitted("team_trends", 0)
+    y = world["deals"]["is_won"].to_numpy(float)
+    for k, unit in enumerate(est.units_):
+        assert est.weights_[k] @ y == pytest.approx(est.effects_[unit[0]], abs=1e-8)

@@ -76,12 +76,17 @@ def default_calls(con):
     days = overview.landing_dates(period, now)
     for day in (*days, as_of):
         calls.append((f"rep x message {day}", queries.rep_message, (filters, day), {}))
-    calls += [("memory states (overview)", forgetting.practiced_scores, (list(days),), {"model": model}),
-              ("memory states (scorecard)", forgetting.practiced_scores, ([as_of],), {"model": model}),
+    calls += [("memory states (scorecard)", forgetting.practiced_scores, ([as_of],), {"model": model}),
+              ("forecast (retention)", forgetting.forecast, ([as_of],), {"model": model}),
+              ("above target (overview)", views.above_target, (days, model), {}),
+              ("above target (scorecard)", views.above_target, ((as_of,), model), {}),
+              ("above target (retention trend)", views.above_target, (views.trend_dates(as_of), model), {}),
               ("overview", overview.landing, (filters, period, model, now), {}),
               ("scorecard", scorecard.scorecard_rows, (as_of, model), {})]
     for message_id in lift._messages(con)["message_id"]:
         calls.append((f"event study {message_id}", impact.event_study, (message_id, filters, as_of), {}))
+        calls.append((f"win-rate trend {message_id}", impact.win_rate_trend, (message_id, filters, as_of), {}))
+        calls.append((f"strata {message_id}", impact.strata, (message_id, filters, as_of), {}))
     return calls
 
 
@@ -140,6 +145,43 @@ def test_a_filtered_view_is_computed_not_read_from_the_store(refreshed):
     assert results.load(con, lift.message_lift.stored_name, key) is results.MISSING
     out = lift.message_lift(con, **kwargs)
     assert len(out) == 4
+
+
+def test_a_rep_or_message_filter_selects_the_stored_every_rep_rows_exactly_as_the_query_filters(refreshed):
+    con, _ = refreshed
+    filters, as_of = refresh.default_view(con, TODAY)
+    team, region, manager = con.execute("SELECT min(team), max(region), min(manager) FROM reps").fetchone()
+    reps = tuple(r for (r,) in con.execute("SELECT rep_id FROM reps ORDER BY rep_id LIMIT 7").fetchall())
+    message = lift._messages(con)["message_id"].iloc[1]
+    for narrowed in (dataclasses.replace(filters, teams=(team,)), dataclasses.replace(filters, regions=(region,)),
+                     dataclasses.replace(filters, managers=(manager,), messages=(message,)),
+                     dataclasses.replace(filters, rep_ids=reps), dataclasses.replace(filters, rep_ids=())):
+        assert queries.stored_every_rep_message(con, narrowed, as_of) is not None       # answered from stored rows
+        selected = queries.rep_message(con, narrowed, as_of)
+        queried = queries.run(con, "queries/rep_message", {**narrowed.params(), "as_of": as_of})
+        pd.testing.assert_frame_equal(selected, queried, check_exact=True)
+    segment = dataclasses.replace(filters, segments=("Enterprise",))        # needs the reps' deals: queried
+    assert queries.stored_every_rep_message(con, segment, as_of) is None
+
+
+def test_the_share_above_target_from_stored_pairs_counts_as_every_pair_and_date_does(refreshed):
+    con, _ = refreshed
+    filters, as_of = refresh.default_view(con, TODAY)
+    model = views.retention_model(con)
+    team = con.execute("SELECT min(team) FROM reps").fetchone()[0]
+    days = views.trend_dates(as_of)
+    key = views.above_target.key(con, days, model)
+    assert results.load(con, views.above_target.stored_name, key) is not results.MISSING   # the trend reads it
+    every = forgetting.practiced_scores.compute(con, list(days), model=model)     # every pair on every date
+    for chosen in (filters, dataclasses.replace(filters, teams=(team,))):
+        got = views.retention_share(con, chosen, days, model)
+        certified = views.certified_on(con, chosen, days)
+        certified["on_date"] = pd.to_datetime(certified["on_date"])
+        scores = every.assign(on_date=pd.to_datetime(every["on_date"]).astype(certified["on_date"].dtype))
+        want = views.share_above_target(certified, scores)
+        want["on_date"] = want["on_date"].dt.date
+        assert len(got) > 0 and got["n_certified"].sum() > got["n_above"].sum() > 0
+        pd.testing.assert_frame_equal(got, want[got.columns], check_exact=True)
 
 
 def test_close_dates_that_admit_the_same_deals_share_one_key_and_others_do_not():
@@ -267,3 +309,29 @@ def test_a_team_filter_on_the_overview_reads_the_stored_memory_states(demo_copy,
     assert not at.exception and states.calls == 0
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Still remembered"] != "not available"
+
+
+def test_a_team_filter_on_retention_and_adoption_selects_stored_rows_instead_of_querying_or_forecasting(
+        demo_copy, monkeypatch):
+    import streamlit as st
+    from conftest import ROOT
+    from streamlit.testing.v1 import AppTest
+
+    queried = []
+    real_run = queries.run
+
+    def run(con, name, params):
+        queried.append(name)
+        return real_run(con, name, params)
+    monkeypatch.setattr(queries, "run", run)
+    states = Counted(monkeypatch, MemoryModel, "states")
+    for page in ("enablement/retention.py", "leadership/adoption.py"):
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=120).run()
+        assert not at.exception
+        queried.clear()
+        at.sidebar.multiselect(key="f_teams").set_value([at.sidebar.multiselect(key="f_teams").options[0]])
+        at.run()
+        assert not at.exception, page
+        assert "queries/rep_message" not in queried and "queries/rep_message_selected" in queried, page
+        assert states.calls == 0, page                   # no memory state replayed: the stored ones are read

@@ -100,36 +100,36 @@ def test_the_report_and_the_forecast_are_the_same_on_either_store(store, small_d
         expected.sort_values(list(expected.columns[:3])).reset_index(drop=True))
 
 
-def test_an_upload_returns_before_the_refresh_and_pages_compute_on_demand_meanwhile(store, small_demo,
-                                                                                   monkeypatch):
-    load_demo(store, small_demo)
-    gate = threading.Event()
+def test_an_upload_returns_before_the_refresh_and_pages_compute_on_demand_meanwhile(store, write, monkeypatch):
+    stores.write(store, ingest_file, "crm", write("v1.csv", V1))
+    computing, gate = threading.Event(), threading.Event()
     real = refresh_worker.refresh
 
     def slow_refresh(con, today=None):
+        computing.set()                     # marked running (refresh_runs) and computing on a frozen copy
         gate.wait(60)
         return real(con, today)
 
     monkeypatch.setattr(refresh_worker, "refresh", slow_refresh)
     refresh_worker.request(store, TODAY)
-    deadline = time.monotonic() + 60
-    while rows(store, "SELECT count(*) FROM refresh_runs WHERE state = 'running'")[0][0] == 0:
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
+    assert computing.wait(60)
     with stores.reading(store) as con:
         assert refresh_worker.refresh_status(con)["state"] == "refreshing"
         assert results.status(con).empty           # nothing stored yet for this data version: computed on demand
     started = time.monotonic()
-    r = stores.write(store, ingest_file, "crm", small_demo["dir"] / "hubspot_deals.csv")   # while it refreshes
-    assert time.monotonic() - started < 30 and r.rows_unchanged > 0
+    r = stores.write(store, ingest_file, "crm", write("v2.csv", V2))     # while it refreshes
+    assert time.monotonic() - started < 30 and (r.rows_inserted, r.rows_updated) == (1, 1)
     refresh_worker.request(store, TODAY)                # coalesced with the one running
     gate.set()
     assert refresh_worker.WORKER.wait(300)
     with stores.reading(store) as con:
         status = refresh_worker.refresh_status(con)
         stored = results.status(con)
+        runs = con.execute("SELECT data_version, state FROM refresh_runs ORDER BY started_at").fetchall()
     assert status["state"] == "current" and status["refreshed_version"] == status["data_version"]
     assert not stored.empty
+    # The round computed on the data before the upload saved nothing; the next one saved the new version's results.
+    assert [v for v, state in runs if state == "done"] == [status["data_version"]]
     assert refresh_worker.WORKER.outcomes[store][-1] == "current"
 
 

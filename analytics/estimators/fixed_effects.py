@@ -19,6 +19,11 @@ from scipy.sparse import csgraph
 CONFIDENCE = 0.95
 MIN_REPLICATES = 20
 FEW_CLUSTERS = 30            # below this many clusters the interval is CR1 with t(G - 1) quantiles
+# Small-sample correction of the rep-clustered variance: "cr2" rescales each rep's influence so that its square is
+# unbiased for the rep's share of the variance when deals are independent with equal variance (leverage_scale);
+# "hc1" scales the control residuals by sqrt(n / (n - p)) (the rule before; kept to measure against); anything else:
+# no correction (tests read the raw influence values that way).
+SMALL_SAMPLE = "cr2"
 
 
 def one_hot(factors: list[np.ndarray], n: int) -> tuple[sp.csr_matrix, list[tuple[int, int]]]:
@@ -83,7 +88,8 @@ def add_columns(fit: ControlFit, Z: sp.csr_matrix) -> ControlFit:
     XZ = sp.hstack([p["Xc"], Zc]).tocsr()
     scaled = sp.hstack([fit.rep_mean_x, scaled_z]).tocsr()
     a_inv = _bordered(fit.a_inv, a_xz, a_zz)
-    return _solve(a, a_inv, b, XZ, scaled, fit.n0, p["sy0"], p["safe"], p["yc"], p["rc"], p["rep_of"], None)
+    parts = {"Xc": XZ, "rc": p["rc"], "rep_of": p["rep_of"]}          # enough for leverage_scale, not for adding
+    return _solve(a, a_inv, b, XZ, scaled, fit.n0, p["sy0"], p["safe"], p["yc"], p["rc"], p["rep_of"], parts)
 
 
 def _ginv(a: np.ndarray, lead: int = 0) -> np.ndarray:
@@ -126,9 +132,10 @@ def _solve(a, a_inv, b, Xc, scaled, n0, sy0, safe, yc, rc, rep_of, parts) -> Con
     mean_xb = np.asarray(scaled @ beta).ravel()
     resid = yc - mean_y[rc] - (Xc @ beta - mean_xb[rc])
     # fitted residuals are smaller than the errors by the parameters fitted (rep effects + identified columns): the
-    # HC1 factor sqrt(n / (n - p)) puts that back, so the influence values do not understate the variance
+    # HC1 factor sqrt(n / (n - p)) puts that back on average (cr2: leverage_scale does it rep by rep instead)
     fitted = float(np.sum(a_inv * a)) + float((n0 > 0).sum()) if a.size else float((n0 > 0).sum())
-    resid = resid * np.sqrt(len(yc) / max(len(yc) - fitted, 1.0)) if len(yc) > fitted + 1 else resid
+    if SMALL_SAMPLE == "hc1" and len(yc) > fitted + 1:
+        resid = resid * np.sqrt(len(yc) / max(len(yc) - fitted, 1.0))
     scores = (rep_of @ sp.diags(resid) @ Xc).tocsr()
     return ControlFit(beta, a_inv, a, mean_y, scaled, n0, scores, parts)
 
@@ -156,13 +163,93 @@ def mean_influence(fit: ControlFit, X: sp.csr_matrix, rep: np.ndarray, e: np.nda
     u = fit.a_inv @ h.T                                                # K x J
     estimable = np.linalg.norm(fit.a @ u - h.T, axis=0) <= 1e-6 * (1.0 + np.linalg.norm(h, axis=1))
     psi -= np.asarray(fit.scores @ u)
+    psi *= leverage_scale(fit, u, (X, rep, g, rep_of))
     tau[counts == 0] = np.nan
     return tau, counts, psi, estimable
 
 
-def coefficient_influence(fit: ControlFit, columns: np.ndarray) -> np.ndarray:
-    """Per-rep influence (R x len(columns)) of the fitted coefficients in `columns`."""
-    return np.asarray(fit.scores @ fit.a_inv[:, columns])
+def contrast_influence(fit: ControlFit, contrast: np.ndarray) -> np.ndarray:
+    """Per-rep influence (R x L) of the contrasts (K x L) of the fitted coefficients."""
+    u = fit.a_inv @ contrast
+    return np.asarray(fit.scores @ u) * leverage_scale(fit, u)
+
+
+def leverage_scale(fit: ControlFit, u: np.ndarray, treated: tuple | None = None) -> np.ndarray:
+    """Per-rep factors (R x J) for influence values, CR2-type (Bell & McCaffrey 2002): each rep's squared influence
+    becomes unbiased for its share of the variance when deals are independent with equal variance.
+
+    An estimate w'y puts weight w_i = -G_r / n_r - x~_i'u on a control deal of rep r (G_r: its treated weight, x~:
+    the design row less the rep's control mean, u: `u`) and g_i on a treated one. A rep's influence is w_r'e_r with
+    fitted residuals e: on its control deals they are shrunk by their leverage (I - H_rr), whose hat block is
+    x~_r A^- x~_r' there (the rep mean drops out of w'e), and on its treated deals they also carry the prediction's
+    error x~_t'(b - beta). So E[psi_r^2] / s^2 = s_r - lev_r + tlev_r against the true s_r = g'g + G_r^2 / n_r +
+    |x~_r u|^2, with lev_r = v_r'A^- v_r (v_r = x~_r'x~_r u) and tlev_r = t_r'A^- t_r (t_r = x~_t'g); the factor is
+    sqrt(s_r / (s_r - lev_r + tlev_r)). `treated`: (X of the treated deals, their reps, their weights g (n_t x J),
+    reps x treated deals 0/1); none for a coefficient contrast (only control deals)."""
+    R, J = len(fit.n0), u.shape[1]
+    p = fit.parts
+    if SMALL_SAMPLE != "cr2" or not J or p is None or not u.shape[0]:
+        return np.ones((R, J))
+    Xc, rc, rep_of = p["Xc"], p["rc"], p["rep_of"]
+    z = np.asarray(Xc @ u) - np.asarray(fit.rep_mean_x @ u)[rc]           # x~_i'u per control deal
+    s = np.asarray(rep_of @ z ** 2)
+    if "spread" not in p:                                                 # once per fit: its contrasts share it
+        p["spread"] = _spread(Xc, rc, R)
+    drop = _rep_quadratic(p["spread"], z, R, fit.a_inv)                    # v_r = x~_r'x~_r u (x~ sums to 0)
+    add = np.zeros((R, J))
+    if treated is not None:
+        Xt, rep_t, g, rep_of_t = treated
+        g = np.asarray(g.todense()) if sp.issparse(g) else np.asarray(g)
+        G = np.asarray(rep_of_t @ g)
+        s += np.asarray(rep_of_t @ g ** 2) + G ** 2 / np.where(fit.n0 > 0, fit.n0, 1.0)[:, None]
+        add = _rep_quadratic(_spread(Xt, rep_t, R), g, R, fit.a_inv, (G, fit.rep_mean_x))
+    q = s - drop + add
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((q > 1e-12 * (1 + s)) & (s > 0), np.sqrt(s / q), 1.0)
+
+
+def _spread(X: sp.csr_matrix, rep: np.ndarray, R: int) -> sp.csr_matrix:
+    """X' with its columns spread into rep blocks ((R * K) x n): one product gives every rep's X_r' w_r."""
+    coo = X.tocoo()
+    K = X.shape[1]
+    return sp.csr_matrix((coo.data, (rep[coo.row] * K + coo.col, coo.row)), shape=(R * K, X.shape[0]))
+
+
+def _rep_quadratic(spread: sp.csr_matrix, weight: np.ndarray, R: int, a_inv: np.ndarray,
+                   mean: tuple | None = None) -> np.ndarray:
+    """v_rj'A^- v_rj per rep r and column j, v_rj = X_r' weight_rj (less G_rj times the rep's mean row, `mean` =
+    (G, rep means)); the columns go in chunks that keep the dense rep x column blocks near 20 million numbers."""
+    K, J = a_inv.shape[0], weight.shape[1]
+    out = np.zeros((R, J))
+    if not K or not J or not spread.shape[1]:
+        return out
+    means = np.asarray(mean[1].todense()) if mean is not None else None
+    step = int(max(1, min(J, 2e7 // (R * K))))
+    for j0 in range(0, J, step):
+        js = np.arange(j0, min(J, j0 + step))
+        v = np.asarray(spread @ weight[:, js]).reshape(R, K, len(js))
+        if means is not None:
+            v -= mean[0][:, None, js] * means[:, :, None]
+        v = sp.csr_matrix(v.transpose(2, 0, 1).reshape(len(js) * R, K))
+        out[:, js] = np.asarray(v.multiply(v @ a_inv).sum(1)).reshape(len(js), R).T
+    return out
+
+
+def deal_weights(fit: ControlFit, X: sp.csr_matrix, rep: np.ndarray, treated: np.ndarray, g: np.ndarray,
+                 n: int) -> np.ndarray:
+    """Exact weight of every deal in the estimate sum(g * imputation residual) over the `treated` deals (positions):
+    the estimate is linear in the outcomes, so its variance is sum(w^2 var(y)) (checks the reported one)."""
+    R = len(fit.n0)
+    w = np.zeros(n)
+    w[treated] = g
+    G = np.bincount(rep[treated], weights=g, minlength=R)
+    h = np.asarray(X[treated].T @ g).ravel() - np.asarray(fit.rep_mean_x.T @ G).ravel()
+    u = fit.a_inv @ h
+    control = np.flatnonzero(fit.parts["control"])
+    rc = rep[control]
+    w[control] = -G[rc] / np.where(fit.n0 > 0, fit.n0, 1.0)[rc] - (np.asarray(X[control] @ u).ravel()
+                                                                    - np.asarray(fit.rep_mean_x @ u).ravel()[rc])
+    return w
 
 
 def estimable(fit: ControlFit, contrast: np.ndarray) -> np.ndarray:

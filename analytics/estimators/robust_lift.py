@@ -28,8 +28,9 @@ Not separable: two messages are merged when over SEPARABLE_SHARE of the deals ad
 or when most are (over half) and the deals adopted for one but not the other are too few for a moderate claim (under
 MIN_DEALS["moderate"] deals or MIN_REPS["moderate"] reps): each separate effect would rest on those deals alone. Both
 rows get the joint estimate in `joint_*` columns, no separate lift, and evidence `not separable`.
-Intervals: studentized (bootstrap-t) rep bootstrap over each rep's exact influence on the estimate, the control
-residuals scaled by the HC1 factor (fixed_effects); cluster="team" resamples teams. Evidence: the count and
+Intervals: studentized (bootstrap-t) rep bootstrap over each rep's exact influence on the estimate, each rep's
+influence rescaled by the CR2-type small-sample factor (fixed_effects.leverage_scale); cluster="team" resamples
+teams (the factors stay per rep). Evidence: the count and
 interval tiers (analytics.settings.evidence_tier), then at most directional when the imputable share is under
 MIN_IMPUTABLE_SHARE, team trends could only be modelled as lines, the pre-trend test fails (p < PRETREND_ALPHA)
 or the placebo interval excludes zero.
@@ -79,7 +80,9 @@ class RobustImputationLift:
 
     name = "robust_imputation"
 
-    def __init__(self, n_boot: int = N_BOOT, seed: int = 0, cluster: str = "rep", team_column: str = "team"):
+    def __init__(self, n_boot: int = N_BOOT, seed: int = 0, cluster: str = "rep", team_column: str = "team",
+                 keep_weights: bool = False):
+        self.keep_weights = keep_weights           # weights_: each deal's exact weight in the certified estimate
         self.n_boot = n_boot
         self.seed = seed
         self.cluster = cluster
@@ -94,6 +97,7 @@ class RobustImputationLift:
         if self.cluster not in ("rep", "team"):
             raise ValueError("cluster must be 'rep' or 'team'")
         d = _prepare(deals, pairs, list(message_ids), self.team_column, launch_dates)
+        d["keep_weights"] = self.keep_weights
         self.message_ids_ = list(message_ids)
         self.counts_ = _counts(d)
         self.units_ = d["unit_members"] = _units(d)
@@ -105,6 +109,7 @@ class RobustImputationLift:
         self.fits_ = [_fit_unit(d, k, states, clusters, G, weights)
                       if any(self.message_ids_[m] in wanted for m in unit) else None
                       for k, unit in enumerate(self.units_)]
+        self.weights_ = [None if f is None else f.get("weights") for f in self.fits_]   # per unit (pp per win)
         self.naive_ci_ = _naive_interval(d, self.n_boot, self.seed)
         self._summarise(d)
         return self
@@ -344,7 +349,7 @@ def _fit_unit(d: dict, k: int, states: np.ndarray, clusters: np.ndarray, G: int,
         for lv in np.flatnonzero(level):
             contrast[column[(f_own, lv)]] = level[lv] / len(deals)
         tau[j], counts[j], reps[j] = contrast @ fit.beta, len(deals), len(np.unique(rep[deals]))
-        psi[:, j] = np.asarray(fit.scores @ (fit.a_inv @ contrast)).ravel()
+        psi[:, j] = fe.contrast_influence(fit, contrast[:, None]).ravel()
         estimable[j] = len(deals) > 0 and fe.estimable(fit, contrast[:, None])[0]
         sets[ESTIMANDS[j]] = deals
     both = counts[0] + counts[1]
@@ -358,6 +363,9 @@ def _fit_unit(d: dict, k: int, states: np.ndarray, clusters: np.ndarray, G: int,
     out = {"tau": 100 * tau, "ci": 100 * ci, "se": 100 * se, "counts": counts, "method": method,
            "covered": t[member[:, 0] > 0], "deal_sets": sets, "reps": reps, "adopted": int(exposed.sum()),
            "team_periods": not trends, "estimable": bool(estimable[0])}
+    if d.get("keep_weights") and counts[0]:
+        adopted_t = member[:, 0] > 0
+        out["weights"] = 100 * fe.deal_weights(fit, X, rep, t[adopted_t], np.full(int(counts[0]), 1 / counts[0]), n)
     out.update(event_and_checks(d, k, states, X, control, fit, clusters, G, weights, out))
     return out
 

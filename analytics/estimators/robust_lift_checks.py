@@ -100,7 +100,7 @@ def _added_dummies(d: dict, X: sp.csr_matrix, control: np.ndarray, codes: np.nda
     present[np.flatnonzero(present)[~good]] = False
     if not present.any():
         return coef, ci, np.nan, kept
-    psi = np.asarray(fit.scores @ (fit.a_inv @ contrast))
+    psi = fe.contrast_influence(fit, contrast)
     psi_g = np.zeros((G, psi.shape[1]))
     np.add.at(psi_g, clusters, psi)
     b = contrast.T @ fit.beta

@@ -37,6 +37,8 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
 
 from analytics.intervals import wilson_interval
 
+from .phrases import split_phrases
+
 HERE = Path(__file__).resolve().parent
 FIXTURE = HERE / "tracker_fixture.csv"                  # labelled call snippets: snippet, speaker_role, message, ...
 FIXTURE_CATALOG = HERE / "tracker_fixture_catalog.csv"  # the messages they are scored against, with key phrases
@@ -198,13 +200,6 @@ def attributed(windows: pa.Array) -> np.ndarray:
     verbs = pc.match_substring_regex(windows, ATTRIBUTION)
     owners = pc.match_substring_regex(pc.replace_substring_regex(windows, CONTRACTIONS, "x"), POSSESSIVE)
     return pc.fill_null(pc.or_(verbs, owners), False).to_numpy(zero_copy_only=False)
-
-
-def split_phrases(text) -> list[str]:
-    """A catalog's ';'-separated key phrases as a list (blank ones dropped)."""
-    if not isinstance(text, str):
-        return []
-    return [p.strip() for p in text.split(";") if p.strip()]
 
 
 def _char_wb_count(lengths: np.ndarray, lo: int, hi: int) -> np.ndarray:

@@ -25,7 +25,8 @@ from .errors import IngestError
 from .kinds import KINDS, UPLOAD_KINDS, version_tables
 from .rebuild import rebuild
 from .reader import load_raw
-from .source_rows import current_versions, keep_rewritten_keys, retire, sample_changes, source_key_sql
+from .source_rows import (current_versions, hash_sql, integer_hashes, keep_rewritten_keys, retire, sample_changes,
+                          source_key_sql)
 from .staging import Context
 
 MAX_REJECTS_SHOWN = 20
@@ -327,11 +328,18 @@ def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> int:
     flags = "".join(f", {name}" for name in ctx.flags)
     flag_exprs = "".join(f", {expr} AS {name}" for name, expr in ctx.flags.items())
     # Change detection: a 64-bit hash of the typed values, computed in the same pass (duckdb is pinned, so
-    # hash() is stable); versions written before it carry an md5 of the values as text, recomputed for them.
-    row_hash = f"hash({', '.join(k.columns)})::VARCHAR"
-    legacy = "md5(concat_ws('|', " + ", ".join(f"coalesce(s.{c}::VARCHAR, '')" for c in k.columns) + "))"
+    # hash() is stable), stored as UBIGINT; in text-hash tables, versions written before it carry an md5 of the
+    # values as text, recomputed for them.
+    row_hash = hash_sql(k, ", ".join(k.columns))
+    if integer_hashes(k):
+        changed = "c.k IS NULL THEN 'insert' WHEN c.row_hash IS DISTINCT FROM s.row_hash"
+    else:
+        legacy = "md5(concat_ws('|', " + ", ".join(f"coalesce(s.{c}::VARCHAR, '')" for c in k.columns) + "))"
+        changed = (f"c.row_hash IS NULL THEN 'insert' "
+                   f"WHEN c.row_hash <> CASE WHEN length(c.row_hash) = 32 THEN {legacy} ELSE s.row_hash END")
     # The version in force: current fact tables carry it; the small reference kinds read their versions.
     current = current_versions(k)
+    source_key = source_key_sql(ctx, k)
     # A good row whose key's record was not made from this source row (a new record, or the same record from other
     # raw text) may be the new key of another record's source row: those rows alone are looked up by source key
     # below, so a re-ingest joins the version in force once, by key. They keep their values until then.
@@ -343,12 +351,11 @@ def _stage(con, k, ctx: Context, key_sql: str, keep: tuple[str, ...]) -> int:
         SELECT line_number, record_key, reject_reason{flags}, action, other_source,
                CASE WHEN {kept} THEN row_hash END AS row_hash, CASE WHEN {kept} THEN source_key END AS source_key,
                NULL::VARCHAR AS retire_key, {values}
-        FROM (SELECT s.*, CASE WHEN s.reject_reason IS NOT NULL THEN 'reject' WHEN c.row_hash IS NULL THEN 'insert'
-                               WHEN c.row_hash <> CASE WHEN length(c.row_hash) = 32 THEN {legacy} ELSE s.row_hash END
+        FROM (SELECT s.*, CASE WHEN s.reject_reason IS NOT NULL THEN 'reject' WHEN {changed}
                                THEN 'update' ELSE 'unchanged' END AS action,
                           s.reject_reason IS NULL AND c.source_key IS DISTINCT FROM s.source_key AS other_source
               FROM (SELECT *, CASE WHEN reject_reason IS NULL THEN {row_hash} END AS row_hash
-                    FROM (SELECT line_number, {key_sql} AS record_key, {source_key_sql(ctx)} AS source_key, {selects},
+                    FROM (SELECT line_number, {key_sql} AS record_key, {source_key} AS source_key, {selects},
                                  nullif(concat_ws('; ', {reasons}), '') AS reject_reason{flag_exprs}
                           FROM (SELECT r.*{inner} FROM raw_rows r {' '.join(ctx.joins)}))) s
               -- the key is NULL for a rejected row (one equality: a hash join on duckdb 1.5.5 too, not a nested loop)

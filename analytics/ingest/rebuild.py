@@ -15,6 +15,7 @@ from ..db import bump_data_version, sql
 from ..model.catalog import rebuild_messages
 from ..model.identity import rebuild_reps
 from .kinds import FACT_KINDS, Kind
+from .source_rows import in_force
 
 
 def _seen(k: Kind, relation: str) -> str:
@@ -42,7 +43,7 @@ def rebuild(con, upload_kind: str | None = None, upload_id: int | None = None, i
                 con.execute(f"CREATE OR REPLACE TEMP VIEW src_{f.table} AS SELECT * FROM {incoming}")
             else:
                 con.execute(f"CREATE OR REPLACE TEMP TABLE src_{f.table} AS SELECT * FROM {k.versions} "
-                            "WHERE upload_id = $id AND row_hash <> 'retired'", {"id": upload_id})
+                            f"WHERE upload_id = $id AND {in_force(k)}", {"id": upload_id})
             seen = (_seen(k, f.table) + f" WHERE {k.key} NOT IN (SELECT {k.key} FROM src_{f.table}) "
                     "UNION ALL " + _seen(k, f"src_{f.table}"))
         else:

@@ -4,7 +4,10 @@ A record's key comes from its id column or, without one, from mapped values (kin
 mapping can give the same source row another key. Each version therefore also stores a `source_key`: a hash of
 the kind, the file's headers and the row's raw values, which no mapping changes. An incoming row whose source row
 is already the source of a current record takes that record's place: when its key changed, the old key gets a
-'retired' version in the same upload (so undo brings it back) and the row is counted as an update.
+retired version in the same upload (so undo brings it back) and the row is counted as an update.
+
+Both hashes are DuckDB's 64-bit hash(), stored as UBIGINT (sql/schema/008_integer_hashes.sql); the activity kind's
+tables keep them as text, its retired versions marked 'retired'.
 """
 
 from __future__ import annotations
@@ -12,15 +15,31 @@ from __future__ import annotations
 from .kinds import Kind
 from .staging import Context
 
-RETIRED = "retired"          # row_hash of a version that ends a record (see sql/staging/stg_latest_versions.sql)
+RETIRED = "retired"          # row_hash of a version that ends a record in a text-hash table; NULL in the others
+TEXT_HASHES = frozenset({"activity_versions"})   # versions tables (and their current tables) with text hashes
 SAMPLE_CHANGES = 5           # updated records shown with their changed fields in a preview
 
 
-def source_key_sql(ctx: Context) -> str:
+def integer_hashes(k: Kind) -> bool:
+    """Whether the kind's row_hash and source_key columns are UBIGINT (all kinds but those in TEXT_HASHES)."""
+    return k.versions not in TEXT_HASHES
+
+
+def hash_sql(k: Kind, values: str) -> str:
+    """SQL of DuckDB's hash() of `values`, as the kind's tables store it."""
+    return f"hash({values})" if integer_hashes(k) else f"hash({values})::VARCHAR"
+
+
+def in_force(k: Kind) -> str:
+    """SQL condition on a versions row: it does not end its record."""
+    return "row_hash IS NOT NULL" if integer_hashes(k) else f"row_hash <> '{RETIRED}'"
+
+
+def source_key_sql(ctx: Context, k: Kind) -> str:
     """SQL of a row's source key: kind and headers (bound), then every raw value, hashed in the staging pass."""
     header = ctx.bind("\x1f".join([ctx.kind, *ctx.headers]))
     values = ", ".join(f"c{i}" for i in range(len(ctx.headers)))
-    return f"hash({header}, {values})::VARCHAR" if values else f"hash({header})::VARCHAR"
+    return hash_sql(k, f"{header}, {values}" if values else header)
 
 
 def current_versions(k: Kind) -> str:
@@ -33,7 +52,7 @@ def current_versions(k: Kind) -> str:
         return f"SELECT {k.key} AS k, row_hash, source_key, {cols} FROM {k.fact.table}"
     return (f"SELECT * FROM (SELECT {k.key} AS k, row_hash, source_key, {cols} FROM {k.versions} "
             f"QUALIFY row_number() OVER (PARTITION BY {k.key} ORDER BY upload_id DESC) = 1) "
-            f"WHERE row_hash <> '{RETIRED}'")
+            f"WHERE {in_force(k)}")
 
 
 def previous_records(k: Kind) -> str:
@@ -51,10 +70,11 @@ def keep_rewritten_keys(con) -> None:
 
 
 def retire(con, k: Kind, upload_id: int) -> int:
-    """Write the upload's 'retired' versions and drop those records from the current table; returns how many."""
+    """Write the upload's retired versions and drop those records from the current table; returns how many."""
+    marker = "NULL" if integer_hashes(k) else f"'{RETIRED}'"
     n = con.execute(f"""
         INSERT INTO {k.versions} (upload_id, {k.key}, row_hash, line_number)
-        SELECT $id, retire_key, '{RETIRED}', line_number FROM staged WHERE retire_key IS NOT NULL
+        SELECT $id, retire_key, {marker}, line_number FROM staged WHERE retire_key IS NOT NULL
     """, {"id": upload_id}).fetchone()[0]
     if n and k.fact:
         con.execute(f"DELETE FROM {k.fact.table} WHERE {k.key} IN "

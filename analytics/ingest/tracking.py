@@ -15,7 +15,6 @@ catalog still carries the phrases it replaced; a catalog upload with other phras
 
 from __future__ import annotations
 
-import importlib
 import re
 import time
 from collections import deque
@@ -26,15 +25,14 @@ from typing import TYPE_CHECKING
 from .. import settings
 from ..db import atomic, bump_data_version, sql
 from ..estimators import ESTIMATORS
+from ..estimators.phrases import split_phrases
+from ..model.catalog import refresh_key_phrases
 from .errors import IngestError
 
-if TYPE_CHECKING:        # for annotations only: pandas and the tracker (scikit-learn) load when tracking runs
+if TYPE_CHECKING:        # annotations only: the tracker (scikit-learn) loads through ESTIMATORS when tracking runs
     import pandas as pd
 
     from ..estimators.tracker import MessageTracker
-# The catalog's model (pandas) loads on the first key phrase edit: the upload kinds import this module, and listing
-# them (every command line start) should not cost pandas, scipy and scikit-learn.
-CATALOG_MODEL = "analytics.model.catalog"
 
 CHUNK_ACTIVITIES = 10_000      # activities read and scored at a time (bounded memory on millions)
 SCORING_THREADS = 2            # chunks scored at once while the next is read (numpy and Arrow release the GIL)
@@ -209,7 +207,7 @@ def tracking_status(con) -> dict:
 def set_key_phrases(con, message_id: str, phrases: list[str] | str, user: str | None) -> dict:
     """Set a catalog message's key phrases (a list, or ';'-separated text; empty: none), recorded as an edit that
     survives re-uploads of the same catalog and can be undone; then activities are scored again. Returns counts."""
-    text = "; ".join(_split_phrases(phrases if isinstance(phrases, str) else ";".join(phrases)))
+    text = "; ".join(split_phrases(phrases if isinstance(phrases, str) else ";".join(phrases)))
     with atomic(con):
         row = con.execute("SELECT key_phrases, in_catalog FROM messages WHERE message_id = $id",
                           {"id": message_id}).fetchone()
@@ -222,7 +220,7 @@ def set_key_phrases(con, message_id: str, phrases: list[str] | str, user: str | 
         con.execute("""INSERT INTO key_phrase_edits (edit_id, message_id, key_phrases, catalog_phrases, edited_by,
                            edited_at) VALUES ($e, $id, $p, $c, $u, $t)""",
                     {"e": edit_id, "id": message_id, "p": text, "c": catalog, "u": user, "t": _now()})
-        importlib.import_module(CATALOG_MODEL).refresh_key_phrases(con)
+        refresh_key_phrases(con)
         bump_data_version(con)
         counts = track_activities(con)
     return {"edit_id": int(edit_id), "message_id": message_id, "key_phrases": text or None, **counts}
@@ -239,7 +237,7 @@ def undo_key_phrase_edit(con, edit_id: int, user: str | None) -> dict:
             raise IngestError(f"key phrase edit {edit_id} was already undone")
         con.execute("UPDATE key_phrase_edits SET undone_at = $t, undone_by = $u WHERE edit_id = $e",
                     {"t": _now(), "u": user, "e": edit_id})
-        importlib.import_module(CATALOG_MODEL).refresh_key_phrases(con)
+        refresh_key_phrases(con)
         bump_data_version(con)
         counts = track_activities(con)
     return {"edit_id": int(edit_id), "message_id": row[0], **counts}
@@ -271,11 +269,6 @@ def _catalog_phrases(con, message_id: str):
     row = con.execute("SELECT key_phrases FROM latest_messages() WHERE replace(message_key, ' ', '-') = $id",
                       {"id": message_id}).fetchone()
     return row[0] if row else None
-
-
-def _split_phrases(text) -> list[str]:
-    """Key phrases as the tracker reads them from ';'-separated text (its module loads on first use)."""
-    return importlib.import_module(ESTIMATORS[TRACKER].__module__).split_phrases(text)
 
 
 def _now() -> datetime:

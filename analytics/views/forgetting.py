@@ -49,11 +49,18 @@ AGREE_STANDARD_ERRORS = 2.0
 AGREE_POINTS = 0.03
 
 
+def _dates_key(con, arguments: dict) -> dict:
+    """forecast's and practiced_scores' arguments with the dates as days (a date and its midnight give one key)."""
+    return {**arguments, "on_dates": [pd.Timestamp(d).normalize().date().isoformat() for d in arguments["on_dates"]]}
+
+
+@stored(key=_dates_key)
 def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float = RETENTION_TARGET,
              pass_mark: float = PASS_MARK, model: MemoryModel | None = None) -> pd.DataFrame:
     """Expected score of every rep x message on each date (never-trained pairs with null scores), with its stakes.
 
     The state of a pair on a date uses its attempts on or before that date; the model is fitted on all attempts.
+    Stored for the default as-of date: the Retention page's filters select among its rows (analytics.refresh).
     """
     pairs = con.execute(sql("marts/dim_retention_pairs.sql")).df()
     days = [pd.Timestamp(d).normalize() for d in on_dates]
@@ -84,11 +91,6 @@ def stakes_on(con: duckdb.DuckDBPyConnection, day) -> pd.DataFrame:
     day = pd.Timestamp(day).normalize()
     out = con.execute(sql("queries/reinforcement_stakes.sql"), {"as_of": day.date()}).df()
     return out.assign(on_date=day)
-
-
-def _dates_key(con, arguments: dict) -> dict:
-    """practiced_scores' arguments with the dates as days (a date and its midnight timestamp give the same rows)."""
-    return {**arguments, "on_dates": [pd.Timestamp(d).normalize().date().isoformat() for d in arguments["on_dates"]]}
 
 
 @stored(key=_dates_key)

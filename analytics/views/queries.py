@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 
+from analytics import results
 from analytics.db import sql
 from analytics.filters import Filters
 from analytics.results import stored
@@ -51,4 +52,30 @@ def _rep_message_key(con, arguments: dict) -> dict:
 @stored(key=_rep_message_key)
 def rep_message(con, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
     """One row per rep x message (sql/queries/rep_message.sql) for the reps and messages the filters keep."""
-    return run(con, "queries/rep_message", {**filters.params(), "as_of": as_of})
+    # A team, region, manager, rep or message filter only selects rows: selected from the every-rep rows stored
+    # for that date when there are some (analytics.refresh), else queried.
+    every = stored_every_rep_message(con, filters, as_of)
+    if every is None:
+        return run(con, "queries/rep_message", {**filters.params(), "as_of": as_of})
+    return select_rep_message(con, every, filters)
+
+
+def stored_every_rep_message(con, filters: Filters, as_of: date | None) -> pd.DataFrame | None:
+    """The stored unfiltered rep x message rows of `as_of` when `filters` only select among them, else None."""
+    if filters.segments or _rep_message_key(con, {"filters": filters, "as_of": as_of})["filters"] == Filters():
+        return None
+    found = results.load(con, rep_message.stored_name, rep_message.key(con, Filters(), as_of))
+    return None if found is results.MISSING else found
+
+
+def select_rep_message(con, every: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """The rows of the unfiltered rep_message frame that a rep and message filter keeps
+    (sql/queries/rep_message_selected.sql: the rep scope macro the query itself applies)."""
+    names = {"team", "region", "manager", "rep_id", "message_id"}
+    keys = every[sorted(names)].assign(row_number=range(len(every)))
+    con.register("every_rep_message", keys)
+    try:
+        rows = run(con, "queries/rep_message_selected", filters.params())["row_number"].to_numpy()
+    finally:
+        con.unregister("every_rep_message")
+    return every.iloc[rows].reset_index(drop=True)

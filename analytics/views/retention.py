@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from analytics.estimators.memory import MemoryModel, NotEnoughHistory
@@ -31,6 +32,8 @@ REINFORCE_COLUMNS = ["rep_name", "team", "manager", "message", "expected_score",
 HEAT_BY = ("team", "rep")
 FORGOTTEN_DAYS = 30
 FADING_SHARE = 0.5
+TREND_WEEKS = 26            # the weeks the share-above-target trend shows first
+TREND_WEEKS_OFFERED = (8, 13, 26, 52)
 
 
 @stored()
@@ -57,18 +60,65 @@ def share_above_target(certified: pd.DataFrame, scores: pd.DataFrame, target: fl
 def retention_share(con, filters: Filters, on_dates: tuple[date, ...], model: MemoryModel | None, *,
                     rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per date and message, the share of certified in-scope reps expected at or above the retention target."""
-    # rows: rep_message(con, filters, max(on_dates)) when the caller has it already
+    # rows: rep_message(con, filters, max(on_dates)) when the caller has it already. The same counts as
+    # share_above_target(certified_on(...), practiced scores), from one row per pair instead of one per pair and date:
+    # which pairs are above target on each date does not depend on the filters and is stored (analytics.refresh).
     columns = ["on_date", "message_id", "n_certified", "n_above", "share_above"]
     if model is None or not on_dates:
         return pd.DataFrame(columns=columns)
-    # a certified pair has practiced (its passed attempt): the practiced pairs' scores are all the share needs
-    scores = forgetting.practiced_scores(con, list(on_dates), model=model)
-    certified = certified_on(con, filters, on_dates, rows=rows)
-    certified["on_date"] = pd.to_datetime(certified["on_date"])       # joined as timestamps (faster), shown as dates
-    scores["on_date"] = pd.to_datetime(scores["on_date"]).astype(certified["on_date"].dtype)
-    out = share_above_target(certified, scores)
-    out["on_date"] = out["on_date"].dt.date
+    above = above_target(con, tuple(on_dates), model)
+    rows = rep_message(con, filters, max(on_dates)) if rows is None else rows
+    rows = rows[rows["is_in_scope"].astype(bool) & rows["is_certified"].astype(bool)]
+    pairs = rows[["rep_id", "message_id"]].merge(above, on=["rep_id", "message_id"], how="left")
+    days = sorted(dict.fromkeys(pd.Timestamp(d).normalize() for d in on_dates))
+    when = np.array(days, dtype="datetime64[ns]")[None, :]
+    certified_day = pd.to_datetime(rows["certified_at"]).dt.normalize().to_numpy(dtype="datetime64[ns]")[:, None]
+    since = pd.to_datetime(rows["in_scope_since"]).to_numpy(dtype="datetime64[ns]")[:, None]
+    launch = pd.to_datetime(rows["launch_date"]).to_numpy(dtype="datetime64[ns]")[:, None]
+    on = (certified_day <= when) & (np.isnat(since) | (since <= when)) & (launch <= when)   # pairs x dates
+    above_on = pairs[[_above_column(d) for d in days]].eq(True).to_numpy() & on
+    message = pairs["message_id"].to_numpy()
+    n_certified = pd.DataFrame(on.astype("int64"), columns=days).groupby(message, sort=True).sum()
+    n_above = pd.DataFrame(above_on.astype("int64"), columns=days).groupby(message, sort=True).sum()
+    out = pd.DataFrame({
+        "on_date": np.repeat(days, len(n_certified)) if len(n_certified) else [],
+        "message_id": np.tile(n_certified.index.to_numpy(dtype=object), len(days)),
+        "n_certified": n_certified.to_numpy().T.ravel(), "n_above": n_above.to_numpy().T.ravel()})
+    out = out[out["n_certified"] > 0].reset_index(drop=True)
+    out["on_date"] = [d.date() for d in out["on_date"]]
+    out["n_certified"] = out["n_certified"].astype("int64")
+    out["n_above"] = out["n_above"].astype("int64")
+    out["share_above"] = out["n_above"] / out["n_certified"]
     return out[columns]
+
+
+def _above_column(day) -> str:
+    return f"above_{pd.Timestamp(day):%Y-%m-%d}"
+
+
+def _above_key(con, arguments: dict) -> dict:
+    """above_target's arguments with the dates as days, in order and once each."""
+    days = sorted({pd.Timestamp(d).normalize().date().isoformat() for d in arguments["on_dates"]})
+    return {**arguments, "on_dates": days}
+
+
+@stored(key=_above_key)
+def above_target(con, on_dates: tuple[date, ...], model: MemoryModel, target: float = RETENTION_TARGET
+                 ) -> pd.DataFrame:
+    """Per practiced rep x message, whether its expected score is at or above target on each date (one column
+    `above_YYYY-MM-DD` per date; a pair not yet practiced on a date is below)."""
+    days = sorted({pd.Timestamp(d).normalize() for d in on_dates})
+    scores = forgetting.practiced_scores(con, list(days), target=target, model=model)
+    scores = scores.assign(on_date=pd.to_datetime(scores["on_date"]).dt.normalize(),
+                           is_above=scores["expected_score"].astype(float).fillna(-1.0) >= target)
+    wide = scores.pivot_table(index=["rep_id", "message_id"], columns="on_date", values="is_above",
+                              aggfunc="max", fill_value=False)
+    wide = wide.reindex(columns=days, fill_value=False).astype(bool)
+    wide.columns = [_above_column(d) for d in days]
+    out = wide.reset_index()
+    out["rep_id"] = out["rep_id"].astype(object)
+    out["message_id"] = out["message_id"].astype(object)
+    return out
 
 
 def certified_on(con, filters: Filters, on_dates: tuple[date, ...], *,
@@ -156,11 +206,16 @@ def score_cells(scores: pd.DataFrame, by: str = "team", min_size: int | None = N
     return suppress_small_groups(out, "n_reps", ["expected_score"], min_size)
 
 
+def trend_dates(on_date: date, weeks: int = TREND_WEEKS) -> tuple[date, ...]:
+    """The trend's dates: `on_date` and each week back over `weeks` weeks, oldest first."""
+    return tuple(on_date - timedelta(weeks=k) for k in range(weeks, -1, -1))
+
+
 def share_trend(con, filters: Filters, on_date: date, weeks: int, fitted: MemoryModel | None
                 ) -> pd.DataFrame:
     """Weekly share of certified in-scope reps expected at or above the target, over the last `weeks` weeks."""
-    dates = tuple(on_date - timedelta(weeks=k) for k in range(weeks, -1, -1))
-    out = retention_share(con, filters, dates, fitted)
+    # the memory states on these dates do not depend on the filters: stored for the default weeks (analytics.refresh)
+    out = retention_share(con, filters, trend_dates(on_date, weeks), fitted)
     names = catalog(con)[["message_id", "message_name"]]
     return out.merge(names, on="message_id", how="left")
 

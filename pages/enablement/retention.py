@@ -59,7 +59,8 @@ else:
                    f"{settings.min_group_size()} such reps are hidden ({settings.MIN_GROUP_SIZE_ENV}).")
 
 st.subheader("Share of certified reps above target")
-weeks = st.select_slider("Weeks shown", options=[8, 13, 26, 52], value=26, key="retention_weeks")
+weeks = st.select_slider("Weeks shown", options=list(views.TREND_WEEKS_OFFERED), value=views.TREND_WEEKS,
+                         key="retention_weeks")
 trend = cache.run(views.share_trend, filters, today, weeks, fitted)
 if trend.empty:
     st.info("No certified reps in these filters.")
