@@ -3,8 +3,8 @@
 What the pages ask for on first sight (the sidebar's default filters): the fitted memory model and its evaluation,
 the forgetting curves, the lift bootstrap, the feedback themes and distinctive terms, the rep x message rows, the
 memory states and the forecast of the as-of date, which pairs are above the retention target on the Overview's
-dates and the Retention trend's weeks, the Overview's landing view, the scorecard and each message's event study,
-win-rate trend and strata (analytics.results stores them). The memory states, the forecast, the pairs above target
+dates and the Retention trend's weeks, the Overview's landing view, the scorecard and each message's event study
+(analytics.results stores them). The memory states, the forecast, the pairs above target
 and the every-rep rep x message rows do not depend on the filters, so a team, region, manager or message filter on
 the Overview, Adoption or Retention reads them too and only selects rows.
 `python -m analytics.refresh [--db PATH]` does it by hand and prints the seconds per step.
@@ -80,9 +80,6 @@ def refresh(con, today: date | None = None) -> dict[str, float | str]:
     step("scorecard", lambda: store_call(con, scorecard.scorecard_rows, as_of, model))
     step("event studies", lambda: [store_call(con, impact.event_study, m, filters, as_of)
                                    for m in _messages(con)["message_id"]])
-    step("win-rate trends and strata", lambda: [store_call(con, fn, m, filters, as_of)
-                                                for m in _messages(con)["message_id"]
-                                                for fn in (impact.win_rate_trend, impact.strata)])
     step("report themes", lambda: store_call(con, feedback.note_themes, as_of=as_of))
     step("feedback themes", lambda: _store_feedback_themes(con, filters))
     return timings

@@ -138,3 +138,13 @@ def test_a_database_with_text_hashes_migrates_and_an_export_read_again_finds_its
     again = ingest_file(con, "crm", write("opps_later.csv", "\n".join([header, *reversed(rows)]) + "\n"))
     assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (1, 0, 2)   # 006C comes back
     assert con.execute("SELECT count(*) FROM opportunities").fetchone()[0] == 3
+
+
+def test_duckdb_hash_still_gives_the_values_stored_records_were_keyed_by():
+    # A record's identity (source_key) and change detection (row_hash) are stored hash() values: a DuckDB release
+    # that hashed differently would make every stored record look new, so an upgrade that changes hash() must fail
+    # here first (then the stored hashes need recomputing by a migration, as schema 8 does from md5).
+    con = duckdb.connect()
+    got = con.execute("SELECT hash('abc'), hash('abc', 1::INT, NULL), hash('kind' || chr(31) || 'Opportunity ID', "
+                      "'A-1', '')").fetchone()
+    assert got == (1924864467101078684, 12618469621586723895, 17203463564251099612)

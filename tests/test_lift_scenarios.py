@@ -288,3 +288,13 @@ def test_each_deals_exact_weight_reproduces_the_estimate():
     y = world["deals"]["is_won"].to_numpy(float)
     for k, unit in enumerate(est.units_):
         assert est.weights_[k] @ y == pytest.approx(est.effects_[unit[0]], abs=1e-8)
+
+
+def test_each_rep_reads_only_its_own_block_of_the_inverse_and_gets_the_full_quadratic_form():
+    """The batched per-row quadratic forms (used when a rep sees few of many columns, as with 50 teams' periods)
+    equal the plain sparse-dense product."""
+    rng = np.random.default_rng(7)
+    v = sp.random(300, 400, density=0.01, random_state=rng, format="csr")
+    a = rng.standard_normal((400, 400))
+    a = a @ a.T
+    np.testing.assert_allclose(fe._row_forms(v, a), np.asarray(v.multiply(v @ a).sum(1)).ravel(), rtol=1e-10)

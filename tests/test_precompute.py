@@ -85,8 +85,6 @@ def default_calls(con):
               ("scorecard", scorecard.scorecard_rows, (as_of, model), {})]
     for message_id in lift._messages(con)["message_id"]:
         calls.append((f"event study {message_id}", impact.event_study, (message_id, filters, as_of), {}))
-        calls.append((f"win-rate trend {message_id}", impact.win_rate_trend, (message_id, filters, as_of), {}))
-        calls.append((f"strata {message_id}", impact.strata, (message_id, filters, as_of), {}))
     return calls
 
 

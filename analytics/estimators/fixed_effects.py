@@ -231,7 +231,28 @@ def _rep_quadratic(spread: sp.csr_matrix, weight: np.ndarray, R: int, a_inv: np.
         if means is not None:
             v -= mean[0][:, None, js] * means[:, :, None]
         v = sp.csr_matrix(v.transpose(2, 0, 1).reshape(len(js) * R, K))
-        out[:, js] = np.asarray(v.multiply(v @ a_inv).sum(1)).reshape(len(js), R).T
+        out[:, js] = _row_forms(v, a_inv).reshape(len(js), R).T
+    return out
+
+
+def _row_forms(v: sp.csr_matrix, a_inv: np.ndarray) -> np.ndarray:
+    """v_i'A v_i for every row of sparse v: each row reads only the block of A on its own columns (a rep sees its
+    team's periods and a few levels), in batches of rows padded to the longest."""
+    out = np.zeros(v.shape[0])
+    counts = np.diff(v.indptr)
+    if not len(counts) or not counts.max():
+        return out
+    width = int(counts.max())
+    if 8 * width >= a_inv.shape[0]:                 # small models: one sparse-dense product is cheaper
+        return np.asarray(v.multiply(v @ a_inv).sum(1)).ravel()
+    step = max(1, int(5e6 // (width * width)))
+    for r0 in range(0, v.shape[0], step):
+        r1 = min(v.shape[0], r0 + step)
+        fill = np.arange(width)[None, :] < counts[r0:r1, None]
+        idx, val = np.zeros((r1 - r0, width), np.int64), np.zeros((r1 - r0, width))
+        idx[fill] = v.indices[v.indptr[r0]:v.indptr[r1]]
+        val[fill] = v.data[v.indptr[r0]:v.indptr[r1]]
+        out[r0:r1] = np.einsum("ri,rij,rj->r", val, a_inv[idx[:, :, None], idx[:, None, :]], val)
     return out
 
 

@@ -54,18 +54,14 @@ def lift_table(lifts: pd.DataFrame) -> pd.DataFrame:
     return lifts[TABLE_COLUMNS].assign(launch_date=pd.to_datetime(lifts["launch_date"]).dt.date)
 
 
-@stored()
 def win_rate_trend(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None,
                    freq: str = "month") -> pd.DataFrame:
-    """Monthly win rate of the message's deals before launch and, after it, by adoption (lift.win_rate_over_time);
-    stored for the default view."""
+    """Monthly win rate of the message's deals before launch and, after it, by adoption (lift.win_rate_over_time)."""
     return lift.win_rate_over_time(con, message_id, freq, **lift.lift_arguments(filters, as_of))
 
 
-@stored()
 def strata(con, message_id: str, filters: Filters = Filters(), as_of: date | None = None) -> pd.DataFrame:
-    """Win rates of adopted and other in-scope deals within segments and within rep-ability bands (stored for the
-    default view)."""
+    """Win rates of adopted and other in-scope deals within segments and within rep-ability bands."""
     return lift.strata(con, message_id, tuple(STRATA), **lift.lift_arguments(filters, as_of))
 
 
