@@ -315,7 +315,7 @@ def main() -> None:
             print("lake/file: " + ", ".join(f"{k} {lk[k] / f[k]:.2f}x" for k in
                                             ("ingest_s", "report_s", "page_cold_s", "page_warm_s",
                                              "app_loaded_cold_s", "app_loaded_warm_s", "during_p50_s",
-                                             "during_p95_s") if f.get(k) and lk.get(k)))
+                                             "during_p95_s", "during_max_s") if f.get(k) and lk.get(k)))
             print(f"load average at the end: {load()}", flush=True)
             if a.json:
                 print(json.dumps({"reps": a.reps, "upload_rows": a.upload_rows, **results}))

@@ -81,8 +81,8 @@ def forecast(con: duckdb.DuckDBPyConnection, on_dates: list[date], target: float
     out["open_deals"] = out["open_deals"].fillna(0).astype("int64")
     for column in ("is_message_live", "is_rep_in_scope"):
         out[column] = out[column].astype("boolean").fillna(False).astype(bool)
-    for column in ("on_date", "last_practiced", "reinforce_by"):
-        out[column] = pd.to_datetime(out[column])
+    for column in ("on_date", "last_practiced", "reinforce_by"):     # one unit, kept when stored (Parquet)
+        out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
     return out[FORECAST_COLUMNS]
 
 
