@@ -55,9 +55,10 @@ def rep_message(con, filters: Filters = Filters(), as_of: date | None = None) ->
     # A team, region, manager, rep or message filter only selects rows: selected from the every-rep rows stored
     # for that date when there are some (analytics.refresh), else queried.
     every = stored_every_rep_message(con, filters, as_of)
-    if every is None:
+    selected = None if every is None else select_rep_message(con, every, filters)
+    if selected is None or selected.empty:          # an empty answer queried: the query's own empty frame
         return run(con, "queries/rep_message", {**filters.params(), "as_of": as_of})
-    return select_rep_message(con, every, filters)
+    return selected
 
 
 def stored_every_rep_message(con, filters: Filters, as_of: date | None) -> pd.DataFrame | None:
