@@ -248,6 +248,13 @@ def request(cfg: stores.StoreConfig, today: date | None = None) -> None:
     WORKER.request(cfg, today)
 
 
+def after_commit(cfg: stores.StoreConfig) -> None:
+    """After the dashboard's upload, undo or link: refresh in the background, unless $HUDDLE_REFRESH is `skip` (the
+    refresh is left to `python -m analytics.refresh_worker`, e.g. on a timer; pages compute on demand meanwhile)."""
+    if os.environ.get(settings.REFRESH_ENV, "").strip().lower() != "skip":
+        request(cfg)
+
+
 def spawn(cfg: stores.StoreConfig) -> subprocess.Popen:
     """After a commit from the command line: refresh in a detached process that outlives the command."""
     env = {**os.environ, settings.STORE_ENV: cfg.spec(),

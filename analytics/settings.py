@@ -30,7 +30,8 @@ ALLOW_PUBLIC_HEADER_ENV = "HUDDLE_ALLOW_PUBLIC_TRUSTED_HEADER"
 ROLES_ENV = "HUDDLE_ROLES"
 STORE_ENV = "HUDDLE_STORE"            # unset: the local file; ducklake:postgres:<conninfo>: the shared store
 DATA_PATH_ENV = "HUDDLE_DATA_PATH"    # the shared store's data folder
-REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip
+REFRESH_ENV = "HUDDLE_REFRESH"        # the command line's --refresh default: background | wait | skip (skip: the
+#                                       dashboard's uploads leave the refresh to a timer too)
 WRITE_WAIT_ENV = "HUDDLE_WRITE_WAIT_SECONDS"   # how long an upload waits for another writer (default 30)
 FSYNC_ENV = "HUDDLE_FSYNC"                     # off: a published file version is not synced to disk (tests only)
 # Weekly digest delivery (`python -m analytics digest --send`): e-mail over SMTP and/or an incoming webhook.

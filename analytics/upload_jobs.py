@@ -241,7 +241,7 @@ def run_files(db_path: str | Path | None, specs: list[FileSpec], *, dry_run: boo
                     out.error = f"unexpected error: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
                 out.seconds = time.monotonic() - t0
         if not dry_run and any(o.result is not None for o in outcomes):
-            refresh_worker.request(store_of(db_path))   # committed: the default view follows in the background
+            refresh_worker.after_commit(store_of(db_path))   # committed: the default view follows in the background
     except db.DatabaseBusy as exc:
         for out in outcomes:
             if out.result is None and out.error is None:
@@ -354,7 +354,7 @@ def undo_upload(db_path: str | Path | None, upload_id: int, user) -> dict:
         raise PermissionError("only ops and admin users may undo uploads")
     with writing(db_path) as con:
         out = undo(con, int(upload_id))
-    refresh_worker.request(store_of(db_path))
+    refresh_worker.after_commit(store_of(db_path))
     return out
 
 
@@ -364,7 +364,7 @@ def link_person(db_path: str | Path | None, rep_id: str, roster_rep_id: str, use
         raise PermissionError("only ops and admin users may change data")
     with writing(db_path) as con:
         out = _link_person(con, rep_id, roster_rep_id, uploaded_by=getattr(user, "email", None) or "local user")
-    refresh_worker.request(store_of(db_path))
+    refresh_worker.after_commit(store_of(db_path))
     return out
 
 

@@ -347,3 +347,17 @@ def test_the_data_page_says_once_that_the_default_view_is_being_refreshed(small_
     assert not at.exception
     said = [e for e in (*at.caption, *at.info, *at.markdown) if REFRESHING in str(e.value)]
     assert len(said) == 1
+
+
+@pytest.mark.parametrize("setting,expected", [("background", ["current"]), ("skip", ["pending"])])
+def test_a_dashboard_upload_refreshes_the_default_view_in_the_background_unless_the_refresh_is_left_to_a_timer(
+        small_db, tmp_path, monkeypatch, setting, expected):
+    from analytics import refresh_worker, stores
+    monkeypatch.setenv("HUDDLE_REFRESH", setting)
+    (tmp_path / "more.csv").write_text(NEW_CRM)
+    spec = upload_jobs.FileSpec.make(tmp_path / "more.csv", "more.csv", "crm")
+    [out] = upload_jobs.run_files(small_db, [spec], dry_run=False, uploaded_by="ops")
+    assert out.result is not None and out.result.rows_inserted > 0
+    assert refresh_worker.WORKER.wait(120)
+    with stores.reading(stores.resolve("", small_db)) as con:
+        assert [refresh_worker.refresh_status(con)["state"]] == expected
