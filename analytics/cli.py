@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from contextlib import contextmanager, nullcontext
 from datetime import date
@@ -58,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_refresh(sp):
         sp.add_argument("--refresh", choices=("background", "wait", "skip"),
-                        default=os.environ.get(settings.REFRESH_ENV) or "background",
+                        default=settings.refresh_mode(),
                         help="after a change, refresh the dashboard's precomputed default view in a detached "
                              "process (background, the default: the command returns once the data is committed), "
                              f"before returning (wait), or not at all (skip); default ${settings.REFRESH_ENV} "

@@ -251,7 +251,7 @@ def request(cfg: stores.StoreConfig, today: date | None = None) -> None:
 def after_commit(cfg: stores.StoreConfig) -> None:
     """After the dashboard's upload, undo or link: refresh in the background, unless $HUDDLE_REFRESH is `skip` (the
     refresh is left to `python -m analytics.refresh_worker`, e.g. on a timer; pages compute on demand meanwhile)."""
-    if os.environ.get(settings.REFRESH_ENV, "").strip().lower() != "skip":
+    if settings.refresh_mode().strip().lower() != "skip":
         request(cfg)
 
 

@@ -105,6 +105,12 @@ def max_upload_bytes() -> int:
     return int(mb * (1 << 20))
 
 
+def refresh_mode() -> str:
+    """What follows a change (the command line's --refresh default, the dashboard's too when `skip`): $HUDDLE_REFRESH,
+    default background."""
+    return os.environ.get(REFRESH_ENV) or "background"
+
+
 def fsync() -> bool:
     """Whether the file store syncs each published version to disk: $HUDDLE_FSYNC, default yes. Off only for
     throw-away databases (the test suite, as its PostgreSQL runs with fsync off): a crash may then lose the last
